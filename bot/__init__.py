@@ -1,0 +1,1 @@
+"""Composition root and faces: the `policybot` CLI, configuration, the console chat."""

@@ -1,0 +1,48 @@
+"""`policybot chat`: a console conversation with the bot over the local knowledge base."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from knowledge.answer import Answer, render_list, render_text
+from knowledge.base import KnowledgeBase
+
+PROMPT = "你> "
+BANNER = "PolicyBot 控制台（输入问题后回车；“更多”翻页，“退出”结束）"
+QUIT_WORDS = {"退出", "exit", "quit", "q", "再见"}
+MORE_WORDS = {"更多", "下一页", "more", "next"}
+
+
+def run_console(kb: KnowledgeBase, *, today: date | None, tz: ZoneInfo,
+                stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    interactive = stdin.isatty()
+    print(BANNER, file=stdout)
+    print(f"知识库：{kb.store.count_items()} 条，来自 {len(kb.store.documents())} 份文件。", file=stdout)
+    last: Answer | None = None
+    while True:
+        if interactive:
+            stdout.write(PROMPT)
+            stdout.flush()
+        line = stdin.readline()
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in QUIT_WORDS:
+            break
+        if text.lower() in MORE_WORDS:
+            if last and last.mode == "list" and (last.page + 1) * 5 < len(last.hits):
+                last.page += 1
+                print(render_list(last) + "\n", file=stdout)
+            else:
+                print("没有更多了。\n", file=stdout)
+            continue
+        last = kb.ask(text[:2000], today or datetime.now(tz).date())
+        print("机器人> " + render_text(last) + "\n", file=stdout)
+        stdout.flush()
+    print("再见！", file=stdout)
+    return 0

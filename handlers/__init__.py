@@ -1,0 +1,1 @@
+"""Telegram adapters (python-telegram-bot): parse an update, call a service, format, reply."""

@@ -1,0 +1,209 @@
+"""Answers as people read them: the item, its deadline and status today, departments, source.
+
+`Answer` holds the content; `render_text` gives the plain text that the console and `ask` show and
+that the chat's HTML is rendered from; `result_dict` gives the JSON form of one item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from knowledge.deadlines import deadline_status
+from knowledge.models import Deadline, Departments, Document, Item
+from knowledge.search import Hit, SearchResult, Searcher
+from knowledge.store import KnowledgeStore
+
+MAX_LEAD_SHOWN = 3
+MAX_SUPPORT_SHOWN = 5
+RELATED_SHOWN = 2
+LIST_PAGE = 5
+
+GREETING = (
+    "您好！我是 PolicyBot，可以查询碳达峰碳中和、节能减排等政策里的任务、目标、期限和责任部门。\n"
+    "例如：“碳减排支持工具什么时候出台？谁牵头？”、“内蒙古煤炭消费比重要降到多少？”、“12月底前要完成哪些任务？”"
+)
+HELP = (
+    "直接提问即可，例如：\n"
+    "· 碳减排支持工具什么时候出台？谁牵头？\n"
+    "· 内蒙古煤炭消费比重要降到多少？\n"
+    "· 人民银行牵头的任务有哪些？\n"
+    "· 12月底前要完成哪些任务？\n"
+    "回答会给出条目原文、期限及当前状态、牵头和参与部门、来源文件。"
+)
+
+
+@dataclass
+class Answer:
+    question: str
+    mode: str  # item | list | not_found | greeting | help
+    confident: bool
+    hits: list[Hit] = field(default_factory=list)
+    documents: dict[str, Document] = field(default_factory=dict)
+    today: date = field(default_factory=date.today)
+    page: int = 0
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+def answer_question(searcher: Searcher, question: str, today: date, k: int = 5) -> Answer:
+    result: SearchResult = searcher.search(question, today, k=max(k, LIST_PAGE))
+    docs = {h.item.doc_id: d for h in result.hits if (d := searcher.store.get_document(h.item.doc_id))}
+    return Answer(question, result.mode, result.confident, result.hits, docs, today)
+
+
+# ---------------------------------------------------------------------- pieces
+
+
+def format_deadline(d: Deadline, today: date, done: bool = False) -> str:
+    status = deadline_status(d, today, done)
+    if d.due is None:
+        return f"{d.text}（{status}）"
+    if d.start:
+        return f"{d.text}（{d.start.isoformat()} 至 {d.due.isoformat()}，{status}）"
+    if d.ongoing:
+        return f"{d.text}（至 {d.due.isoformat()}，{status}）"
+    return f"{d.text}（{d.due.isoformat()}，{status}）"
+
+
+def format_departments(deps: Departments) -> str:
+    def names(ns: tuple[str, ...], limit: int) -> str:
+        shown = "、".join(ns[:limit])
+        return shown + (f"等{len(ns)}个部门" if len(ns) > limit else "")
+
+    parts = []
+    if deps.lead:
+        parts.append("牵头：" + names(deps.lead, MAX_LEAD_SHOWN))
+    if deps.support:
+        parts.append("参与：" + names(deps.support, MAX_SUPPORT_SHOWN))
+    return "；".join(parts)
+
+
+def format_source(doc: Document | None, section: str) -> str:
+    if doc is None:
+        return ""
+    bits = [x for x in (doc.doc_number, doc.date.isoformat() if doc.date else "日期不详") if x]
+    text = f"《{doc.title}》（{'，'.join(bits)}）"
+    if section:
+        text += f" › {section}"
+    return text
+
+
+def progress_note(item: Item) -> str:
+    return {"done": "（已标记完成）", "postponed": "（已延期）"}.get(item.progress, "")
+
+
+def clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# ---------------------------------------------------------------------- whole answers
+
+
+def render_text(answer: Answer) -> str:
+    if answer.mode == "greeting":
+        return GREETING
+    if answer.mode == "help":
+        return HELP
+    if answer.mode == "not_found" or not answer.hits:
+        return _render_not_found(answer)
+    if answer.mode == "list":
+        return render_list(answer)
+    return _render_item(answer)
+
+
+def render_item_detail(item: Item, doc: Document | None, today: date) -> list[str]:
+    """The lines that describe one item: text, deadline, departments, targets, source."""
+    lines = [item.text + progress_note(item)]
+    done = item.progress == "done"
+    if item.deadlines:
+        lines.append("期限：" + "；".join(format_deadline(d, today, done) for d in item.deadlines[:3]))
+    if item.departments:
+        lines.append(format_departments(item.departments))
+    if item.targets and len(item.targets) > 1:
+        lines.append("目标：" + "；".join(t.describe() for t in item.targets[:4]))
+    source = format_source(doc, item.section)
+    if source:
+        lines.append("来源：" + source)
+    return lines
+
+
+def _render_item(answer: Answer) -> str:
+    best = answer.hits[0]
+    lines = render_item_detail(best.item, answer.documents.get(best.item.doc_id), answer.today)
+    related = [h for h in answer.hits[1:] if h.score >= best.score * 0.6][:RELATED_SHOWN]
+    if related:
+        lines.append("相关：")
+        lines += ["· " + _one_line(h.item, answer.today) for h in related]
+    return "\n".join(lines)
+
+
+def _one_line(item: Item, today: date, width: int = 60) -> str:
+    line = clip(item.text, width)
+    if item.deadline:
+        line += f"（{format_deadline(item.deadline, today, item.progress == 'done')}）"
+    if item.departments.lead:
+        line += f" 牵头：{'、'.join(item.departments.lead[:2])}"
+    return f"#{item.id} {line}"
+
+
+def render_list(answer: Answer) -> str:
+    start = answer.page * LIST_PAGE
+    page = answer.hits[start:start + LIST_PAGE]
+    lines = [f"共找到 {len(answer.hits)} 条，第 {start + 1}–{start + len(page)} 条："]
+    lines += [f"{start + i + 1}. " + _one_line(h.item, answer.today, 70) for i, h in enumerate(page)]
+    rest = len(answer.hits) - start - len(page)
+    if rest > 0:
+        lines.append(f"还有 {rest} 条，发送“更多”查看。")
+    return "\n".join(lines)
+
+
+def _render_not_found(answer: Answer) -> str:
+    lines = [f"抱歉，知识库里没有找到与“{clip(answer.question, 40)}”直接相关的政策条目。"]
+    suggestions = [h for h in answer.hits if h.coverage > 0.2][:3]
+    if suggestions:
+        lines.append("您是不是想问：")
+        lines += ["· " + clip(h.item.text, 50) + f"（#{h.item.id}）" for h in suggestions]
+    lines.append("发送“帮助”查看提问方式。")
+    return "\n".join(lines)
+
+
+def result_dict(hit: Hit, doc: Document | None, today: date) -> dict:
+    item = hit.item
+    done = item.progress == "done"
+
+    def deadline(d: Deadline) -> dict:
+        return {**d.to_dict(), "status": deadline_status(d, today, done)}
+
+    source = doc.to_source_dict(item.section) if doc else {"doc_id": item.doc_id, "title": "", "date": None,
+                                                          "section": item.section}
+    return {
+        "id": item.id,
+        "text": item.text,
+        "score": hit.score,
+        "kind": item.kind,
+        "deadline": deadline(item.deadline) if item.deadline else None,
+        "deadlines": [deadline(d) for d in item.deadlines],
+        "departments": {"lead": list(item.departments.lead), "support": list(item.departments.support)},
+        "region": item.region,
+        "targets": [t.to_dict() for t in item.targets],
+        "progress": item.progress,
+        "source": source,
+    }
+
+
+def answer_json(answer: Answer, k: int) -> dict:
+    hits = answer.hits[:k]
+    return {
+        "question": answer.question,
+        "answer": render_text(answer),
+        "confident": answer.confident,
+        "mode": answer.mode,
+        "results": [result_dict(h, answer.documents.get(h.item.doc_id), answer.today) for h in hits],
+    }
+
+
+def open_searcher(store: KnowledgeStore) -> Searcher:
+    return Searcher(store)

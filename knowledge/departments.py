@@ -1,0 +1,203 @@
+"""Responsible departments: parse responsibility clauses, canonicalise names, resolve aliases.
+
+Pure functions. A national document's 发改委 is 国家发展改革委; a regional document's unprefixed
+能源局 is that region's (自治区能源局), never 国家能源局.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.models import Departments
+
+# Canonical national names and the other ways people write them.
+NATIONAL_ALIASES: dict[str, tuple[str, ...]] = {
+    "国家发展改革委": ("发改委", "国家发改委", "发展改革委", "国家发展和改革委员会", "发展和改革委员会"),
+    "人民银行": ("央行", "人行", "中国人民银行", "中央银行"),
+    "工业和信息化部": ("工信部", "工业和信息化部门"),
+    "住房城乡建设部": ("住建部", "住房和城乡建设部", "建设部"),
+    "生态环境部": ("环保部", "生态部", "环境保护部"),
+    "财政部": (),
+    "人力资源社会保障部": ("人社部", "人力资源和社会保障部"),
+    "农业农村部": ("农业部",),
+    "商务部": (),
+    "海关总署": ("海关",),
+    "国家外汇局": ("外汇局", "国家外汇管理局"),
+    "交通运输部": ("交通部", "交运部"),
+    "国家能源局": ("能源局",),
+    "国家铁路局": ("铁路局",),
+    "中国民航局": ("民航局", "中国民用航空局"),
+    "国家邮政局": ("邮政局",),
+    "中国国家铁路集团有限公司": ("国铁集团", "中国铁路总公司", "国铁"),
+    "外交部": (),
+    "科技部": ("科学技术部",),
+    "自然资源部": ("国土部", "国土资源部"),
+    "税务总局": ("国家税务总局", "税务局"),
+    "市场监管总局": ("国家市场监督管理总局", "市场监督管理总局", "国家市场监管总局"),
+    "银保监会": ("中国银保监会", "银行保险监督管理委员会", "金融监管总局", "国家金融监督管理总局"),
+    "证监会": ("中国证监会",),
+    "国家国防科工局": ("国防科工局",),
+    "国家林草局": ("林草局", "国家林业和草原局", "林业局"),
+    "公安部": (),
+    "中国气象局": ("气象局",),
+    "水利部": (),
+    "民政部": (),
+    "国家卫生健康委": ("卫健委", "国家卫健委", "卫生健康委"),
+    "国家乡村振兴局": ("乡村振兴局",),
+    "国家统计局": ("统计局",),
+    "教育部": (),
+    "国务院国资委": ("国资委",),
+    "国家机关事务管理局": ("国管局",),
+    "司法部": (),
+    "应急管理部": ("应急部",),
+    "国家市场监督管理总局标准委": ("国家标准委", "标准委"),
+}
+
+# Abbreviations inside regional names: 省发改委 -> 省发展改革委.
+_CORE_ALIASES = {
+    "发改委": "发展改革委",
+    "经信厅": "经济和信息化厅",
+    "经信委": "经济和信息化委",
+    "住建厅": "住房城乡建设厅",
+    "住建委": "住房城乡建设委",
+    "人社厅": "人力资源社会保障厅",
+    "工信厅": "工业和信息化厅",
+    "卫健委": "卫生健康委",
+}
+
+_ALIAS_TO_NATIONAL = {alias: canon for canon, aliases in NATIONAL_ALIASES.items() for alias in (canon, *aliases)}
+
+_REGION_PREFIXES = ("自治区", "省", "市", "区", "县", "盟", "旗")
+_GOV_SUFFIX = re.compile(r"(?:厅|局|委|办|委员会|办公室|部|中心)$")
+_QUALIFIED = re.compile(r"^(?:国家|中国|国务院|中共|中央|全国)|银行|集团|公司|支行|分行")
+_LEAD = re.compile(r"^(?P<names>.+?)(?:共同)?牵头$")
+_RESPONSIBLE = re.compile(r"^(?P<names>.+?)(?:等(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|配合|参与|负责)$")
+_NOT_A_PREFIX = ("市场", "区域", "省级", "市级", "县级", "县域", "区级")
+_TIME_WORDS = re.compile(r"\d|[一二三四五六七八九十]+月|底前|日前|年内|持续|半年|季度|长期")
+_LOCAL_GOVERNMENTS = re.compile(r"^各(?:盟|市|县|旗|地区|地|级)|人民政府|行政公署")
+
+
+@dataclass(frozen=True)
+class ClauseParts:
+    departments: Departments
+    time_parts: tuple[str, ...]
+
+
+def canonical_department(name: str, region: str = "国家", prefix: str = "") -> str:
+    """One canonical name. `prefix` is the regional prefix carried over from earlier in a list."""
+    name = re.sub(r"\s+", "", name).strip("（）()")
+    name = re.sub(r"^(?:由|会同|请)", "", name)
+    national = region in ("", "国家")
+    if national:
+        if name in _ALIAS_TO_NATIONAL:
+            return _ALIAS_TO_NATIONAL[name]
+        return _expand_core(name)
+    has_prefix = bool(_leading_prefix(name)) or bool(_QUALIFIED.search(name)) or name.startswith(region[:2])
+    if not has_prefix and _GOV_SUFFIX.search(name):
+        name = (prefix or region_prefix(region)) + name
+    return _expand_core(name)
+
+
+def _expand_core(name: str) -> str:
+    for short, full in _CORE_ALIASES.items():
+        if name.endswith(short):
+            return name[: -len(short)] + full
+    return name
+
+
+def region_prefix(region: str) -> str:
+    """The word a region's own documents put before their departments: 自治区 / 省 / 市."""
+    if region.endswith("自治区"):
+        return "自治区"
+    if region.endswith("省"):
+        return "省"
+    if region.endswith("市"):
+        return "市"
+    return ""
+
+
+def _names_with_prefix(text: str, region: str) -> list[str]:
+    """'自治区工业和信息化厅、发展改革委' -> both get 自治区; the prefix resets after '，'."""
+    out: list[str] = []
+    for group in re.split(r"[，,；;]", text):
+        prefix = ""
+        for raw in re.split(r"[、]", group):
+            raw = raw.strip()
+            if not raw or _LOCAL_GOVERNMENTS.search(raw):
+                continue
+            prefix = _leading_prefix(raw) or prefix
+            out.append(canonical_department(raw, region, prefix))
+    return out
+
+
+def _leading_prefix(name: str) -> str:
+    if name.startswith(_NOT_A_PREFIX):
+        return ""
+    return next((p for p in _REGION_PREFIXES if name.startswith(p) and len(name) > len(p) + 1), "")
+
+
+def _dedupe(names: list[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for n in names:
+        seen.setdefault(n, None)
+    return tuple(seen)
+
+
+def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
+    """Split '人民银行牵头，生态环境部等按职责分工负责，6月底前出台相关政策' into lead, support and time parts.
+
+    With no 牵头 the first responsible department leads ("the first named is the lead").
+    """
+    lead: list[str] = []
+    responsible: list[str] = []
+    time_parts: list[str] = []
+    pending = ""  # names before a '，' that belong to the next 牵头/负责 part
+    body = clause.strip().strip("（）()")
+    for part in re.split(r"[，,；;。]", body):
+        part = part.strip()
+        if not part:
+            continue
+        if m := _LEAD.match(part):
+            lead += _names_with_prefix(pending + m["names"], region)
+            pending = ""
+        elif (m := _RESPONSIBLE.match(part)) and not _TIME_WORDS.search(part):
+            responsible += _names_with_prefix(pending + m["names"], region)
+            pending = ""
+        elif _TIME_WORDS.search(part):
+            time_parts.append(part)
+            pending = ""
+        elif _looks_like_names(part):
+            pending += part + "，"
+        else:
+            pending = ""
+    if not lead and responsible:
+        lead, responsible = responsible[:1], responsible[1:]
+    lead_t = _dedupe(lead)
+    support_t = tuple(n for n in _dedupe(responsible) if n not in lead_t)
+    return ClauseParts(Departments(lead_t, support_t), tuple(time_parts))
+
+
+def _looks_like_names(part: str) -> bool:
+    names = [n for n in part.split("、") if n]
+    return bool(names) and all(_GOV_SUFFIX.search(n) or re.search(r"银行|公司|集团|中心|政府|公署", n) for n in names)
+
+
+_CLAUSE_HINT = re.compile(r"牵头|负责|配合|底前|日前|年内|持续推进|前完成|前出台")
+
+
+def is_responsibility_clause(text: str) -> bool:
+    body = text.strip().strip("（）()")
+    return bool(_CLAUSE_HINT.search(body)) and len(body) <= 400
+
+
+def resolve_department_query(text: str) -> set[str]:
+    """Canonical national names whose name or alias occurs in a user's text (央行 -> 人民银行)."""
+    return {canon for alias, canon in _ALIAS_TO_NATIONAL.items() if len(alias) >= 2 and alias in text}
+
+
+def department_core(name: str) -> str:
+    """'自治区发展改革委' -> '发展改革委', '国家发展改革委' -> '发展改革委': for matching across levels."""
+    name = _expand_core(name)
+    prefix = _leading_prefix(name) or next((p for p in ("国家", "中国") if name.startswith(p) and len(name) > 3), "")
+    return name[len(prefix):]

@@ -1,0 +1,316 @@
+"""Turn a policy document as staff receive it into metadata and clean text blocks.
+
+Handles YAML/JSON front matter, HTML fragments, Markdown with Obsidian `==#heading==` and
+`[[link|label]]`, and WeChat article text with its account chrome. Pure: text in, blocks out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+
+import yaml
+
+MAX_DOCUMENT_CHARS = 2_000_000
+
+
+class DocumentError(ValueError):
+    """The file cannot be read as a policy document; the message says why, for the user."""
+
+
+@dataclass
+class Block:
+    text: str
+    heading: bool = False
+
+
+@dataclass
+class RawDocument:
+    blocks: list[Block]
+    title: str = ""
+    date: date | None = None
+    url: str = ""
+    issuer: str = ""
+    front_matter: dict = field(default_factory=dict)
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: UTF-8 (with or without BOM) or GB18030; binary files are refused."""
+    if not data.strip():
+        raise DocumentError("文件是空的")
+    if len(data) > MAX_DOCUMENT_CHARS * 4:
+        raise DocumentError(f"文件太大（{len(data) // 1024} KB），上限约 {MAX_DOCUMENT_CHARS * 4 // 1024 // 1024} MB")
+    if b"\x00" in data[:8192]:
+        raise DocumentError("这不是文本文件（含二进制内容）")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise DocumentError("无法识别文件编码（支持 UTF-8 和 GB18030）")
+    controls = sum(1 for c in text[:8192] if unicodedata.category(c) == "Cc" and c not in "\r\n\t\f")
+    if controls > 0.01 * min(len(text), 8192):
+        raise DocumentError("这不是文本文件（含大量控制字符）")
+    return text
+
+
+# ---------------------------------------------------------------- front matter
+
+_FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(?P<fm>.*?)\n---[ \t]*\n", re.S)
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        return {}, text
+    try:
+        meta = yaml.safe_load(m["fm"]) or {}
+    except yaml.YAMLError:
+        meta = {}
+    return (meta if isinstance(meta, dict) else {}), text[m.end():]
+
+
+def parse_date(value: object) -> date | None:
+    """Front-matter dates: date objects, ISO strings, '2022-06-06 16:19:54 +0800', RFC 2822."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return None
+    s = value.strip()
+    if m := re.match(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", s):
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    if m := re.match(r"(\d{4})年(\d{1,2})月(\d{1,2})日", s):
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    try:
+        return parsedate_to_datetime(s).date()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+# ---------------------------------------------------------------- HTML
+
+_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6",
+               "blockquote", "table", "ul", "ol", "hr", "center"}
+_SKIP_TAGS = {"style", "script", "iframe", "noscript", "head", "title", "svg"}
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Block] = []
+        self._buf: list[str] = []
+        self._skip = 0
+        self._heading = False
+
+    def _flush(self) -> None:
+        text = "".join(self._buf).strip()
+        if text:
+            self.blocks.append(Block(text, heading=self._heading))
+        self._buf = []
+        self._heading = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+            self._heading = tag in _HEADING_TAGS
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self._buf.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+_HTML_HINT = re.compile(r"<(?:p|div|br|span|h[1-6]|li|table|strong|img)\b[^>]*>", re.I)
+
+
+def html_blocks(body: str) -> list[Block]:
+    parser = _TextExtractor()
+    parser.feed(body)
+    parser.close()
+    blocks: list[Block] = []
+    for b in parser.blocks:
+        for line in b.text.splitlines():
+            if line.strip():
+                blocks.append(Block(line, heading=b.heading))
+    return blocks
+
+
+# ---------------------------------------------------------------- Markdown / Obsidian / plain text
+
+_WIKI_LINK = re.compile(r"\[\[(?P<target>[^\]|\\]*)(?:\\?\|(?P<label>[^\]]*))?\]\]")
+_TRAILING_LINKS = re.compile(r"(?:\s*\[\[[^\]]*\]\])+\s*$")
+_OBSIDIAN_HEADING = re.compile(r"^==\s*#+\s*(?P<h>.+?)\s*==$")
+_MD_HEADING = re.compile(r"^#{1,6}\s+(?P<h>.+?)\s*#*$")
+_MD_LINK = re.compile(r"\[(?P<label>[^\]]*)\]\((?P<url>[^)]*)\)")
+_BARE_URL = re.compile(r"^<?(?P<url>https?://[^\s>]+)>?$")
+
+
+def _strip_wiki_links(line: str) -> str:
+    """Related-page links after a sentence are dropped; links inside a sentence keep their label."""
+    line = _TRAILING_LINKS.sub("", line)
+    return _WIKI_LINK.sub(lambda m: (m["label"] or m["target"]).strip(), line)
+
+
+def text_blocks(body: str) -> tuple[list[Block], str]:
+    """Plain text or Markdown: one block a non-empty line. Returns the blocks and a URL if one stands alone."""
+    blocks: list[Block] = []
+    url = ""
+    for raw in body.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if m := _BARE_URL.match(line):
+            url = url or m["url"]
+            continue
+        if m := _OBSIDIAN_HEADING.match(line) or _MD_HEADING.match(line):
+            blocks.append(Block(_strip_wiki_links(m["h"]).strip("= "), heading=True))
+            continue
+        line = _strip_wiki_links(line)
+        if _MD_LINK.search(line) and not _MD_LINK.sub("", line).strip(" ｜|·-"):
+            continue  # a line of navigation links
+        line = _MD_LINK.sub(lambda m: m["label"], line).strip()
+        if line:
+            blocks.append(Block(line))
+    return blocks, url
+
+
+# ---------------------------------------------------------------- chrome
+
+_CHROME_LINE = re.compile(
+    r"^(?:责任编辑|编辑|校对|审核|来源|文章来源|本文来源|原标题)[：:]|^（?(?:文章)?来源[：:].*）?$|扫一扫|关注该公众号|"
+    r"^前往[“\"]发现|^阅读原文$|^点击上方|^分享到|^收藏$|^点赞$|^在看$|尽在.{0,12}APP|^【?打印本页|^关闭窗口"
+)
+_CHROME_HEADER = ("微信号", "功能介绍")  # each followed by one line of account chrome
+_TAIL_MARKERS = re.compile(r"往期\s*[·•]?\s*推荐|往期回顾|推荐阅读|相关阅读")
+_FULL_TEXT_MARKER = re.compile(r"^\s*(?:附)?全文如下[：:]?\s*$")
+
+
+def strip_chrome(blocks: list[Block]) -> list[Block]:
+    """Drop account headers, footers, editor lines, "往期推荐" tails and news intros before 全文如下."""
+    out: list[Block] = []
+    skip_next = False
+    for b in blocks:
+        text = b.text.strip()
+        if skip_next:
+            skip_next = False
+            continue
+        if text in _CHROME_HEADER:
+            skip_next = True
+            continue
+        if m := _TAIL_MARKERS.search(text):
+            head = text[: m.start()].strip()
+            if head:
+                out.append(Block(head, b.heading))
+            break
+        if _FULL_TEXT_MARKER.match(text):
+            out = []  # the news intro repeats the full text's targets without their departments
+            continue
+        if _CHROME_LINE.search(text) and len(text) < 80:
+            continue
+        out.append(b)
+    return out
+
+
+# ---------------------------------------------------------------- whole document
+
+_SIGNATURE_DATE = re.compile(r"^(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])月(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])日$")
+_TITLE_END = re.compile(r"(?:方案|意见|通知|办法|规划|措施|决定|纲要|计划|细则|规定|条例|公告|通告|报告)$")
+
+
+def _signature(blocks: list[Block]) -> tuple[date | None, str, int]:
+    """'国务院' / '2022年3月21日' at the end: the date, the issuer and how many blocks they take."""
+    from knowledge.deadlines import _cn_number
+
+    for i in range(len(blocks) - 1, max(-1, len(blocks) - 4), -1):
+        text = blocks[i].text.strip().strip("（）()")
+        if m := _SIGNATURE_DATE.match(text):
+            try:
+                d = date(_cn_number(m["y"]), _cn_number(m["m"]), _cn_chinese_day(m["d"]))
+            except (ValueError, KeyError):
+                return None, "", 0
+            issuer = ""
+            if i > 0 and len(blocks[i - 1].text) <= 30 and not re.search(r"[。；，]", blocks[i - 1].text):
+                issuer = blocks[i - 1].text.strip()
+            return d, issuer, len(blocks) - i + (1 if issuer else 0)
+    return None, "", 0
+
+
+def _cn_chinese_day(s: str) -> int:
+    if s.isdigit():
+        return int(s)
+    digits = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    if "十" not in s:
+        return digits[s]
+    tens, _, ones = s.partition("十")
+    return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+
+
+def _detected_title(blocks: list[Block]) -> tuple[str, int]:
+    """A short first line that names a document (…实施方案): the title, and its block index."""
+    for i, b in enumerate(blocks[:3]):
+        t = b.text.strip()
+        if len(t) <= 60 and not re.search(r"[。；！？]", t) and (b.heading or _TITLE_END.search(t)):
+            return t.strip("《》"), i
+    return "", -1
+
+
+def parse_document(text: str) -> RawDocument:
+    """Metadata and clean blocks from a document's text, whatever of the supported formats it is in."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise DocumentError(f"文档太长（{len(text)} 字），上限 {MAX_DOCUMENT_CHARS} 字")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    meta, body = split_front_matter(text)
+    url = ""
+    if _HTML_HINT.search(body):
+        html_part = re.sub(r"^\s*<?https?://\S+>?\s*$", "", body, flags=re.M)
+        if m := re.search(r"^\s*<?(https?://[^\s>]+)>?\s*$", body, flags=re.M):
+            url = m[1]
+        blocks = [Block(_strip_wiki_links(b.text), b.heading) for b in html_blocks(html_part)]
+        blocks = [b for b in blocks if not (_MD_LINK.search(b.text) and not _MD_LINK.sub("", b.text).strip(" ｜|·-"))]
+    else:
+        blocks, url = text_blocks(body)
+    blocks = [Block(re.sub(r"\s+", " ", b.text).strip(), b.heading) for b in strip_chrome(blocks)]
+    blocks = [b for b in blocks if b.text]
+    sig_date, issuer, sig_len = _signature(blocks)
+    if sig_len:
+        blocks = blocks[:-sig_len]
+    title, title_at = _detected_title(blocks)
+    if title_at >= 0:
+        del blocks[title_at]
+    if not blocks:
+        raise DocumentError("文档里没有可用的正文")
+    fm_title = str(meta.get("title") or "").strip()
+    return RawDocument(
+        blocks=blocks,
+        title=title or fm_title,
+        date=sig_date or parse_date(meta.get("date")),
+        url=url or str(meta.get("url") or meta.get("source") or ""),
+        issuer=issuer,
+        front_matter=meta,
+    )

@@ -1,0 +1,104 @@
+"""Question understanding: what is asked (when / who / how much / a list), about which region,
+department, deadline window or year. Pure: a question and today's date in, a Question out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from knowledge.deadlines import find_deadlines, month_end
+from knowledge.normalize import normalize
+from knowledge.regions import NATIONAL, find_region
+
+_WHEN = re.compile(r"什么时候|什么时间|何时|哪天|哪一天|几月|多久|截止|期限|时限|时间表|到期|deadline|几号|哪年|完成时间")
+_WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|牵头|负责|主管")
+_LEAD = re.compile(r"牵头|主管|主责")
+_HOW_MUCH = re.compile(r"多少|几成|百分之几|比例|目标|指标|降到|降至|达到|提高到|不超过|多高|多低|几个")
+_LIST = re.compile(r"有哪些|哪些|列出|清单|都有什么|全部|所有|列表|一览")
+_GREETING = re.compile(r"^(?:你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|早上好|下午好|晚上好|谢谢|多谢|感谢|thanks|ok|好的)[!！。.？?～~啊呀呢]*$")
+_HELP = re.compile(r"^(?:帮助|help|使用说明|怎么用|你能做什么|你是谁|功能)[!！。.？?～~]*$")
+_STOP = re.compile(
+    r"什么时候|什么时间|何时|哪一天|哪天|几月|多久|哪个部门|哪些部门|哪个单位|由谁|谁来|谁|是什么|是多少|多少|什么|"
+    r"有哪些|哪些|怎么样|怎么|如何|请问|一下|那个|这个|还能|可以|需要|应该|关于|要求|情况|进展|方面|具体|"
+    r"吗|呢|吧|啊|呀|的|了|[?？!！。，,、；;：:]"
+)
+_YEAR = re.compile(r"(20\d{2})年")
+_RELATIVE_DAYS = re.compile(r"(?:近|未来|接下来|最近)?(\d{1,3})天(?:内|之内|以内)?")
+
+
+@dataclass
+class Question:
+    raw: str
+    norm: str
+    core: str
+    wants_when: bool = False
+    wants_who: bool = False
+    wants_lead: bool = False
+    wants_amount: bool = False
+    wants_list: bool = False
+    greeting: bool = False
+    help: bool = False
+    region: str | None = None
+    department_cores: set[str] = field(default_factory=set)
+    deadline_phrase: str = ""  # a window phrase with no year: 12月底前
+    window: tuple[date | None, date | None] | None = None  # a dated window: 今年, 下个月, 2025年前
+    year: int | None = None
+
+    @property
+    def structured(self) -> bool:
+        """True when the question names a filter that selects items by their fields."""
+        return bool(self.deadline_phrase or self.window or (self.department_cores and self.wants_list))
+
+
+def question_core(norm: str) -> str:
+    """The question without question words and fillers (they would only match noise)."""
+    return re.sub(r"[，\s]+", "，", _STOP.sub("，", norm)).strip("，")
+
+
+def _window(norm: str, today: date) -> tuple[date | None, date | None] | None:
+    if "下个月" in norm or "下月" in norm:
+        first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        return first, month_end(first.year, first.month)
+    if "本月" in norm or "这个月" in norm or "当月" in norm:
+        return today, month_end(today.year, today.month)
+    if "今年" in norm or "本年" in norm:
+        return date(today.year, 1, 1), date(today.year, 12, 31)
+    if "明年" in norm:
+        return date(today.year + 1, 1, 1), date(today.year + 1, 12, 31)
+    if "下周" in norm:
+        return today, today + timedelta(days=14)
+    if m := _RELATIVE_DAYS.search(norm):
+        return today, today + timedelta(days=int(m[1]))
+    if m := re.search(r"(20\d{2})年(?:前|之前|以前|底前)", norm):
+        return None, date(int(m[1]), 12, 31)
+    return None
+
+
+def understand(text: str, today: date, known_departments: dict[str, str] | None = None) -> Question:
+    """Parse a question. `known_departments` maps department names (and aliases) to their core."""
+    norm = normalize(text)[:500]
+    q = Question(raw=text, norm=norm, core=question_core(norm))
+    q.greeting = bool(_GREETING.match(norm))
+    q.help = bool(_HELP.match(norm))
+    q.wants_when = bool(_WHEN.search(norm))
+    q.wants_who = bool(_WHO.search(norm))
+    q.wants_lead = bool(_LEAD.search(norm))
+    q.wants_amount = bool(_HOW_MUCH.search(norm))
+    q.wants_list = bool(_LIST.search(norm))
+    if re.search(r"全国|国家层面|中央", norm):
+        q.region = NATIONAL
+    q.region = find_region(norm) or q.region
+    for name, core in (known_departments or {}).items():
+        if len(name) >= 3 and name in norm:
+            q.department_cores.add(core)
+    q.window = _window(norm, today)
+    if not q.window:
+        for d in find_deadlines(norm, None):
+            if d.due is None and re.search(r"月|季度|半年|年底|年内", d.text) and not re.search(r"\d{4}", d.text):
+                q.deadline_phrase = re.sub(r"^(?:到|至|在|于)", "", d.text)
+                break
+    if m := _YEAR.search(norm):
+        q.year = int(m[1])
+    return q

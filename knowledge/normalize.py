@@ -1,0 +1,140 @@
+"""Text normalisation and tokens shared by the index and the questions.
+
+NFKC, traditional -> simplified, lower case, domain abbreviations to their full form, then character
+bigrams (plus ASCII words) for matching and toneless pinyin bigrams for homophone typos (煤碳 ~ 煤炭).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+from pypinyin import Style, pinyin
+
+# Abbreviations and common variants, rewritten the same way in documents and questions.
+# Each maps to the form the policy documents themselves use.
+REWRITES: dict[str, str] = {
+    "gdp": "国内生产总值",
+    "央行": "人民银行",
+    "中国人民银行": "人民银行",
+    "国家发改委": "国家发展改革委",
+    "发改委": "发展改革委",
+    "发展和改革委员会": "发展改革委",
+    "工信部": "工业和信息化部",
+    "住建部": "住房城乡建设部",
+    "住房和城乡建设部": "住房城乡建设部",
+    "人社部": "人力资源社会保障部",
+    "环保部": "生态环境部",
+    "卫健委": "卫生健康委",
+    "两高": "高耗能高排放",
+    "新能源车": "新能源汽车",
+    "电动车": "新能源汽车",
+    "电动汽车": "新能源汽车",
+    "ccus": "碳捕集利用与封存",
+    "碳捕获": "碳捕集",
+    "绿电": "可再生能源电力",
+    "绿色电力": "可再生能源电力",
+    "vocs": "挥发性有机物",
+    "碳交易": "碳排放权交易",
+    "碳市场": "碳排放权交易市场",
+    "双碳": "碳达峰碳中和",
+    "煤碳": "煤炭",
+    "十四五期间": "十四五时期",
+    "十五五期间": "十五五时期",
+}
+# Question-side expansions: words whose documents' wording varies; the additions are searched too.
+EXPANSIONS: dict[str, str] = {
+    "双控": "能耗双控 能源消费双控 总量双控",
+    "能耗": "能源消耗",
+    "能源消耗": "能耗",
+    "减排": "碳减排 节能减排",
+    "充电桩": "充电设施 充换电",
+    "回收": "回收利用",
+    "电池": "动力电池",
+    "燃煤": "煤炭",
+    "储能": "新型储能",
+    "碳排放": "二氧化碳排放",
+    "法律": "法 法律法规",
+    "考核": "评价 考核",
+    "货币工具": "支持工具 货币政策工具",
+    "粪便": "粪污",
+    "养殖场": "畜禽 养殖",
+    "公交": "公交车 公共交通",
+    "步行道": "行人步道",
+    "柴油车": "柴油汽车",
+}
+
+_converter: opencc.OpenCC | None = None
+_QUOTES = str.maketrans({"“": "", "”": "", "‘": "", "’": "", "「": "", "」": "", '"': "", "'": "", "《": "", "》": ""})
+_REWRITE_RE = re.compile("|".join(sorted(map(re.escape, REWRITES), key=len, reverse=True)))
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_UNIT_RE = re.compile(rf"[{_CJK}]|[a-z0-9]+(?:\.[0-9]+)?|[ⅰ-ⅻ]+|%")
+
+
+def _t2s(text: str) -> str:
+    global _converter
+    if _converter is None:
+        _converter = opencc.OpenCC("t2s")
+    return _converter.convert(text)
+
+
+def normalize(text: str) -> str:
+    """The matching form of a text: NFKC, simplified, lower case, no quotes, abbreviations expanded."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _t2s(text).lower().translate(_QUOTES)
+    text = re.sub(r"\s+", " ", text).strip()
+    return _REWRITE_RE.sub(lambda m: REWRITES[m.group(0)], text)
+
+
+def units(norm: str) -> list[str]:
+    """Characters of Chinese text, whole ASCII words and numbers, in order; punctuation dropped."""
+    return _UNIT_RE.findall(norm)
+
+
+def _is_cjk(u: str) -> bool:
+    return len(u) == 1 and "\u3400" <= u <= "\ufaff"
+
+
+def bigrams(norm: str) -> list[str]:
+    """Overlapping character bigrams within each run of Chinese text, plus ASCII words as they are.
+
+    Punctuation breaks runs, so no bigram straddles a comma.
+    """
+    out: list[str] = []
+    for run in re.split(rf"[^{_CJK}a-z0-9.%ⅰ-ⅻ]+", norm):
+        us = units(run)
+        for i, u in enumerate(us):
+            if not _is_cjk(u):
+                out.append(u)
+            elif i + 1 < len(us) and _is_cjk(us[i + 1]):
+                out.append(u + us[i + 1])
+            elif i == 0 or not _is_cjk(us[i - 1]):
+                out.append(u)  # a lone character between punctuation
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _syllable(ch: str) -> str:
+    return pinyin(ch, style=Style.NORMAL, heteronym=False, errors="ignore")[0][0] if _is_cjk(ch) else ch
+
+
+def sound_bigrams(norm: str) -> list[str]:
+    """Toneless pinyin bigrams ('meitan'), so homophone typos still meet."""
+    out: list[str] = []
+    for run in re.split(rf"[^{_CJK}]+", norm):
+        syllables = [_syllable(c) for c in run]
+        out += [a + b for a, b in zip(syllables, syllables[1:], strict=False)]
+    return out
+
+
+def expand_question(norm: str) -> str:
+    """The question plus the domain's other wordings of what it mentions."""
+    extra = [add for key, add in EXPANSIONS.items() if key in norm]
+    return norm + ("，" + "，".join(extra) if extra else "")
+
+
+def fts_text(tokens: list[str]) -> str:
+    """Tokens as one FTS5 document: each token a word of its own."""
+    return " ".join(tokens)

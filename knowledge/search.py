@@ -1,0 +1,196 @@
+"""Find the items that answer a question: FTS5 candidates, then a re-rank on the item's fields.
+
+Candidates come from the bigram index (text, section/title/departments, pinyin) and, for questions
+that name a department, a deadline window or a phrase like 12月底前, from the structured tables.
+The re-rank combines BM25, how much of the question the item covers (characters or sounds),
+rapidfuzz similarity and what the question asks for (when / who / how much, region, year).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from rapidfuzz import fuzz
+
+from knowledge.departments import NATIONAL_ALIASES, department_core
+from knowledge.intents import Question, understand
+from knowledge.models import Item
+from knowledge.normalize import bigrams, expand_question, normalize, sound_bigrams
+from knowledge.store import KnowledgeStore
+
+CANDIDATES = 150
+MAX_QUERY_TOKENS = 48
+COMMON_TOKEN_SHARE = 0.2  # tokens in more than this share of items only re-rank, they do not select
+CONFIDENT_SCORE = 0.55
+CONFIDENT_COVERAGE = 0.5
+FTS_WEIGHTS = (1.0, 0.5, 0.4)  # body, meta (section, title, departments), sound
+
+
+@dataclass
+class Hit:
+    item: Item
+    score: float
+    coverage: float = 0.0
+
+
+@dataclass
+class SearchResult:
+    question: Question
+    hits: list[Hit] = field(default_factory=list)
+    confident: bool = False
+    mode: str = "item"  # item | list | not_found | greeting | help
+
+
+class Searcher:
+    def __init__(self, store: KnowledgeStore) -> None:
+        self.store = store
+        self._departments: dict[str, str] | None = None
+
+    def known_departments(self) -> dict[str, str]:
+        """Department names (and national aliases) -> core, for spotting departments in questions."""
+        if self._departments is None:
+            names = {n: department_core(n) for n in self.store.department_names()}
+            for canon, aliases in NATIONAL_ALIASES.items():
+                for alias in (canon, *aliases):
+                    names.setdefault(normalize(alias), department_core(canon))
+            self._departments = {normalize(k): v for k, v in names.items()}
+        return self._departments
+
+    def invalidate(self) -> None:
+        self._departments = None
+
+    def search(self, text: str, today: date, k: int = 5) -> SearchResult:
+        q = understand(text, today, self.known_departments())
+        if q.greeting or q.help:
+            return SearchResult(q, mode="greeting" if q.greeting else "help")
+        candidates = self._candidates(q)
+        if not candidates:
+            return SearchResult(q, mode="not_found")
+        items = self.store.get_items(list(candidates))
+        hits = [self._score(q, items[i], candidates[i]) for i in candidates if i in items]
+        hits.sort(key=lambda h: (-h.score, h.item.id))
+        if q.structured:
+            filtered = [h for h in hits if self._passes_filters(q, h.item)]
+            if filtered:
+                return SearchResult(q, self._list_order(q, filtered), confident=True, mode="list")
+        if not hits:
+            return SearchResult(q, mode="not_found")
+        top = hits[0]
+        confident = top.score >= CONFIDENT_SCORE and top.coverage >= CONFIDENT_COVERAGE
+        if not confident:
+            return SearchResult(q, hits[:k], confident=False, mode="not_found")
+        if q.wants_list and not q.structured:
+            return SearchResult(q, self._list_order(q, [h for h in hits if h.score >= top.score * 0.75]) or hits,
+                                confident=True, mode="list")
+        return SearchResult(q, hits, confident=True, mode="item")
+
+    # ------------------------------------------------------------------ candidates
+
+    def _candidates(self, q: Question) -> dict[int, float]:
+        """Item id -> normalised lexical score (0..1) from the index, plus structured matches at 0."""
+        found: dict[int, float] = {}
+        expanded = expand_question(q.core)
+        tokens = list(dict.fromkeys(bigrams(expanded) + sound_bigrams(q.core)))[:MAX_QUERY_TOKENS]
+        counts = self.store.token_document_counts(tokens)
+        total = max(1, self.store.count_items())
+        selective = [t for t in tokens if counts.get(t, 0) and counts[t] <= COMMON_TOKEN_SHARE * total]
+        if not selective:
+            selective = [t for t in tokens if counts.get(t, 0)]
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in selective)
+        rows = self.store.fts_candidates(match, CANDIDATES, FTS_WEIGHTS)
+        best = max((s for _, s in rows), default=1.0) or 1.0
+        for item_id, s in rows:
+            found[item_id] = s / best
+        for item_id in self._structured_ids(q):
+            found.setdefault(item_id, 0.0)
+        return found
+
+    def _structured_ids(self, q: Question) -> list[int]:
+        ids: list[int] = []
+        if q.deadline_phrase:
+            ids += self.store.ids_by_deadline_text(q.deadline_phrase)
+        if q.window:
+            start, end = q.window
+            ids += self.store.ids_due_between(start or date(1900, 1, 1), end or date(2999, 12, 31))
+        if q.department_cores:
+            role = "lead" if q.wants_lead else None
+            ids += [i for i, _ in self.store.ids_by_department(q.department_cores, role)]
+        return ids
+
+    # ------------------------------------------------------------------ scoring
+
+    def _score(self, q: Question, item: Item, lexical: float) -> Hit:
+        title = self.store.document_title(item.doc_id)
+        item_norm = normalize(item.text)
+        context = normalize(" ".join([item.section, title, *item.departments.all()]))
+        coverage = _coverage(q.core, item_norm + "，" + context)
+        similarity = fuzz.partial_ratio(q.core, item_norm, processor=None) / 100 if q.core else 0.0
+        score = 0.3 * lexical + 0.45 * coverage + 0.25 * similarity
+        score += self._intent_bonus(q, item)
+        return Hit(item, round(score, 4), coverage)
+
+    def _intent_bonus(self, q: Question, item: Item) -> float:
+        bonus = 0.0
+        if q.wants_when and item.deadlines:
+            bonus += 0.08
+        if q.wants_who and item.departments:
+            bonus += 0.08
+        if q.wants_amount and item.targets:
+            bonus += 0.12
+        if q.region:
+            bonus += 0.15 if item.region == q.region else -0.3
+        if q.department_cores:
+            cores = {department_core(n) for n in item.departments.all()}
+            lead_cores = {department_core(n) for n in item.departments.lead}
+            if q.department_cores & lead_cores:
+                bonus += 0.15
+            elif q.department_cores & cores:
+                bonus += 0.05 if not q.wants_lead else 0.0
+        if q.year and any(d.due and d.due.year == q.year for d in item.deadlines):
+            bonus += 0.08
+        if q.deadline_phrase and any(q.deadline_phrase in d.text for d in item.deadlines):
+            bonus += 0.3
+        return bonus
+
+    def _passes_filters(self, q: Question, item: Item) -> bool:
+        if q.region and item.region != q.region:
+            return False
+        if q.deadline_phrase and not any(q.deadline_phrase in d.text for d in item.deadlines):
+            return False
+        if q.window:
+            start, end = q.window
+            if not any(d.due and (start is None or d.due >= start) and (end is None or d.due <= end)
+                       for d in item.deadlines):
+                return False
+        if q.department_cores and q.wants_list:
+            names = item.departments.lead if q.wants_lead else item.departments.all()
+            if not q.department_cores & {department_core(n) for n in names}:
+                return False
+        return True
+
+    def _list_order(self, q: Question, hits: list[Hit]) -> list[Hit]:
+        """Lists: most relevant first when the question has words of its own, else by deadline."""
+        if q.deadline_phrase or q.window:
+            return sorted(hits, key=lambda h: (-self._doc_date_ordinal(h.item), h.item.seq))
+        return hits
+
+    def _doc_date_ordinal(self, item: Item) -> int:
+        doc = self.store.get_document(item.doc_id)
+        return doc.date.toordinal() if doc and doc.date else 0
+
+
+def _coverage(core: str, haystack: str) -> float:
+    """Share of the question's bigrams found in the item, by character or, failing that, by sound."""
+    grams = [g for g in bigrams(core) if len(g) > 1 or g.isascii()]
+    if not grams:
+        return 0.0
+    hay = set(bigrams(haystack))
+    hay_sound = set(sound_bigrams(haystack))
+    hit = 0.0
+    for g in grams:
+        if g in hay:
+            hit += 1
+        elif len(g) == 2 and not g.isascii() and (s := sound_bigrams(g)) and s[0] in hay_sound:
+            hit += 0.8
+    return hit / len(grams)

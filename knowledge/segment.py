@@ -1,0 +1,173 @@
+"""Split a document's blocks into item-sized pieces with their section path and governing clause.
+
+Pure functions. A piece is an unrewritten span of the source: a sentence, a semicolon part, or one
+target of a sentence that states several. The responsibility clause at the end of a paragraph
+(`（…等按职责分工负责，12月底前完成）`) governs every piece before it in that paragraph, and a lead-in
+such as `到2025年，` governs the rest of its sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.departments import is_responsibility_clause
+from knowledge.documents import Block
+from knowledge.targets import find_targets
+
+MAX_PIECE_CHARS = 300
+MIN_PIECE_CHARS = 8
+
+_CN_NUM = "一二三四五六七八九十"
+# Heading markers, each its own kind so that nesting follows first appearance.
+_MARKERS: list[tuple[str, re.Pattern[str]]] = [
+    ("cn_dun", re.compile(rf"^[{_CN_NUM}]+、")),
+    ("cn_paren", re.compile(rf"^[（(][{_CN_NUM}]+[）)]")),
+    ("cn_shi", re.compile(rf"^[{_CN_NUM}]+是")),
+    ("num_dot", re.compile(r"^\d{1,2}[.．、](?!\d)")),
+    ("num_paren", re.compile(r"^[（(]\d{1,2}[）)]")),
+    ("article", re.compile(rf"^第[{_CN_NUM}百零]+[条章节]")),
+]
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])(?![”’」』）)])|(?<=[。！？!?][”’」』）)])|(?<=\d\.)(?=[^\d\s])")
+_TIME_LEAD = re.compile(
+    r"^(?:到|至|力争|确保)?(?:\d{4}年(?:底|末|前)?|[“\"「]?十[一二三四五六七八九]五[”\"」]?(?:时期|期间|期末|末))$"
+)
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    section: str = ""
+    clause: str = ""  # the governing responsibility/deadline clause, verbatim, with its brackets
+    lead_in: str = ""  # a time lead-in such as 到2025年 that governs the piece
+
+
+def short_heading(text: str) -> str:
+    """A heading as shown in a section path: up to its first 。, a long one up to its first ，."""
+    text = text.strip().rstrip("。：:")
+    text = text.split("。")[0]
+    if len(text) > 30 and "，" in text:
+        text = text.split("，")[0]
+    return text
+
+
+def _marker_kind(text: str) -> str | None:
+    return next((kind for kind, pattern in _MARKERS if pattern.match(text)), None)
+
+
+def _heading_and_body(block: Block) -> tuple[str | None, str, str]:
+    """(marker kind or None, heading title or '', remaining body text)."""
+    text = block.text.strip()
+    kind = _marker_kind(text)
+    if block.heading:
+        return kind or "heading", short_heading(text), ""
+    if kind == "cn_dun" and len(text) <= 40 and not re.search(r"[。；]", text):
+        return kind, text, ""
+    if kind and kind != "cn_dun":
+        title, sep, body = text.partition("。")
+        if sep and len(title) <= 40 and "，" not in title:
+            return kind, title, body
+    return None, "", text
+
+
+def _find_clauses(text: str) -> list[tuple[int, int]]:
+    """Spans of bracketed responsibility/deadline clauses, outermost brackets only."""
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, -1
+    for i, ch in enumerate(text):
+        if ch in "（(":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in "）)" and depth:
+            depth -= 1
+            if depth == 0 and is_responsibility_clause(text[start + 1:i]):
+                spans.append((start, i + 1))
+    return spans
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    return [p for p in parts if p]
+
+
+def _clauses_of(sentence: str) -> list[str]:
+    """Comma/semicolon clauses, with the punctuation kept on each."""
+    return [c for c in re.split(r"(?<=[，；,;])", sentence) if c]
+
+
+def _pieces_of_sentence(sentence: str) -> list[tuple[str, str]]:
+    """(text, lead_in) pieces of one sentence: split at '；', at a time lead-in, and between targets."""
+    out: list[tuple[str, str]] = []
+    lead = ""
+    current: list[str] = []
+    current_has_target = False
+
+    def flush() -> None:
+        nonlocal current, current_has_target
+        text = "".join(current).strip().rstrip("，；,;")
+        if text:
+            out.append((text, lead))
+        current, current_has_target = [], False
+
+    for clause in _clauses_of(sentence):
+        bare = clause.rstrip("，；,;").strip()
+        if _TIME_LEAD.match(bare):
+            flush()
+            lead = bare
+            continue
+        has_target = bool(find_targets(bare))
+        if current and (lead or (has_target and current_has_target)):
+            flush()  # under a lead-in every clause is a goal of its own; elsewhere, every target is
+        current.append(clause)
+        current_has_target = current_has_target or has_target
+        if clause.endswith(("；", ";")):
+            flush()
+    flush()
+    return out
+
+
+def _split_long(text: str) -> list[str]:
+    """Cut an over-long piece at the comma nearest its middle, repeatedly."""
+    if len(text) <= MAX_PIECE_CHARS:
+        return [text]
+    commas = [m.end() for m in re.finditer(r"[，,、]", text)]
+    if not commas:
+        return [text]
+    cut = min(commas, key=lambda i: abs(i - len(text) / 2))
+    return _split_long(text[:cut].rstrip("，,、")) + _split_long(text[cut:])
+
+
+def segment(blocks: list[Block]) -> list[Piece]:
+    """All pieces of a document in reading order."""
+    stack: list[tuple[str, str]] = []  # (marker kind, heading title)
+    pieces: list[Piece] = []
+    for block in blocks:
+        kind, title, body = _heading_and_body(block)
+        if kind:
+            kinds = [k for k, _ in stack]
+            if kind in kinds:
+                del stack[kinds.index(kind):]
+            stack.append((kind, short_heading(title)))
+        section = " › ".join(t for _, t in stack)
+        if body:
+            pieces += _pieces_of_paragraph(body, section)
+    return pieces
+
+
+def _pieces_of_paragraph(body: str, section: str) -> list[Piece]:
+    pieces: list[Piece] = []
+    cursor = 0
+    spans = _find_clauses(body) + [(len(body), len(body))]
+    for start, end in spans:
+        clause = body[start:end]
+        for sentence in split_sentences(body[cursor:start]):
+            for text, lead in _pieces_of_sentence(sentence):
+                for part in _split_long(text):
+                    if pieces and len(part.strip("。；，")) < MIN_PIECE_CHARS and pieces[-1].clause == clause:
+                        last = pieces[-1]
+                        pieces[-1] = Piece(last.text + part, last.section, last.clause, last.lead_in)
+                        continue
+                    pieces.append(Piece(part, section, clause, lead))
+        cursor = end
+    return pieces

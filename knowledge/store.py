@@ -1,0 +1,327 @@
+"""The knowledge base on SQLite (sqlite-utils): documents, items, their index and the change log.
+
+How SQLite meets asyncio: this store is synchronous and owns one connection opened with
+`check_same_thread=False`; async callers go through `AsyncKnowledgeStore`, which runs every call on
+one dedicated worker thread, so calls are serialised and never block the event loop. Every change
+runs inside `transaction()` (sqlite-utils `atomic()`), so a failed import or edit leaves nothing
+half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from knowledge.departments import department_core
+from knowledge.migrations import migrate
+from knowledge.models import Deadline, Departments, Document, Item, Target
+from knowledge.normalize import bigrams, fts_text, normalize, sound_bigrams
+
+T = TypeVar("T")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class KnowledgeStore:
+    def __init__(self, path: str | Path) -> None:
+        path = str(path)
+        if path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = str(Path(path).expanduser())
+        self.path = path
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        self.db = sqlite_utils.Database(conn)
+        if path != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA foreign_keys = ON")
+        migrate(self.db)
+        self._titles: dict[str, str] = {}
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    # ------------------------------------------------------------------ documents
+
+    def get_document(self, doc_id: str) -> Document | None:
+        rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
+        return _document(rows[0]) if rows else None
+
+    def documents(self) -> list[Document]:
+        return [_document(r) for r in self.db.query("SELECT * FROM documents ORDER BY date DESC, doc_id")]
+
+    def save_document(self, doc: Document) -> None:
+        now = _now()
+        self.db.execute(
+            "INSERT INTO documents (doc_id, source, title, issuer, doc_number, date, region, url, fingerprint,"
+            " imported_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(doc_id) DO UPDATE SET source=excluded.source, title=excluded.title,"
+            " issuer=excluded.issuer, doc_number=excluded.doc_number, date=excluded.date, region=excluded.region,"
+            " url=excluded.url, fingerprint=excluded.fingerprint, updated_at=excluded.updated_at",
+            [doc.doc_id, doc.source, doc.title, doc.issuer, doc.doc_number, _iso(doc.date), doc.region, doc.url,
+             doc.fingerprint, now, now],
+        )
+        self._titles.pop(doc.doc_id, None)
+
+    def document_title(self, doc_id: str) -> str:
+        if doc_id not in self._titles:
+            doc = self.get_document(doc_id)
+            self._titles[doc_id] = doc.title if doc else ""
+        return self._titles[doc_id]
+
+    # ------------------------------------------------------------------ items: reads
+
+    def get_item(self, item_id: int) -> Item | None:
+        rows = list(self.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
+        return _item(rows[0]) if rows else None
+
+    def get_items(self, ids: list[int]) -> dict[int, Item]:
+        out: dict[int, Item] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(f"SELECT * FROM items WHERE id IN ({marks})", chunk):
+                out[row["id"]] = _item(row)
+        return out
+
+    def items_of_document(self, doc_id: str, statuses: tuple[str, ...] = ("active",)) -> list[Item]:
+        marks = ",".join("?" * len(statuses))
+        rows = self.db.query(
+            f"SELECT * FROM items WHERE doc_id = ? AND status IN ({marks}) ORDER BY seq, id", [doc_id, *statuses]
+        )
+        return [_item(r) for r in rows]
+
+    def all_items(self, statuses: tuple[str, ...] = ("active",)) -> Iterator[Item]:
+        marks = ",".join("?" * len(statuses))
+        for row in self.db.query(
+            f"SELECT items.* FROM items JOIN documents USING (doc_id) WHERE status IN ({marks})"
+            " ORDER BY documents.date, doc_id, seq, id",
+            list(statuses),
+        ):
+            yield _item(row)
+
+    def count_items(self, status: str = "active") -> int:
+        return self.db.execute("SELECT count(*) FROM items WHERE status = ?", [status]).fetchone()[0]
+
+    def source_text(self, item_id: int) -> str:
+        row = self.db.execute("SELECT source_text FROM items WHERE id = ?", [item_id]).fetchone()
+        return row[0] if row else ""
+
+    # ------------------------------------------------------------------ items: writes (call inside transaction())
+
+    def insert_item(self, item: Item, *, actor: str, action: str = "add") -> int:
+        now = _now()
+        cur = self.db.execute(
+            "INSERT INTO items (doc_id, seq, text, source_text, kind, section, region, deadlines, lead, support,"
+            " targets, clause, status, progress, edited, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [item.doc_id, item.seq, item.text, item.text, *_item_fields(item), item.status, item.progress,
+             int(item.edited), now, now],
+        )
+        item_id = int(cur.lastrowid or 0)
+        item.id = item_id
+        self._index(item)
+        self.log(actor, action, item_id=item_id, doc_id=item.doc_id, after=_snapshot(item))
+        return item_id
+
+    def update_item(self, item: Item, *, actor: str, action: str, source_text: str | None = None) -> None:
+        """Replace an item's content; the previous version goes to the change log."""
+        assert item.id is not None
+        before = self.get_item(item.id)
+        sets = "seq=?, text=?, kind=?, section=?, region=?, deadlines=?, lead=?, support=?, targets=?, clause=?," \
+               " status=?, progress=?, edited=?, updated_at=?"
+        params: list[Any] = [item.seq, item.text, *_item_fields(item), item.status, item.progress, int(item.edited),
+                             _now()]
+        if source_text is not None:
+            sets += ", source_text=?"
+            params.append(source_text)
+        self.db.execute(f"UPDATE items SET {sets} WHERE id = ?", [*params, item.id])
+        self._index(item)
+        self.log(actor, action, item_id=item.id, doc_id=item.doc_id,
+                 before=_snapshot(before) if before else None, after=_snapshot(item))
+
+    def set_seq(self, item_id: int, seq: int) -> None:
+        self.db.execute("UPDATE items SET seq = ? WHERE id = ?", [seq, item_id])
+
+    def log(self, actor: str, action: str, *, item_id: int | None = None, doc_id: str = "",
+            before: dict | None = None, after: dict | None = None) -> None:
+        self.db.execute(
+            "INSERT INTO changes (at, actor, action, item_id, doc_id, before, after) VALUES (?,?,?,?,?,?,?)",
+            [_now(), actor, action, item_id, doc_id, _json(before), _json(after)],
+        )
+
+    def history(self, item_id: int) -> list[dict]:
+        rows = self.db.query("SELECT * FROM changes WHERE item_id = ? ORDER BY id", [item_id])
+        return [{**r, "before": _loads(r["before"]), "after": _loads(r["after"])} for r in rows]
+
+    # ------------------------------------------------------------------ index
+
+    def _index(self, item: Item) -> None:
+        assert item.id is not None
+        self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [item.id])
+        self.db.execute("DELETE FROM item_departments WHERE item_id = ?", [item.id])
+        self.db.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
+        if item.status != "active":
+            return
+        text = normalize(item.text)
+        meta = normalize(" ".join([item.section, self.document_title(item.doc_id), *item.departments.all(),
+                                   *(t.metric for t in item.targets)]))
+        self.db.execute(
+            "INSERT INTO items_fts (rowid, body, meta, sound) VALUES (?,?,?,?)",
+            [item.id, fts_text(bigrams(text)), fts_text(bigrams(meta)), fts_text(sound_bigrams(text))],
+        )
+        for role, names in (("lead", item.departments.lead), ("support", item.departments.support)):
+            for name in names:
+                self.db.execute(
+                    "INSERT INTO item_departments (item_id, name, core, role) VALUES (?,?,?,?)",
+                    [item.id, name, department_core(name), role],
+                )
+        for d in item.deadlines:
+            self.db.execute(
+                "INSERT INTO item_deadlines (item_id, text, due, start, ongoing) VALUES (?,?,?,?,?)",
+                [item.id, d.text, _iso(d.due), _iso(d.start), int(d.ongoing)],
+            )
+
+    def fts_candidates(self, match: str, limit: int, weights: tuple[float, float, float]) -> list[tuple[int, float]]:
+        """(item id, bm25 score, higher is better) for an FTS5 MATCH expression."""
+        if not match:
+            return []
+        w = ", ".join(str(x) for x in weights)
+        rows = self.db.execute(
+            f"SELECT rowid, -bm25(items_fts, {w}) AS score FROM items_fts WHERE items_fts MATCH ?"
+            " ORDER BY bm25(items_fts, " + w + ") LIMIT ?",
+            [match, limit],
+        ).fetchall()
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def token_document_counts(self, tokens: list[str]) -> dict[str, int]:
+        """How many items each token occurs in (any column), for choosing selective tokens."""
+        if "items_fts_vocab" not in self.db.table_names():
+            self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS items_fts_vocab USING fts5vocab(items_fts, 'row')")
+        if not tokens:
+            return {}
+        marks = ",".join("?" * len(tokens))
+        rows = self.db.execute(f"SELECT term, doc FROM items_fts_vocab WHERE term IN ({marks})", tokens).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def ids_by_department(self, cores: set[str], role: str | None = None) -> list[tuple[int, str]]:
+        if not cores:
+            return []
+        marks = ",".join("?" * len(cores))
+        sql = f"SELECT item_id, role FROM item_departments WHERE core IN ({marks})"
+        params: list[Any] = list(cores)
+        if role:
+            sql += " AND role = ?"
+            params.append(role)
+        return [(int(r[0]), r[1]) for r in self.db.execute(sql, params).fetchall()]
+
+    def department_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT name FROM item_departments").fetchall()]
+
+    def ids_by_deadline_text(self, phrase: str) -> list[int]:
+        rows = self.db.execute(
+            "SELECT DISTINCT item_id FROM item_deadlines WHERE instr(text, ?) > 0", [phrase]
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def ids_due_between(self, start: date, end: date) -> list[int]:
+        rows = self.db.execute(
+            "SELECT DISTINCT item_id FROM item_deadlines WHERE due BETWEEN ? AND ?", [start.isoformat(), end.isoformat()]
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+
+class AsyncKnowledgeStore:
+    """The store for asyncio code: every call runs on one worker thread, in order."""
+
+    def __init__(self, store: KnowledgeStore) -> None:
+        self.store = store
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb")
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
+    async def close(self) -> None:
+        await self.run(self.store.close)
+        self._executor.shutdown(wait=True)
+
+
+# ---------------------------------------------------------------------- row <-> model
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _json(obj: Any) -> str | None:
+    return None if obj is None else json.dumps(obj, ensure_ascii=False)
+
+
+def _loads(s: str | None) -> Any:
+    return json.loads(s) if s else None
+
+
+def _item_fields(item: Item) -> list[Any]:
+    return [
+        item.kind, item.section, item.region,
+        _json([d.to_dict() for d in item.deadlines]),
+        _json(list(item.departments.lead)), _json(list(item.departments.support)),
+        _json([t.to_dict() for t in item.targets]), item.clause,
+    ]
+
+
+def _snapshot(item: Item) -> dict:
+    return {
+        "text": item.text, "kind": item.kind, "section": item.section, "region": item.region,
+        "deadlines": [d.to_dict() for d in item.deadlines], "lead": list(item.departments.lead),
+        "support": list(item.departments.support), "targets": [t.to_dict() for t in item.targets],
+        "clause": item.clause, "status": item.status, "progress": item.progress,
+    }
+
+
+def item_from_snapshot(snapshot: dict, base: Item) -> Item:
+    """The item as it was in a change-log snapshot (for undo)."""
+    return Item(
+        text=snapshot["text"], kind=snapshot["kind"], section=snapshot["section"], region=snapshot["region"],
+        deadlines=[Deadline.from_dict(d) for d in snapshot["deadlines"]],
+        departments=Departments(tuple(snapshot["lead"]), tuple(snapshot["support"])),
+        targets=[Target.from_dict(t) for t in snapshot["targets"]], clause=snapshot["clause"],
+        doc_id=base.doc_id, seq=base.seq, id=base.id, status=snapshot["status"],
+        progress=snapshot.get("progress", ""), edited=base.edited,
+    )
+
+
+def _item(row: dict) -> Item:
+    return Item(
+        id=row["id"], doc_id=row["doc_id"], seq=row["seq"], text=row["text"], kind=row["kind"],
+        section=row["section"] or "", region=row["region"] or "国家",
+        deadlines=[Deadline.from_dict(d) for d in _loads(row["deadlines"]) or []],
+        departments=Departments(tuple(_loads(row["lead"]) or ()), tuple(_loads(row["support"]) or ())),
+        targets=[Target.from_dict(t) for t in _loads(row["targets"]) or []],
+        clause=row["clause"] or "", status=row["status"], progress=row["progress"] or "",
+        edited=bool(row["edited"]),
+    )
+
+
+def _document(row: dict) -> Document:
+    return Document(
+        doc_id=row["doc_id"], source=row["source"], title=row["title"], issuer=row["issuer"] or "",
+        doc_number=row["doc_number"] or "", date=date.fromisoformat(row["date"]) if row["date"] else None,
+        region=row["region"] or "国家", url=row["url"] or "", fingerprint=row["fingerprint"] or "",
+    )

@@ -1,0 +1,1 @@
+"""Deadline reminders: which are due when, and delivering them once."""

@@ -1,0 +1,60 @@
+import pytest
+
+from knowledge.departments import canonical_department, department_core, parse_clause
+
+
+@pytest.mark.parametrize(
+    ("clause", "region", "lead", "support", "time_parts"),
+    [
+        ("（人民银行牵头，生态环境部等按职责分工负责，6月底前出台相关政策，年内持续推进）", "国家",
+         ["人民银行"], ["生态环境部"], ["6月底前出台相关政策", "年内持续推进"]),
+        ("（国家发展改革委、国家能源局、财政部、市场监管总局等按职责分工负责，12月底前完成）", "国家",
+         ["国家发展改革委"], ["国家能源局", "财政部", "市场监管总局"], ["12月底前完成"]),
+        ("（发改委牵头，央行、工信部、住建部配合）", "国家",
+         ["国家发展改革委"], ["人民银行", "工业和信息化部", "住房城乡建设部"], []),
+        # regional: the 自治区 prefix carries through a 、 list; 能源局 is the region's, not 国家能源局
+        ("(自治区能源局、生态环境厅、工业和信息化厅、住房城乡建设厅、市场监管局等按职责分工负责)", "内蒙古自治区",
+         ["自治区能源局"], ["自治区生态环境厅", "自治区工业和信息化厅", "自治区住房城乡建设厅", "自治区市场监管局"], []),
+        ("(自治区发展改革委、工业和信息化厅、生态环境厅、能源局牵头，自治区市场监管局、地方金融监管局，"
+         "人民银行呼和浩特中心支行、内蒙古银保监局等按职责分工负责)", "内蒙古自治区",
+         ["自治区发展改革委", "自治区工业和信息化厅", "自治区生态环境厅", "自治区能源局"],
+         ["自治区市场监管局", "自治区地方金融监管局", "人民银行呼和浩特中心支行", "内蒙古银保监局"], []),
+        # local governments "负责落实" are not departments
+        ("(自治区工业和信息化厅、大数据中心等按职责分工负责，各盟行政公署、市人民政府，各旗县级人民政府负责落实)",
+         "内蒙古自治区", ["自治区工业和信息化厅"], ["自治区大数据中心"], []),
+        ("(自治区生态环境厅负责)", "内蒙古自治区", ["自治区生态环境厅"], [], []),
+        ("（省能源局牵头，省发改委等按职责分工负责，2027年6月底前完成）", "浙江省",
+         ["省能源局"], ["省发展改革委"], ["2027年6月底前完成"]),
+        ("（含电力）", "国家", [], [], []),
+        ("", "国家", [], [], []),
+    ],
+)
+def test_parse_clause(clause, region, lead, support, time_parts):
+    parts = parse_clause(clause, region)
+    assert list(parts.departments.lead) == lead
+    assert list(parts.departments.support) == support
+    assert list(parts.time_parts) == time_parts
+
+
+@pytest.mark.parametrize(
+    ("name", "region", "canonical"),
+    [
+        ("发改委", "国家", "国家发展改革委"),
+        ("国家发改委", "国家", "国家发展改革委"),
+        ("央行", "国家", "人民银行"),
+        ("中国人民银行", "国家", "人民银行"),
+        ("工信部", "国家", "工业和信息化部"),
+        ("住建部", "国家", "住房城乡建设部"),
+        ("能源局", "国家", "国家能源局"),
+        ("能源局", "内蒙古自治区", "自治区能源局"),
+        ("发改委", "浙江省", "省发展改革委"),
+        ("内蒙古银保监局", "内蒙古自治区", "内蒙古银保监局"),
+    ],
+)
+def test_canonical_department(name, region, canonical):
+    assert canonical_department(name, region) == canonical
+
+
+def test_core_matches_across_levels():
+    assert department_core("国家发展改革委") == department_core("自治区发展改革委") == "发展改革委"
+    assert department_core("市场监管总局") == "市场监管总局"
