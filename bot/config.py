@@ -73,7 +73,7 @@ def _section(name: str, cls: type, raw: Any, where: str) -> Any:
     values = {}
     for key, value in raw.items():
         expected = type(getattr(cls(), key))
-        if expected is int and isinstance(value, bool) or not isinstance(value, expected):
+        if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
             raise ConfigError(f"{where}: [{name}] {key} must be a {expected.__name__}, got {value!r}")
         values[key] = value
     return cls(**values)

@@ -11,7 +11,7 @@ from datetime import date
 
 from knowledge.deadlines import deadline_status
 from knowledge.models import Deadline, Departments, Document, Item
-from knowledge.search import Hit, SearchResult, Searcher
+from knowledge.search import Hit, Searcher, SearchResult
 from knowledge.store import KnowledgeStore
 
 MAX_LEAD_SHOWN = 3

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from knowledge.answer import Answer, answer_question
 from knowledge.deadlines import deadline_status
-from knowledge.importer import DocumentOverrides, ImportReport, import_path
+from knowledge.importer import SUPPORTED_SUFFIXES, DocumentOverrides, ImportReport, import_path
 from knowledge.models import Document, Item
 from knowledge.search import Searcher
 from knowledge.seed import ensure_seeded
@@ -37,10 +37,10 @@ class KnowledgeBase:
         return answer_question(self.searcher, question, today, k)
 
     def import_paths(self, paths: list[Path], overrides: DocumentOverrides) -> Iterator[tuple[Path, ImportReport | Exception]]:
-        """Import files and the supported files of directories; each document in its own transaction."""
+        """Import files, and the .txt/.md/.html files of directories; each document in its own transaction."""
         for path in paths:
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")) \
-                if path.is_dir() else [path]
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+                           and p.suffix.lower() in SUPPORTED_SUFFIXES - {""}) if path.is_dir() else [path]
             for file in files:
                 try:
                     yield file, import_path(self.store, file, overrides, actor="cli")

@@ -154,7 +154,7 @@ def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, act
 
 def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], actor: str) -> ImportReport:
     report = ImportReport(doc.doc_id, doc.title, "updated")
-    old_items = store.items_of_document(doc.doc_id)
+    old_items = store.items_of_document(doc.doc_id, ("active", "deleted"))
     old_by_source = {store.source_text(o.id): o for o in old_items if o.id is not None}
     unmatched_new: list[Item] = []
     for item in items:
@@ -162,22 +162,24 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], 
         if old is None:
             unmatched_new.append(item)
             continue
+        assert old.id is not None
         item.id = old.id
         report.kept += 1
-        if old.edited:
-            store.set_seq(old.id, item.seq)  # an admin's edit stands; only its place follows the document
+        if old.edited or old.status == "deleted":
+            store.set_seq(old.id, item.seq)  # an admin's edit or deletion stands; only its place follows
         elif _content(old) != _content(item):
             item.progress, item.status = old.progress, old.status
             store.update_item(item, actor=actor, action="reextract")
         else:
             store.set_seq(old.id, item.seq)
-    paired: set[int | None] = set()
+    paired: set[int] = set()
     for new, old in _pair_similar(unmatched_new, list(old_by_source.values())):
         if old is None:
             report.added.append(store.insert_item(new, actor=actor, action="import"))
             continue
+        assert old.id is not None
         paired.add(old.id)
-        if old.edited:
+        if old.edited or old.status == "deleted":
             report.conflicts.append(f"#{old.id}：新版本为「{_clip(new.text)}」")
             store.log(actor, "conflict", item_id=old.id, doc_id=doc.doc_id, after={"text": new.text})
             continue
@@ -190,6 +192,9 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], 
         if old.edited:
             report.conflicts.append(f"#{old.id}：新版本中已删除，保留了修改后的条目")
             continue
+        if old.status == "deleted":
+            continue
+        assert old.id is not None
         old.status = "retired"
         store.update_item(old, actor=actor, action="retire")
         report.retired.append(old.id)

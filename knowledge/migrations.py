@@ -14,14 +14,14 @@ Migration = Callable[[sqlite_utils.Database], None]
 
 
 def _m001_knowledge_base(db: sqlite_utils.Database) -> None:
-    db["documents"].create(
+    db.table("documents").create(
         {
             "doc_id": str, "source": str, "title": str, "issuer": str, "doc_number": str, "date": str,
             "region": str, "url": str, "fingerprint": str, "imported_at": str, "updated_at": str,
         },
         pk="doc_id",
     )
-    db["items"].create(
+    db.table("items").create(
         {
             "id": int, "doc_id": str, "seq": int, "text": str, "source_text": str, "kind": str,
             "section": str, "region": str, "deadlines": str, "lead": str, "support": str, "targets": str,
@@ -31,42 +31,47 @@ def _m001_knowledge_base(db: sqlite_utils.Database) -> None:
         not_null={"doc_id", "text", "status"},
         defaults={"status": "active", "progress": "", "edited": 0},
     )
-    db["items"].create_index(["doc_id", "seq"])
-    db["item_departments"].create({"item_id": int, "name": str, "core": str, "role": str})
-    db["item_departments"].create_index(["core"])
-    db["item_departments"].create_index(["item_id"])
-    db["item_deadlines"].create({"item_id": int, "text": str, "due": str, "start": str, "ongoing": int})
-    db["item_deadlines"].create_index(["due"])
-    db["item_deadlines"].create_index(["item_id"])
+    db.table("items").create_index(["doc_id", "seq"])
+    db.table("item_departments").create({"item_id": int, "name": str, "core": str, "role": str})
+    db.table("item_departments").create_index(["core"])
+    db.table("item_departments").create_index(["item_id"])
+    db.table("item_deadlines").create({"item_id": int, "text": str, "due": str, "start": str, "ongoing": int})
+    db.table("item_deadlines").create_index(["due"])
+    db.table("item_deadlines").create_index(["item_id"])
     # Every change to the knowledge base: the audit log and the items' history in one.
-    db["changes"].create(
+    db.table("changes").create(
         {"id": int, "at": str, "actor": str, "action": str, "item_id": int, "doc_id": str, "before": str, "after": str},
         pk="id",
     )
-    db["changes"].create_index(["item_id"])
-    db["changes"].create_index(["actor", "id"])
+    db.table("changes").create_index(["item_id"])
+    db.table("changes").create_index(["actor", "id"])
     # Candidate index: normalised character bigrams, section/title/department words, pinyin bigrams.
     db.execute(
         "CREATE VIRTUAL TABLE items_fts USING fts5(body, meta, sound, tokenize = 'unicode61 remove_diacritics 0')"
     )
 
 
+def _m002_settings(db: sqlite_utils.Database) -> None:
+    db.table("settings").create({"key": str, "value": str}, pk="key")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
+    ("002_settings", _m002_settings),
 ]
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the migrations this database has not seen; returns their names."""
     if "_migrations" not in db.table_names():
-        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
-    done = {row["name"] for row in db["_migrations"].rows}
+        db.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
+    done = {row["name"] for row in db.table("_migrations").rows}
     applied = []
     for name, migration in MIGRATIONS:
         if name in done:
             continue
         with db.atomic():
             migration(db)
-            db["_migrations"].insert({"name": name, "applied_at": datetime.now(UTC).isoformat()})
+            db.table("_migrations").insert({"name": name, "applied_at": datetime.now(UTC).isoformat()})
         applied.append(name)
     return applied

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 
 import opencc
 from pypinyin import Style, pinyin
@@ -125,7 +126,7 @@ def sound_bigrams(norm: str) -> list[str]:
     out: list[str] = []
     for run in re.split(rf"[^{_CJK}]+", norm):
         syllables = [_syllable(c) for c in run]
-        out += [a + b for a, b in zip(syllables, syllables[1:], strict=False)]
+        out += [a + b for a, b in pairwise(syllables)]
     return out
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from importlib import resources
 
 from knowledge.documents import parse_date
-from knowledge.importer import DocumentOverrides, ImportReport, import_text
+from knowledge.importer import EXTRACTOR_VERSION, DocumentOverrides, ImportReport, import_text
 from knowledge.store import KnowledgeStore
 
 CORPUS_PACKAGE = "knowledge.corpus"
@@ -37,9 +38,24 @@ def seed(store: KnowledgeStore) -> list[ImportReport]:
             for name, text, overrides in bundled_documents()]
 
 
+def bundle_version() -> str:
+    """A hash of the bundled files, the manifest and the extractor: it changes when any of them does."""
+    corpus = resources.files(CORPUS_PACKAGE)
+    digest = hashlib.sha256(EXTRACTOR_VERSION.encode())
+    for name in sorted(p.name for p in corpus.iterdir() if p.name.endswith((".txt", ".toml"))):
+        digest.update(name.encode() + corpus.joinpath(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def ensure_seeded(store: KnowledgeStore) -> list[ImportReport]:
-    """Seed a knowledge base that has never been seeded; later admin changes are never undone."""
-    seeded = store.db.execute("SELECT count(*) FROM changes WHERE actor = 'seed'").fetchone()[0]
-    if seeded:
+    """Bring the bundled documents up to date when this install's bundle differs from the database's.
+
+    Cheap when nothing changed (a hash of the files); otherwise a normal re-import, which keeps item
+    ids, and never undoes an admin's edit or deletion.
+    """
+    version = bundle_version()
+    if store.get_setting("bundle_version") == version:
         return []
-    return seed(store)
+    reports = seed(store)
+    store.set_setting("bundle_version", version)
+    return reports

@@ -56,18 +56,34 @@ def _marker_kind(text: str) -> str | None:
 
 
 def _heading_and_body(block: Block) -> tuple[str | None, str, str]:
-    """(marker kind or None, heading title or '', remaining body text)."""
+    """(marker kind or None, heading title or '', remaining body text).
+
+    '(八)煤炭清洁高效利用工程。立足…' has an inline title; '三、加强安全监管。（…负责）' is a heading
+    and a task at once (its body is only a clause), so the title sentence stays in the body too;
+    a numbered paragraph with no title ('二、到2026年，…') loses only its number.
+    """
     text = block.text.strip()
     kind = _marker_kind(text)
     if block.heading:
         return kind or "heading", short_heading(text), ""
     if kind == "cn_dun" and len(text) <= 40 and not re.search(r"[。；]", text):
         return kind, text, ""
-    if kind and kind != "cn_dun":
-        title, sep, body = text.partition("。")
-        if sep and len(title) <= 40 and "，" not in title:
-            return kind, title, body
-    return None, "", text
+    if not kind:
+        return None, "", text
+    title, sep, body = text.partition("。")
+    if sep and len(title) <= 40 and "，" not in title:
+        rest = body
+        for start, end in reversed(_find_clauses(body)):
+            rest = rest[:start] + rest[end:]
+        if not rest.strip():
+            body = _strip_marker(text)
+        return kind, title, body
+    return kind, "", _strip_marker(text)
+
+
+def _strip_marker(text: str) -> str:
+    m = next((p.match(text) for _, p in _MARKERS if p.match(text)), None)
+    return text[m.end():] if m and m.end() < len(text) else text
 
 
 def _find_clauses(text: str) -> list[tuple[int, int]]:
@@ -148,7 +164,8 @@ def segment(blocks: list[Block]) -> list[Piece]:
             kinds = [k for k, _ in stack]
             if kind in kinds:
                 del stack[kinds.index(kind):]
-            stack.append((kind, short_heading(title)))
+            if title:  # a numbered paragraph without a title closes its level but opens none
+                stack.append((kind, short_heading(title)))
         section = " › ".join(t for _, t in stack)
         if body:
             pieces += _pieces_of_paragraph(body, section)
@@ -158,7 +175,7 @@ def segment(blocks: list[Block]) -> list[Piece]:
 def _pieces_of_paragraph(body: str, section: str) -> list[Piece]:
     pieces: list[Piece] = []
     cursor = 0
-    spans = _find_clauses(body) + [(len(body), len(body))]
+    spans = [*_find_clauses(body), (len(body), len(body))]
     for start, end in spans:
         clause = body[start:end]
         for sentence in split_sentences(body[cursor:start]):

@@ -56,6 +56,16 @@ class KnowledgeStore:
         with self.db.atomic():
             yield
 
+    # ------------------------------------------------------------------ settings
+
+    def get_setting(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        [key, value])
+
     # ------------------------------------------------------------------ documents
 
     def get_document(self, doc_id: str) -> Document | None:
