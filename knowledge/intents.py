@@ -85,7 +85,7 @@ def understand(text: str, today: date, known_departments: dict[str, str] | None 
     q.wants_when = bool(_WHEN.search(norm))
     q.wants_who = bool(_WHO.search(norm))
     q.wants_lead = bool(_LEAD.search(norm))
-    q.wants_amount = bool(_HOW_MUCH.search(norm))
+    q.wants_amount = bool(_HOW_MUCH.search(norm)) or bool(re.search(r"(?:率|比重|占比|强度)$", q.core))
     q.wants_list = bool(_LIST.search(norm))
     if re.search(r"全国|国家层面|中央", norm):
         q.region = NATIONAL

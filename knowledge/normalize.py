@@ -65,6 +65,8 @@ EXPANSIONS: dict[str, str] = {
     "公交": "公交车 公共交通",
     "步行道": "行人步道",
     "柴油车": "柴油汽车",
+    "多久": "频次 频率",
+    "多长时间": "频次",
 }
 
 _converter: opencc.OpenCC | None = None
@@ -121,6 +123,11 @@ def _syllable(ch: str) -> str:
     return pinyin(ch, style=Style.NORMAL, heteronym=False, errors="ignore")[0][0] if _is_cjk(ch) else ch
 
 
+def syllables(norm: str) -> str:
+    """Toneless pinyin of the Chinese characters, space-separated ('mei tan xiao fei')."""
+    return " ".join(_syllable(c) for c in norm if _is_cjk(c))
+
+
 def sound_bigrams(norm: str) -> list[str]:
     """Toneless pinyin bigrams ('meitan'), so homophone typos still meet."""
     out: list[str] = []
@@ -130,10 +137,35 @@ def sound_bigrams(norm: str) -> list[str]:
     return out
 
 
-def expand_question(norm: str) -> str:
-    """The question plus the domain's other wordings of what it mentions."""
-    extra = [add for key, add in EXPANSIONS.items() if key in norm]
-    return norm + ("，" + "，".join(extra) if extra else "")
+# Domain terms jieba's general dictionary splits or does not know.
+DOMAIN_WORDS = (
+    "碳达峰", "碳中和", "双控", "能耗双控", "两新一重", "碳汇", "碳排放权", "用能权", "排污权", "碳减排", "清洁取暖",
+    "煤电", "核电", "气电", "绿电", "储能", "抽水蓄能", "新型储能", "氢能", "光伏", "风电", "充电桩", "换电站",
+    "挥发性有机物", "化学需氧量", "氨氮", "氮氧化物", "超低排放", "散煤", "热电联产", "余热", "燃煤锅炉", "粪污",
+    "秸秆", "数据中心", "能效", "领跑者", "国三", "柴油车", "柴油汽车", "公转铁", "多式联运", "去产能", "回头看",
+    "十四五", "十五五", "十三五", "国内生产总值", "单位国内生产总值", "非化石能源", "可再生能源", "碳捕集",
+)
+_jieba = None
+
+
+def words(norm: str) -> list[str]:
+    """Words of a (normalised) question, by jieba with the domain's terms added."""
+    global _jieba
+    if _jieba is None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        for w in DOMAIN_WORDS:
+            jieba.add_word(w)
+        _jieba = jieba
+    return [w for w in _jieba.lcut(norm) if w.strip()]
+
+
+def expansions(norm: str) -> str:
+    """The domain's other wordings of what a question mentions, as extra search text."""
+    return "，".join(add for key, add in EXPANSIONS.items() if key in norm)
 
 
 def fts_text(tokens: list[str]) -> str:

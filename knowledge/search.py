@@ -8,6 +8,7 @@ rapidfuzz similarity and what the question asks for (when / who / how much, regi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,7 +17,7 @@ from rapidfuzz import fuzz
 from knowledge.departments import NATIONAL_ALIASES, department_core
 from knowledge.intents import Question, understand
 from knowledge.models import Item
-from knowledge.normalize import bigrams, expand_question, normalize, sound_bigrams
+from knowledge.normalize import EXPANSIONS, bigrams, expansions, normalize, sound_bigrams, syllables, words
 from knowledge.store import KnowledgeStore
 
 CANDIDATES = 150
@@ -24,6 +25,7 @@ MAX_QUERY_TOKENS = 48
 COMMON_TOKEN_SHARE = 0.2  # tokens in more than this share of items only re-rank, they do not select
 CONFIDENT_SCORE = 0.55
 CONFIDENT_COVERAGE = 0.5
+MAX_UNKNOWN_SHARE = 0.5
 FTS_WEIGHTS = (1.0, 0.5, 0.4)  # body, meta (section, title, departments), sound
 
 
@@ -64,11 +66,11 @@ class Searcher:
         q = understand(text, today, self.known_departments())
         if q.greeting or q.help:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
-        candidates = self._candidates(q)
+        candidates, weights = self._candidates(q)
         if not candidates:
             return SearchResult(q, mode="not_found")
         items = self.store.get_items(list(candidates))
-        hits = [self._score(q, items[i], candidates[i]) for i in candidates if i in items]
+        hits = [self._score(q, items[i], candidates[i], weights) for i in candidates if i in items]
         hits.sort(key=lambda h: (-h.score, h.item.id))
         if q.structured:
             filtered = [h for h in hits if self._passes_filters(q, h.item)]
@@ -77,7 +79,8 @@ class Searcher:
         if not hits:
             return SearchResult(q, mode="not_found")
         top = hits[0]
-        confident = top.score >= CONFIDENT_SCORE and top.coverage >= CONFIDENT_COVERAGE
+        confident = (top.score >= CONFIDENT_SCORE and top.coverage >= CONFIDENT_COVERAGE
+                     and unknown_share(weights) <= MAX_UNKNOWN_SHARE)
         if not confident:
             return SearchResult(q, hits[:k], confident=False, mode="not_found")
         if q.wants_list and not q.structured:
@@ -87,13 +90,15 @@ class Searcher:
 
     # ------------------------------------------------------------------ candidates
 
-    def _candidates(self, q: Question) -> dict[int, float]:
-        """Item id -> normalised lexical score (0..1) from the index, plus structured matches at 0."""
+    def _candidates(self, q: Question) -> tuple[dict[int, float], dict[str, WordWeight]]:
+        """Item id -> normalised lexical score (0..1) from the index, plus structured matches at 0;
+        and the question's words with their weights."""
         found: dict[int, float] = {}
-        expanded = expand_question(q.core)
+        expanded = q.core + "，" + expansions(q.norm)
         tokens = list(dict.fromkeys(bigrams(expanded) + sound_bigrams(q.core)))[:MAX_QUERY_TOKENS]
         counts = self.store.token_document_counts(tokens)
         total = max(1, self.store.count_items())
+        weights = _word_weights(q.core, counts, total)
         selective = [t for t in tokens if counts.get(t, 0) and counts[t] <= COMMON_TOKEN_SHARE * total]
         if not selective:
             selective = [t for t in tokens if counts.get(t, 0)]
@@ -104,7 +109,7 @@ class Searcher:
             found[item_id] = s / best
         for item_id in self._structured_ids(q):
             found.setdefault(item_id, 0.0)
-        return found
+        return found, weights
 
     def _structured_ids(self, q: Question) -> list[int]:
         ids: list[int] = []
@@ -120,11 +125,11 @@ class Searcher:
 
     # ------------------------------------------------------------------ scoring
 
-    def _score(self, q: Question, item: Item, lexical: float) -> Hit:
+    def _score(self, q: Question, item: Item, lexical: float, weights: dict[str, WordWeight]) -> Hit:
         title = self.store.document_title(item.doc_id)
         item_norm = normalize(item.text)
         context = normalize(" ".join([item.section, title, *item.departments.all()]))
-        coverage = _coverage(q.core, item_norm + "，" + context)
+        coverage = _coverage(weights, item_norm, context)
         similarity = fuzz.partial_ratio(q.core, item_norm, processor=None) / 100 if q.core else 0.0
         score = 0.3 * lexical + 0.45 * coverage + 0.25 * similarity
         score += self._intent_bonus(q, item)
@@ -180,17 +185,54 @@ class Searcher:
         return doc.date.toordinal() if doc and doc.date else 0
 
 
-def _coverage(core: str, haystack: str) -> float:
-    """Share of the question's bigrams found in the item, by character or, failing that, by sound."""
-    grams = [g for g in bigrams(core) if len(g) > 1 or g.isascii()]
-    if not grams:
+@dataclass(frozen=True)
+class WordWeight:
+    weight: float
+    known: bool  # the knowledge base has the word (by characters or by sound)
+    alternatives: tuple[str, ...] = ()  # the domain's other wordings (粪便 -> 粪污)
+
+
+def _word_weights(core: str, counts: dict[str, int], total: int) -> dict[str, WordWeight]:
+    """Each content word of the question with an IDF weight (a word is as rare as its rarest bigram)."""
+    def df(w: str) -> int:
+        return min((counts.get(g, 0) for g in bigrams(w)), default=0)
+
+    weights: dict[str, WordWeight] = {}
+    for w in words(core):
+        if w == "，" or (len(w) < 2 and not w.isascii()) or not w.strip("，,"):
+            continue
+        alternatives = tuple(EXPANSIONS.get(w, "").split())
+        sound_df = min((counts.get(g, 0) for g in sound_bigrams(w)), default=0) if not w.isascii() else 0
+        dfs = [df(w), *(df(a) for a in alternatives)]
+        known = any(dfs) or bool(sound_df)
+        weights[w] = WordWeight(math.log(1 + total / (1 + max(dfs))), known, alternatives)
+    return weights
+
+
+def unknown_share(weights: dict[str, WordWeight]) -> float:
+    """How much of the question (by weight) the knowledge base has never seen: 医保、报销、年会."""
+    total = sum(w.weight for w in weights.values())
+    return sum(w.weight for w in weights.values() if not w.known) / total if total else 1.0
+
+
+def _coverage(weights: dict[str, WordWeight], text: str, context: str) -> float:
+    """IDF-weighted share of the question's known words found in the item: in its text, its context
+    (section, title, departments), by sound (homophone typos) or, partly, by shared bigrams."""
+    known = {w: ww for w, ww in weights.items() if ww.known}
+    if not known:
         return 0.0
-    hay = set(bigrams(haystack))
-    hay_sound = set(sound_bigrams(haystack))
-    hit = 0.0
-    for g in grams:
-        if g in hay:
-            hit += 1
-        elif len(g) == 2 and not g.isascii() and (s := sound_bigrams(g)) and s[0] in hay_sound:
-            hit += 0.8
-    return hit / len(grams)
+    text_sound = syllables(text)
+    hay_grams = set(bigrams(text)) | set(bigrams(context))
+
+    def match(w: str) -> float:
+        if w in text:
+            return 1.0
+        if w in context:
+            return 0.7
+        if len(w) > 1 and not w.isascii() and syllables(w) in text_sound:
+            return 0.8
+        grams = bigrams(w)
+        return 0.5 * sum(g in hay_grams for g in grams) / len(grams) if len(grams) > 1 else 0.0
+
+    got = sum(ww.weight * max(match(a) for a in (w, *ww.alternatives)) for w, ww in known.items())
+    return got / sum(ww.weight for ww in known.values())
