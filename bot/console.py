@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from knowledge.answer import Answer, render_list, render_text
 from knowledge.base import KnowledgeBase
+from knowledge.intents import follow_up
 
 PROMPT = "你> "
 BANNER = "PolicyBot 控制台（输入问题后回车；“更多”翻页，“退出”结束）"
@@ -17,11 +18,14 @@ MORE_WORDS = {"更多", "下一页", "more", "next"}
 
 
 def run_console(kb: KnowledgeBase, *, today: date | None, tz: ZoneInfo,
-                stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
     interactive = stdin.isatty()
     print(BANNER, file=stdout)
     print(f"知识库：{kb.store.count_items()} 条，来自 {len(kb.store.documents())} 份文件。", file=stdout)
     last: Answer | None = None
+    previous = ""
     while True:
         if interactive:
             stdout.write(PROMPT)
@@ -41,8 +45,12 @@ def run_console(kb: KnowledgeBase, *, today: date | None, tz: ZoneInfo,
             else:
                 print("没有更多了。\n", file=stdout)
             continue
-        last = kb.ask(text[:2000], today or datetime.now(tz).date())
-        print("机器人> " + render_text(last) + "\n", file=stdout)
+        question = text[:2000]
+        rewritten = follow_up(previous, question)
+        last = kb.ask(rewritten or question, today or datetime.now(tz).date())
+        previous = rewritten or question
+        note = f"（按“{rewritten}”回答）\n" if rewritten else ""
+        print("机器人> " + note + render_text(last) + "\n", file=stdout)
         stdout.flush()
     print("再见！", file=stdout)
     return 0

@@ -171,3 +171,11 @@ def test_chat_console(config_file, capsys, monkeypatch):
                        "你好\n12月底前要完成哪些任务\n更多\n退出\n", monkeypatch)
     assert code == 0
     assert "PolicyBot" in out and "共找到" in out and "再见" in out
+
+
+def test_chat_follow_up_reasks_for_another_region(config_file, capsys, monkeypatch):
+    code, out, _ = run(["chat", "--config", str(config_file)], capsys,
+                       "公交车里新能源车的比例目标\n那浙江呢？\n", monkeypatch)
+    assert code == 0
+    assert "80%" in out
+    assert "按“浙江" in out

@@ -1,0 +1,48 @@
+from datetime import date
+
+import pytest
+
+from knowledge.intents import follow_up, understand
+
+TODAY = date(2026, 11, 21)
+
+
+@pytest.mark.parametrize(
+    ("previous", "text", "expected"),
+    [
+        ("北方地区清洁取暖率目标是多少", "那内蒙古呢？", "内蒙古北方地区清洁取暖率目标是多少"),
+        ("内蒙古煤炭消费比重要降到多少", "那浙江呢", "浙江煤炭消费比重要降到多少"),
+        ("2021年单位GDP能耗要降低多少", "那2025年呢？", "2025年单位国内生产总值能耗要降低多少"),
+        ("碳减排支持工具什么时候出台", "谁牵头呢？", "碳减排支持工具什么时候出台，谁牵头"),
+        ("碳减排支持工具什么时候出台", "核电余热供暖有什么要求", None),
+        ("", "那内蒙古呢？", None),
+    ],
+)
+def test_follow_up(previous, text, expected):
+    assert follow_up(previous, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "checks"),
+    [
+        ("碳减排支持工具什么时候出台？", {"wants_when": True, "wants_list": False}),
+        ("人民银行牵头的任务有哪些", {"wants_lead": True, "wants_list": True}),
+        ("12月底前要完成哪些任务", {"deadline_phrase": "12月底前", "wants_list": True}),
+        ("内蒙古煤炭消费比重要降到多少", {"region": "内蒙古自治区", "wants_amount": True}),
+        ("北方地區清潔取暖率", {"wants_amount": True}),
+        ("今年到期的任务", {"window": (date(2026, 1, 1), date(2026, 12, 31))}),
+        ("下个月到期的任务", {"window": (date(2026, 12, 1), date(2026, 12, 31))}),
+        ("2025年前要完成的任务", {"window": (None, date(2025, 12, 31))}),
+        ("30天内到期的任务", {"window": (TODAY, date(2026, 12, 21))}),
+        ("你好", {"greeting": True}),
+        ("帮助", {"help": True}),
+    ],
+)
+def test_understand(text, checks):
+    q = understand(text, TODAY)
+    for field, value in checks.items():
+        assert getattr(q, field) == value, field
+
+
+def test_question_words_are_not_content():
+    assert understand("碳减排支持工具什么时候出台？谁牵头？", TODAY).core == "碳减排支持工具，出台，牵头"

@@ -1,0 +1,67 @@
+"""Answer behaviour on the seed knowledge base, phrased differently from the eval's dev questions."""
+
+from conftest import TODAY
+
+from knowledge.answer import render_text
+
+
+def top(kb, question):
+    answer = kb.ask(question, TODAY)
+    return answer, (answer.hits[0].item if answer.hits else None)
+
+
+def test_deadline_answer_has_phrase_date_status_departments_source(kb):
+    answer, item = top(kb, "设立碳减排支持工具的期限")
+    text = render_text(answer)
+    assert answer.confident and "设立碳减排支持工具" in item.text
+    for fact in ("6月底前出台相关政策", "2021-06-30", "已过期", "牵头：人民银行", "参与：生态环境部", "国发〔2021〕6号"):
+        assert fact in text
+
+
+def test_traditional_characters_and_abbreviations(kb):
+    _, item = top(kb, "內蒙古煤炭消費比重目標")
+    assert item.text == "全区煤炭消费比重降至75%以下"
+    _, item = top(kb, "单位GDP能耗降多少")
+    assert "单位国内生产总值能耗降低3" in item.text
+
+
+def test_homophone_typo(kb):
+    _, item = top(kb, "内蒙古非化石能源消废比重")
+    assert "非化石能源占能源消费比重达到18%" in item.text
+
+
+def test_out_of_scope_is_not_confident_and_suggests(kb):
+    for question in ("明天北京天气怎么样", "护照过期了怎么办理", "个人所得税怎么申报"):
+        answer = kb.ask(question, TODAY)
+        assert not answer.confident, question
+        assert "没有找到" in render_text(answer)
+
+
+def test_greeting(kb):
+    answer = kb.ask("您好", TODAY)
+    assert answer.mode == "greeting" and not answer.confident and answer.hits == []
+
+
+def test_list_by_lead_department(kb):
+    answer = kb.ask("央行牵头负责哪些工作", TODAY)
+    assert answer.mode == "list"
+    assert all("人民银行" in h.item.departments.lead for h in answer.hits)
+    assert any("设立碳减排支持工具" in h.item.text for h in answer.hits)
+
+
+def test_list_by_deadline_phrase_newest_document_first(kb):
+    answer = kb.ask("哪些任务是年内持续推进的", TODAY)
+    assert answer.mode == "list" and len(answer.hits) >= 5
+    assert all(any("年内持续推进" in d.text for d in h.item.deadlines) for h in answer.hits)
+    assert "共找到" in render_text(answer)
+
+
+def test_region_filter(kb):
+    answer = kb.ask("内蒙古数据中心能效要求", TODAY)
+    assert all(h.item.region == "内蒙古自治区" for h in answer.hits[:3])
+    assert any("PUE" in h.item.text for h in answer.hits[:3])
+
+
+def test_long_and_html_breaking_input_is_safe(kb):
+    answer = kb.ask("<script>alert(1)</script> & 碳达峰" + "很" * 5000, TODAY)
+    assert len(render_text(answer)) < 1500
