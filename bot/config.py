@@ -46,20 +46,39 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    base_url: str = ""
+    base_file_url: str = ""
+    admins: list = field(default_factory=list)
+    max_import_bytes: int = 5 * 1024 * 1024
+    import_timeout_seconds: int = 20
+
+
+@dataclass(frozen=True)
 class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
     answers: AnswersConfig = field(default_factory=AnswersConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
     source: str = "built-in defaults"
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.answers.timezone)
 
+    @property
+    def telegram_token(self) -> str:
+        return os.environ.get("POLICYBOT_TELEGRAM_TOKEN") or self.telegram.token
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        return frozenset(self.telegram.admins)
+
 
 _SECTIONS = {"storage": StorageConfig, "knowledge": KnowledgeConfig, "answers": AnswersConfig,
-             "logging": LoggingConfig}
+             "logging": LoggingConfig, "telegram": TelegramConfig}
 
 
 def _section(name: str, cls: type, raw: Any, where: str) -> Any:
@@ -90,6 +109,13 @@ def parse_config(data: dict, where: str = "config") -> Config:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{where}: [answers] timezone {config.answers.timezone!r} is not a known time zone "
                           "(use a name like \"Asia/Shanghai\")") from None
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in config.telegram.admins):
+        raise ConfigError(f"{where}: [telegram] admins must be a list of Telegram user ids (integers), "
+                          "e.g. admins = [123456789]")
+    for key in ("base_url", "base_file_url"):
+        url = getattr(config.telegram, key)
+        if url and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}: [telegram] {key} must start with http:// or https://")
     if config.answers.top_k < 1:
         raise ConfigError(f"{where}: [answers] top_k must be at least 1")
     return config

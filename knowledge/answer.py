@@ -12,7 +12,6 @@ from datetime import date
 from knowledge.deadlines import deadline_status
 from knowledge.models import Deadline, Departments, Document, Item
 from knowledge.search import Hit, Searcher, SearchResult
-from knowledge.store import KnowledgeStore
 
 MAX_LEAD_SHOWN = 3
 MAX_SUPPORT_SHOWN = 5
@@ -102,45 +101,66 @@ def clip(text: str, n: int) -> str:
 # ---------------------------------------------------------------------- whole answers
 
 
-def render_text(answer: Answer) -> str:
+@dataclass(frozen=True)
+class Line:
+    """One line of an answer; `strong` lines are emphasised where the medium allows (chat HTML)."""
+
+    text: str
+    strong: bool = False
+
+
+def answer_lines(answer: Answer) -> list[Line]:
     if answer.mode == "greeting":
-        return GREETING
+        return [Line(t) for t in GREETING.splitlines()]
     if answer.mode == "help":
-        return HELP
+        return [Line(t) for t in HELP.splitlines()]
     if answer.mode == "not_found" or not answer.hits:
-        return _render_not_found(answer)
+        return _not_found_lines(answer)
     if answer.mode == "list":
-        return render_list(answer)
-    return _render_item(answer)
+        return list_lines(answer)
+    return _item_lines(answer)
 
 
-def render_item_detail(item: Item, doc: Document | None, today: date) -> list[str]:
+def render_text(answer: Answer) -> str:
+    return "\n".join(line.text for line in answer_lines(answer))
+
+
+def render_list(answer: Answer) -> str:
+    return "\n".join(line.text for line in list_lines(answer))
+
+
+def item_detail_lines(item: Item, doc: Document | None, today: date) -> list[Line]:
     """The lines that describe one item: text, deadline, departments, targets, source."""
-    lines = [item.text + progress_note(item)]
+    lines = [Line(item.text + progress_note(item), strong=True)]
     done = item.progress == "done"
     if item.deadlines:
-        lines.append("期限：" + "；".join(format_deadline(d, today, done) for d in item.deadlines[:3]))
+        lines.append(Line("期限：" + "；".join(format_deadline(d, today, done) for d in item.deadlines[:3])))
     if item.departments:
-        lines.append(format_departments(item.departments))
+        lines.append(Line(format_departments(item.departments)))
     if item.targets and len(item.targets) > 1:
-        lines.append("目标：" + "；".join(t.describe() for t in item.targets[:4]))
+        lines.append(Line("目标：" + "；".join(t.describe() for t in item.targets[:4])))
     source = format_source(doc, item.section)
     if source:
-        lines.append("来源：" + source)
+        lines.append(Line("来源：" + source))
     return lines
 
 
-def _render_item(answer: Answer) -> str:
+def _item_lines(answer: Answer) -> list[Line]:
     best = answer.hits[0]
-    lines = render_item_detail(best.item, answer.documents.get(best.item.doc_id), answer.today)
-    related = [h for h in answer.hits[1:] if h.score >= best.score * 0.6][:RELATED_SHOWN]
+    lines = item_detail_lines(best.item, answer.documents.get(best.item.doc_id), answer.today)
+    related = related_hits(answer)
     if related:
-        lines.append("相关：")
-        lines += ["· " + _one_line(h.item, answer.today) for h in related]
-    return "\n".join(lines)
+        lines.append(Line("相关："))
+        lines += [Line("· " + one_line(h.item, answer.today)) for h in related]
+    return lines
 
 
-def _one_line(item: Item, today: date, width: int = 60) -> str:
+def related_hits(answer: Answer) -> list[Hit]:
+    best = answer.hits[0]
+    return [h for h in answer.hits[1:] if h.score >= best.score * 0.6][:RELATED_SHOWN]
+
+
+def one_line(item: Item, today: date, width: int = 60) -> str:
     line = clip(item.text, width)
     if item.deadline:
         line += f"（{format_deadline(item.deadline, today, item.progress == 'done')}）"
@@ -149,25 +169,34 @@ def _one_line(item: Item, today: date, width: int = 60) -> str:
     return f"#{item.id} {line}"
 
 
-def render_list(answer: Answer) -> str:
+def page_hits(answer: Answer) -> list[Hit]:
     start = answer.page * LIST_PAGE
-    page = answer.hits[start:start + LIST_PAGE]
-    lines = [f"共找到 {len(answer.hits)} 条，第 {start + 1}–{start + len(page)} 条："]
-    lines += [f"{start + i + 1}. " + _one_line(h.item, answer.today, 70) for i, h in enumerate(page)]
+    return answer.hits[start:start + LIST_PAGE]
+
+
+def list_lines(answer: Answer) -> list[Line]:
+    start = answer.page * LIST_PAGE
+    page = page_hits(answer)
+    lines = [Line(f"共找到 {len(answer.hits)} 条，第 {start + 1}–{start + len(page)} 条：", strong=True)]
+    lines += [Line(f"{start + i + 1}. " + one_line(h.item, answer.today, 70)) for i, h in enumerate(page)]
     rest = len(answer.hits) - start - len(page)
     if rest > 0:
-        lines.append(f"还有 {rest} 条，发送“更多”查看。")
-    return "\n".join(lines)
+        lines.append(Line(f"还有 {rest} 条，发送“更多”查看。"))
+    return lines
 
 
-def _render_not_found(answer: Answer) -> str:
-    lines = [f"抱歉，知识库里没有找到与“{clip(answer.question, 40)}”直接相关的政策条目。"]
-    suggestions = [h for h in answer.hits if h.coverage > 0.2][:3]
+def suggestion_hits(answer: Answer) -> list[Hit]:
+    return [h for h in answer.hits if h.coverage > 0.2][:3]
+
+
+def _not_found_lines(answer: Answer) -> list[Line]:
+    lines = [Line(f"抱歉，知识库里没有找到与“{clip(answer.question, 40)}”直接相关的政策条目。")]
+    suggestions = suggestion_hits(answer)
     if suggestions:
-        lines.append("您是不是想问：")
-        lines += ["· " + clip(h.item.text, 50) + f"（#{h.item.id}）" for h in suggestions]
-    lines.append("发送“帮助”查看提问方式。")
-    return "\n".join(lines)
+        lines.append(Line("您是不是想问："))
+        lines += [Line("· " + clip(h.item.text, 50) + f"（#{h.item.id}）") for h in suggestions]
+    lines.append(Line("发送“帮助”查看提问方式。"))
+    return lines
 
 
 def result_dict(hit: Hit, doc: Document | None, today: date) -> dict:
@@ -205,5 +234,3 @@ def answer_json(answer: Answer, k: int) -> dict:
     }
 
 
-def open_searcher(store: KnowledgeStore) -> Searcher:
-    return Searcher(store)

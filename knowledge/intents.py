@@ -22,9 +22,11 @@ _HELP = re.compile(r"^(?:帮助|help|使用说明|怎么用|你能做什么|你�
 _STOP = re.compile(
     r"什么时候|什么时间|何时|哪一天|哪天|几月|多久|哪个部门|哪些部门|哪个单位|由谁|谁来|谁|是什么|是多少|多少|什么|"
     r"有哪些|哪些|怎么样|怎么|如何|请问|一下|那个|这个|还能|可以|需要|应该|关于|要求|情况|进展|方面|具体|"
+    r"按职责分工负责|分工负责|负责|牵头|哪个|时限|期限|完成时间|量化目标|目标|指标|领域|"
     r"吗|呢|吧|啊|呀|的|了|[?？!！。，,、；;：:]"
 )
 _YEAR = re.compile(r"(20\d{2})年")
+_LIST_NOUN = re.compile(r"任务|工作|事项|举措|措施|事情|部署")
 _RELATIVE_DAYS = re.compile(r"(?:近|未来|接下来|最近)?(\d{1,3})天(?:内|之内|以内)?")
 
 
@@ -42,14 +44,15 @@ class Question:
     help: bool = False
     region: str | None = None
     department_cores: set[str] = field(default_factory=set)
+    department_names: set[str] = field(default_factory=set)  # named with their level: 国家能源局
     deadline_phrase: str = ""  # a window phrase with no year: 12月底前
     window: tuple[date | None, date | None] | None = None  # a dated window: 今年, 下个月, 2025年前
     year: int | None = None
 
     @property
     def structured(self) -> bool:
-        """True when the question names a filter that selects items by their fields."""
-        return bool(self.deadline_phrase or self.window or (self.department_cores and self.wants_list))
+        """True when the question asks for the items that pass a filter on their fields."""
+        return self.wants_list and bool(self.deadline_phrase or self.window or self.department_cores)
 
 
 def question_core(norm: str) -> str:
@@ -71,8 +74,9 @@ def _window(norm: str, today: date) -> tuple[date | None, date | None] | None:
         return today, today + timedelta(days=14)
     if m := _RELATIVE_DAYS.search(norm):
         return today, today + timedelta(days=int(m[1]))
-    if m := re.search(r"(20\d{2})年(?:前|之前|以前|底前)", norm):
-        return None, date(int(m[1]), 12, 31)
+    for d in find_deadlines(norm, None):  # 2025年前, but not 2030年前碳达峰行动方案 (a name)
+        if d.due and re.fullmatch(r"(?:到|至)?\d{4}年(?:前|之前|以前|底前|底)", d.text):
+            return None, d.due
     return None
 
 
@@ -90,15 +94,22 @@ def understand(text: str, today: date, known_departments: dict[str, str] | None 
     if re.search(r"全国|国家层面|中央", norm):
         q.region = NATIONAL
     q.region = find_region(norm) or q.region
-    for name, core in (known_departments or {}).items():
-        if len(name) >= 3 and name in norm:
-            q.department_cores.add(core)
+    departments = known_departments or {}
+    for name in sorted((n for n in departments if len(n) >= 3 and n in norm), key=len, reverse=True):
+        if any(name in longer for longer in q.department_names):
+            continue  # 能源局 inside 国家能源局
+        q.department_names.add(name)
+        q.department_cores.add(departments[name])
     q.window = _window(norm, today)
     if not q.window:
         for d in find_deadlines(norm, None):
-            if d.due is None and re.search(r"月|季度|半年|年底|年内", d.text) and not re.search(r"\d{4}", d.text):
+            if d.due is None and (d.ongoing or re.search(r"月|季度|半年|年底|年内", d.text)) \
+                    and not re.search(r"\d{4}", d.text):
                 q.deadline_phrase = re.sub(r"^(?:到|至|在|于)", "", d.text)
                 break
+    has_filter = bool(q.deadline_phrase or q.window or q.department_cores)
+    if has_filter and _LIST_NOUN.search(q.core) and not q.wants_when and not q.wants_amount:
+        q.wants_list = True  # 国家能源局负责的2021年任务 / 年内持续推进的工作
     if m := _YEAR.search(norm):
         q.year = int(m[1])
     return q

@@ -43,6 +43,7 @@ REWRITES: dict[str, str] = {
     "双碳": "碳达峰碳中和",
     "煤碳": "煤炭",
     "十四五期间": "十四五时期",
+    "全年持续推进": "年内持续推进",
     "十五五期间": "十五五时期",
 }
 # Question-side expansions: words whose documents' wording varies; the additions are searched too.
@@ -148,8 +149,7 @@ DOMAIN_WORDS = (
 _jieba = None
 
 
-def words(norm: str) -> list[str]:
-    """Words of a (normalised) question, by jieba with the domain's terms added."""
+def _segmenter():  # type: ignore[no-untyped-def]
     global _jieba
     if _jieba is None:
         import logging
@@ -157,10 +157,22 @@ def words(norm: str) -> list[str]:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
-        for w in DOMAIN_WORDS:
-            jieba.add_word(w)
+        from knowledge.departments import NATIONAL_ALIASES
+
+        for w in (*DOMAIN_WORDS, *NATIONAL_ALIASES, *(a for aliases in NATIONAL_ALIASES.values() for a in aliases)):
+            jieba.add_word(normalize(w))
         _jieba = jieba
-    return [w for w in _jieba.lcut(norm) if w.strip()]
+    return _jieba
+
+
+def words(norm: str) -> list[str]:
+    """Words of a (normalised) question, by jieba with the domain's terms added."""
+    return [w for w in _segmenter().lcut(norm) if w.strip()]
+
+
+def search_words(word: str) -> list[str]:
+    """The shorter words inside a word (jieba's search mode): 废旧电池 -> 废旧, 电池."""
+    return [w for w in _segmenter().lcut_for_search(word) if w.strip()]
 
 
 def expansions(norm: str) -> str:

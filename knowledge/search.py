@@ -9,6 +9,7 @@ rapidfuzz similarity and what the question asks for (when / who / how much, regi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,8 +18,17 @@ from rapidfuzz import fuzz
 from knowledge.departments import NATIONAL_ALIASES, department_core
 from knowledge.intents import Question, understand
 from knowledge.models import Item
-from knowledge.normalize import EXPANSIONS, bigrams, expansions, normalize, sound_bigrams, syllables, words
-from knowledge.store import KnowledgeStore
+from knowledge.normalize import (
+    EXPANSIONS,
+    bigrams,
+    expansions,
+    normalize,
+    search_words,
+    sound_bigrams,
+    syllables,
+    words,
+)
+from knowledge.store import KnowledgeStore, index_context
 
 CANDIDATES = 150
 MAX_QUERY_TOKENS = 48
@@ -26,6 +36,8 @@ COMMON_TOKEN_SHARE = 0.2  # tokens in more than this share of items only re-rank
 CONFIDENT_SCORE = 0.55
 CONFIDENT_COVERAGE = 0.5
 MAX_UNKNOWN_SHARE = 0.5
+LIST_SHARE_OF_TOP = 0.7  # a topic list keeps the items scoring at least this share of the best
+LIST_MAX = 30
 FTS_WEIGHTS = (1.0, 0.5, 0.4)  # body, meta (section, title, departments), sound
 
 
@@ -84,8 +96,8 @@ class Searcher:
         if not confident:
             return SearchResult(q, hits[:k], confident=False, mode="not_found")
         if q.wants_list and not q.structured:
-            return SearchResult(q, self._list_order(q, [h for h in hits if h.score >= top.score * 0.75]) or hits,
-                                confident=True, mode="list")
+            listed = [h for h in hits if h.score >= top.score * LIST_SHARE_OF_TOP][:LIST_MAX]
+            return SearchResult(q, listed, confident=True, mode="list")
         return SearchResult(q, hits, confident=True, mode="item")
 
     # ------------------------------------------------------------------ candidates
@@ -123,12 +135,24 @@ class Searcher:
             ids += [i for i, _ in self.store.ids_by_department(q.department_cores, role)]
         return ids
 
+    def _asks_for(self, q: Question, names: tuple[str, ...]) -> bool:
+        """Does the item list a department the question names? 国家能源局 means exactly that one;
+        能源局 or 发改委 mean that department at any level."""
+        for asked in q.department_names:
+            core = self.known_departments().get(asked, asked)
+            if core != asked:  # named with its level
+                if asked in names:
+                    return True
+            elif any(department_core(n) == core for n in names):
+                return True
+        return False
+
     # ------------------------------------------------------------------ scoring
 
     def _score(self, q: Question, item: Item, lexical: float, weights: dict[str, WordWeight]) -> Hit:
         title = self.store.document_title(item.doc_id)
         item_norm = normalize(item.text)
-        context = normalize(" ".join([item.section, title, *item.departments.all()]))
+        context = normalize(" ".join(index_context(item, title)))
         coverage = _coverage(weights, item_norm, context)
         similarity = fuzz.partial_ratio(q.core, item_norm, processor=None) / 100 if q.core else 0.0
         score = 0.3 * lexical + 0.45 * coverage + 0.25 * similarity
@@ -145,13 +169,11 @@ class Searcher:
             bonus += 0.12
         if q.region:
             bonus += 0.15 if item.region == q.region else -0.3
-        if q.department_cores:
-            cores = {department_core(n) for n in item.departments.all()}
-            lead_cores = {department_core(n) for n in item.departments.lead}
-            if q.department_cores & lead_cores:
+        if q.department_names:
+            if self._asks_for(q, item.departments.lead):
                 bonus += 0.15
-            elif q.department_cores & cores:
-                bonus += 0.05 if not q.wants_lead else 0.0
+            elif self._asks_for(q, item.departments.support) and not q.wants_lead:
+                bonus += 0.08
         if q.year and any(d.due and d.due.year == q.year for d in item.deadlines):
             bonus += 0.08
         if q.deadline_phrase and any(q.deadline_phrase in d.text for d in item.deadlines):
@@ -168,9 +190,9 @@ class Searcher:
             if not any(d.due and (start is None or d.due >= start) and (end is None or d.due <= end)
                        for d in item.deadlines):
                 return False
-        if q.department_cores and q.wants_list:
+        if q.department_names:
             names = item.departments.lead if q.wants_lead else item.departments.all()
-            if not q.department_cores & {department_core(n) for n in names}:
+            if not self._asks_for(q, names):
                 return False
         return True
 
@@ -198,15 +220,43 @@ def _word_weights(core: str, counts: dict[str, int], total: int) -> dict[str, Wo
         return min((counts.get(g, 0) for g in bigrams(w)), default=0)
 
     weights: dict[str, WordWeight] = {}
-    for w in words(core):
-        if w == "，" or (len(w) < 2 and not w.isascii()) or not w.strip("，,"):
-            continue
+    for w in _content_words(core, df):
         alternatives = tuple(EXPANSIONS.get(w, "").split())
         sound_df = min((counts.get(g, 0) for g in sound_bigrams(w)), default=0) if not w.isascii() else 0
         dfs = [df(w), *(df(a) for a in alternatives)]
         known = any(dfs) or bool(sound_df)
         weights[w] = WordWeight(math.log(1 + total / (1 + max(dfs))), known, alternatives)
     return weights
+
+
+def sounds_like_in(word: str, text: str) -> bool:
+    """A homophone typo of `word` occurs in `text`: same syllables, and at least one character the
+    same at the same place (煤碳 ~ 煤炭, 消废 ~ 消费; but 合适 is not 和十)."""
+    target = syllables(word).split()
+    if not target or "".join(target) not in syllables(text).replace(" ", ""):
+        return False
+    n = len(word)
+    for i in range(len(text) - n + 1):
+        window = text[i:i + n]
+        if syllables(window).split() == target and any(a == b for a, b in zip(window, word, strict=True)):
+            return True
+    return False
+
+
+def _content_words(core: str, df: Callable[[str], int]) -> list[str]:
+    """The question's words worth matching; a compound the knowledge base lacks (废旧电池) is
+    replaced by its parts (废旧, 电池)."""
+    out: list[str] = []
+    for w in words(core):
+        if w == "，" or (len(w) < 2 and not w.isascii()) or not w.strip("，,"):
+            continue
+        if len(w) >= 3 and not w.isascii() and not df(w):
+            parts = [p for p in search_words(w) if len(p) >= 2 and p != w]
+            if parts:
+                out += parts
+                continue
+        out.append(w)
+    return list(dict.fromkeys(out))
 
 
 def unknown_share(weights: dict[str, WordWeight]) -> float:
@@ -221,7 +271,6 @@ def _coverage(weights: dict[str, WordWeight], text: str, context: str) -> float:
     known = {w: ww for w, ww in weights.items() if ww.known}
     if not known:
         return 0.0
-    text_sound = syllables(text)
     hay_grams = set(bigrams(text)) | set(bigrams(context))
 
     def match(w: str) -> float:
@@ -229,7 +278,7 @@ def _coverage(weights: dict[str, WordWeight], text: str, context: str) -> float:
             return 1.0
         if w in context:
             return 0.7
-        if len(w) > 1 and not w.isascii() and syllables(w) in text_sound:
+        if len(w) > 1 and not w.isascii() and sounds_like_in(w, text):
             return 0.8
         grams = bigrams(w)
         return 0.5 * sum(g in hay_grams for g in grams) / len(grams) if len(grams) > 1 else 0.0

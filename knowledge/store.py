@@ -1,8 +1,8 @@
 """The knowledge base on SQLite (sqlite-utils): documents, items, their index and the change log.
 
 How SQLite meets asyncio: this store is synchronous and owns one connection opened with
-`check_same_thread=False`; async callers go through `AsyncKnowledgeStore`, which runs every call on
-one dedicated worker thread, so calls are serialised and never block the event loop. Every change
+`check_same_thread=False`; async callers go through `StoreWorker`, which runs every call on one
+dedicated worker thread, so calls are serialised and never block the event loop. Every change
 runs inside `transaction()` (sqlite-utils `atomic()`), so a failed import or edit leaves nothing
 half-written.
 """
@@ -27,6 +27,13 @@ from knowledge.models import Deadline, Departments, Document, Item, Target
 from knowledge.normalize import bigrams, fts_text, normalize, sound_bigrams
 
 T = TypeVar("T")
+INDEX_VERSION = "2"  # bump when what `_index` writes changes; stores rebuild their index on open
+
+
+def index_context(item: Item, title: str) -> list[str]:
+    """What is searched besides the item's own text: where it stands, who, when, which metric."""
+    return [item.section, title, *item.departments.all(), *(d.text for d in item.deadlines),
+            *(t.metric for t in item.targets)]
 
 
 def _now() -> str:
@@ -47,6 +54,7 @@ class KnowledgeStore:
         self.db.execute("PRAGMA foreign_keys = ON")
         migrate(self.db)
         self._titles: dict[str, str] = {}
+        self._ensure_index()
 
     def close(self) -> None:
         self.db.close()
@@ -181,6 +189,15 @@ class KnowledgeStore:
 
     # ------------------------------------------------------------------ index
 
+    def _ensure_index(self) -> None:
+        """Rebuild the search index when this code indexes differently from the code that built it."""
+        if self.get_setting("index_version") == INDEX_VERSION:
+            return
+        with self.transaction():
+            for item in self.all_items(("active",)):
+                self._index(item)
+            self.set_setting("index_version", INDEX_VERSION)
+
     def _index(self, item: Item) -> None:
         assert item.id is not None
         self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [item.id])
@@ -189,8 +206,7 @@ class KnowledgeStore:
         if item.status != "active":
             return
         text = normalize(item.text)
-        meta = normalize(" ".join([item.section, self.document_title(item.doc_id), *item.departments.all(),
-                                   *(t.metric for t in item.targets)]))
+        meta = normalize(" ".join(index_context(item, self.document_title(item.doc_id))))
         self.db.execute(
             "INSERT INTO items_fts (rowid, body, meta, sound) VALUES (?,?,?,?)",
             [item.id, fts_text(bigrams(text)), fts_text(bigrams(meta)), fts_text(sound_bigrams(text))],
@@ -256,19 +272,20 @@ class KnowledgeStore:
         return [int(r[0]) for r in rows]
 
 
-class AsyncKnowledgeStore:
-    """The store for asyncio code: every call runs on one worker thread, in order."""
+class StoreWorker:
+    """Runs knowledge-base calls for asyncio code on one dedicated thread, one at a time, in order.
 
-    def __init__(self, store: KnowledgeStore) -> None:
-        self.store = store
+    SQLite work never blocks the event loop and is never concurrent on the shared connection.
+    """
+
+    def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb")
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
 
-    async def close(self) -> None:
-        await self.run(self.store.close)
+    def shutdown(self) -> None:
         self._executor.shutdown(wait=True)
 
 

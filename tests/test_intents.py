@@ -45,4 +45,4 @@ def test_understand(text, checks):
 
 
 def test_question_words_are_not_content():
-    assert understand("碳减排支持工具什么时候出台？谁牵头？", TODAY).core == "碳减排支持工具，出台，牵头"
+    assert understand("碳减排支持工具什么时候出台？谁牵头？", TODAY).core == "碳减排支持工具，出台"
