@@ -6,6 +6,7 @@ that the chat's HTML is rendered from; `result_dict` gives the JSON form of one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,6 +42,8 @@ class Answer:
     documents: dict[str, Document] = field(default_factory=dict)
     today: date = field(default_factory=date.today)
     page: int = 0
+    asked_department: Callable[[str], bool] = lambda _: False
+    wants_who: bool = False
 
     @property
     def best(self) -> Hit | None:
@@ -50,7 +53,9 @@ class Answer:
 def answer_question(searcher: Searcher, question: str, today: date, k: int = 5) -> Answer:
     result: SearchResult = searcher.search(question, today, k=max(k, LIST_PAGE))
     docs = {h.item.doc_id: d for h in result.hits if (d := searcher.store.get_document(h.item.doc_id))}
-    return Answer(question, result.mode, result.confident, result.hits, docs, today)
+    q = result.question
+    return Answer(question, result.mode, result.confident, result.hits, docs, today,
+                  asked_department=lambda name: searcher.asks_for(q, (name,)), wants_who=q.wants_who)
 
 
 # ---------------------------------------------------------------------- pieces
@@ -67,16 +72,19 @@ def format_deadline(d: Deadline, today: date, done: bool = False) -> str:
     return f"{d.text}（{d.due.isoformat()}，{status}）"
 
 
-def format_departments(deps: Departments) -> str:
+def format_departments(deps: Departments, asked: Callable[[str], bool] = lambda _: False,
+                       support_limit: int = MAX_SUPPORT_SHOWN) -> str:
+    """牵头/参与 lines; a long list ends with 等N个部门 but always shows the departments asked about."""
+
     def names(ns: tuple[str, ...], limit: int) -> str:
-        shown = "、".join(ns[:limit])
-        return shown + (f"等{len(ns)}个部门" if len(ns) > limit else "")
+        shown = list(ns[:limit]) + [n for n in ns[limit:] if asked(n)]
+        return "、".join(shown) + (f"等{len(ns)}个部门" if len(ns) > len(shown) else "")
 
     parts = []
     if deps.lead:
         parts.append("牵头：" + names(deps.lead, MAX_LEAD_SHOWN))
     if deps.support:
-        parts.append("参与：" + names(deps.support, MAX_SUPPORT_SHOWN))
+        parts.append("参与：" + names(deps.support, support_limit))
     return "；".join(parts)
 
 
@@ -129,14 +137,16 @@ def render_list(answer: Answer) -> str:
     return "\n".join(line.text for line in list_lines(answer))
 
 
-def item_detail_lines(item: Item, doc: Document | None, today: date) -> list[Line]:
+def item_detail_lines(item: Item, doc: Document | None, today: date, answer: Answer | None = None) -> list[Line]:
     """The lines that describe one item: text, deadline, departments, targets, source."""
     lines = [Line(item.text + progress_note(item), strong=True)]
     done = item.progress == "done"
     if item.deadlines:
         lines.append(Line("期限：" + "；".join(format_deadline(d, today, done) for d in item.deadlines[:3])))
     if item.departments:
-        lines.append(Line(format_departments(item.departments)))
+        asked = answer.asked_department if answer else (lambda _: False)
+        limit = MAX_SUPPORT_SHOWN * 2 if answer and answer.wants_who else MAX_SUPPORT_SHOWN
+        lines.append(Line(format_departments(item.departments, asked, limit)))
     if item.targets and len(item.targets) > 1:
         lines.append(Line("目标：" + "；".join(t.describe() for t in item.targets[:4])))
     source = format_source(doc, item.section)
@@ -147,7 +157,7 @@ def item_detail_lines(item: Item, doc: Document | None, today: date) -> list[Lin
 
 def _item_lines(answer: Answer) -> list[Line]:
     best = answer.hits[0]
-    lines = item_detail_lines(best.item, answer.documents.get(best.item.doc_id), answer.today)
+    lines = item_detail_lines(best.item, answer.documents.get(best.item.doc_id), answer.today, answer)
     related = related_hits(answer)
     if related:
         lines.append(Line("相关："))
@@ -178,7 +188,8 @@ def list_lines(answer: Answer) -> list[Line]:
     start = answer.page * LIST_PAGE
     page = page_hits(answer)
     lines = [Line(f"共找到 {len(answer.hits)} 条，第 {start + 1}–{start + len(page)} 条：", strong=True)]
-    lines += [Line(f"{start + i + 1}. " + one_line(h.item, answer.today, 70)) for i, h in enumerate(page)]
+    lines += [Line(f"{start + i + 1}. " + one_line(h.item, answer.today, 70)
+                   + (f"（同段另有{h.siblings}项）" if h.siblings else "")) for i, h in enumerate(page)]
     rest = len(answer.hits) - start - len(page)
     if rest > 0:
         lines.append(Line(f"还有 {rest} 条，发送“更多”查看。"))

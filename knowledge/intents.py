@@ -50,6 +50,17 @@ class Question:
     year: int | None = None
 
     @property
+    def core_is_only_filters(self) -> bool:
+        """Nothing is left of the question once its filters and list words are taken out."""
+        rest = self.core
+        for part in (*self.department_names, self.deadline_phrase):
+            if part:
+                rest = rest.replace(part, "")
+        rest = _LIST_NOUN.sub("", _YEAR.sub("", rest))
+        rest = re.sub(r"要|完成|出台|的|参与|国务院|重点|是|有|，", "", rest)
+        return len(rest) <= 1
+
+    @property
     def structured(self) -> bool:
         """True when the question asks for the items that pass a filter on their fields."""
         return self.wants_list and bool(self.deadline_phrase or self.window or self.department_cores)

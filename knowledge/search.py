@@ -46,6 +46,7 @@ class Hit:
     item: Item
     score: float
     coverage: float = 0.0
+    siblings: int = 0  # in a list: further items of the same paragraph under the same assignment
 
 
 @dataclass
@@ -135,7 +136,7 @@ class Searcher:
             ids += [i for i, _ in self.store.ids_by_department(q.department_cores, role)]
         return ids
 
-    def _asks_for(self, q: Question, names: tuple[str, ...]) -> bool:
+    def asks_for(self, q: Question, names: tuple[str, ...]) -> bool:
         """Does the item list a department the question names? 国家能源局 means exactly that one;
         能源局 or 发改委 mean that department at any level."""
         for asked in q.department_names:
@@ -170,9 +171,9 @@ class Searcher:
         if q.region:
             bonus += 0.15 if item.region == q.region else -0.3
         if q.department_names:
-            if self._asks_for(q, item.departments.lead):
+            if self.asks_for(q, item.departments.lead):
                 bonus += 0.15
-            elif self._asks_for(q, item.departments.support) and not q.wants_lead:
+            elif self.asks_for(q, item.departments.support) and not q.wants_lead:
                 bonus += 0.08
         if q.year and any(d.due and d.due.year == q.year for d in item.deadlines):
             bonus += 0.08
@@ -192,15 +193,25 @@ class Searcher:
                 return False
         if q.department_names:
             names = item.departments.lead if q.wants_lead else item.departments.all()
-            if not self._asks_for(q, names):
+            if not self.asks_for(q, names):
                 return False
         return True
 
     def _list_order(self, q: Question, hits: list[Hit]) -> list[Hit]:
-        """Lists: most relevant first when the question has words of its own, else by deadline."""
-        if q.deadline_phrase or q.window:
-            return sorted(hits, key=lambda h: (-self._doc_date_ordinal(h.item), h.item.seq))
-        return hits
+        """A filtered list: one entry per assignment (the items a responsibility clause governs
+        are one task for that department or deadline), newest document first, in document order
+        unless the question has words of its own to rank by."""
+        groups: dict[tuple, list[Hit]] = {}
+        for h in hits:
+            key = (h.item.doc_id, h.item.section, h.item.clause) if h.item.clause else (h.item.id,)
+            groups.setdefault(key, []).append(h)
+        entries = []
+        for members in groups.values():
+            first = min(members, key=lambda h: h.item.seq)
+            entries.append(Hit(first.item, max(m.score for m in members), first.coverage, len(members) - 1))
+        if q.core_is_only_filters:
+            return sorted(entries, key=lambda h: (-self._doc_date_ordinal(h.item), h.item.seq))
+        return sorted(entries, key=lambda h: (-h.score, -self._doc_date_ordinal(h.item), h.item.seq))
 
     def _doc_date_ordinal(self, item: Item) -> int:
         doc = self.store.get_document(item.doc_id)
