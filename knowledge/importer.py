@@ -22,7 +22,7 @@ from knowledge.regions import NATIONAL, canonical_region, find_region
 from knowledge.store import KnowledgeStore
 
 # Bump when extraction changes, so stored documents are re-extracted on their next import.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ""}
 MAX_FILE_BYTES = 5 * 1024 * 1024
 SIMILAR_ENOUGH = 80  # rapidfuzz ratio above which a changed sentence counts as the same item

@@ -12,7 +12,7 @@ from knowledge.deadlines import find_deadlines, month_end
 from knowledge.normalize import normalize
 from knowledge.regions import NATIONAL, find_region
 
-_WHEN = re.compile(r"什么时候|什么时间|何时|哪天|哪一天|几月|多久|截止|期限|时限|时间表|到期|deadline|几号|哪年|完成时间")
+_WHEN = re.compile(r"什么时候|什么时间|何时|哪天|哪一天|几月|多久|多长时间|几年|多少年|截止|期限|时限|时间表|到期|deadline|几号|哪年|完成时间")
 _WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|牵头|负责|主管")
 _LEAD = re.compile(r"牵头|主管|主责")
 _HOW_MUCH = re.compile(r"多少|几成|百分之几|比例|目标|指标|降到|降至|达到|提高到|不超过|多高|多低|几个")

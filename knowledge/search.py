@@ -167,12 +167,12 @@ class Searcher:
         if q.wants_who and item.departments:
             bonus += 0.08
         if q.wants_amount and item.targets:
-            bonus += 0.12
+            bonus += 0.2
         if q.region:
             bonus += 0.15 if item.region == q.region else -0.3
         if q.department_names:
             if self.asks_for(q, item.departments.lead):
-                bonus += 0.15
+                bonus += 0.25 if q.wants_lead and "牵头" in item.clause else 0.15
             elif self.asks_for(q, item.departments.support) and not q.wants_lead:
                 bonus += 0.08
         if q.year and any(d.due and d.due.year == q.year for d in item.deadlines):

@@ -58,9 +58,9 @@ def _marker_kind(text: str) -> str | None:
 def _heading_and_body(block: Block) -> tuple[str | None, str, str]:
     """(marker kind or None, heading title or '', remaining body text).
 
-    '(八)煤炭清洁高效利用工程。立足…' has an inline title; '三、加强安全监管。（…负责）' is a heading
-    and a task at once (its body is only a clause), so the title sentence stays in the body too;
-    a numbered paragraph with no title ('二、到2026年，…') loses only its number.
+    '(八)煤炭清洁高效利用工程。立足…' has an inline title, which heads the section path and also
+    stays the paragraph's first item (it names the task its clause assigns); a numbered paragraph
+    with no title ('二、到2026年，…') loses only its number.
     """
     text = block.text.strip()
     kind = _marker_kind(text)
@@ -70,14 +70,9 @@ def _heading_and_body(block: Block) -> tuple[str | None, str, str]:
         return kind, text, ""
     if not kind:
         return None, "", text
-    title, sep, body = text.partition("。")
+    title, sep, _ = text.partition("。")
     if sep and len(title) <= 40 and "，" not in title:
-        rest = body
-        for start, end in reversed(_find_clauses(body)):
-            rest = rest[:start] + rest[end:]
-        if not rest.strip():
-            body = _strip_marker(text)
-        return kind, title, body
+        return kind, title, _strip_marker(text)  # the title sentence is the paragraph's first task
     return kind, "", _strip_marker(text)
 
 

@@ -29,7 +29,7 @@ def test_reimport_unchanged_adds_nothing(store):
     first = import_text(store, DOC_V1, "notice.txt")
     before = snapshot(store)
     again = import_text(store, DOC_V1, "notice.txt")
-    assert first.status == "new" and len(first.added) == 4
+    assert first.status == "new" and len(first.added) == 5
     assert again.status == "unchanged" and again.added == []
     assert snapshot(store) == before
 
