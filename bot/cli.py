@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", parents=[common], help="在终端里和机器人对话")
     p.add_argument("--today", type=_iso_date)
+
+    sub.add_parser("run", parents=[common], help="启动 Telegram 机器人（长轮询）")
     return parser
 
 
@@ -135,7 +137,29 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
         kb.close()
 
 
-COMMANDS = {"import": cmd_import, "ask": cmd_ask, "export": cmd_export, "chat": cmd_chat}
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import MissingToken, build_application
+
+    try:
+        app = build_application(config)
+    except MissingToken as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    try:
+        app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    except InvalidToken:
+        print("Telegram 拒绝了这个 token：请检查 POLICYBOT_TELEGRAM_TOKEN 或 [telegram] token（向 @BotFather 获取）",
+              file=sys.stderr)
+        return 2
+    except NetworkError as e:
+        print(f"无法连接 Telegram Bot API：{e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+COMMANDS = {"import": cmd_import, "ask": cmd_ask, "export": cmd_export, "chat": cmd_chat, "run": cmd_run}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,1 +1,28 @@
-"""Telegram adapters (python-telegram-bot): parse an update, call a service, format, reply."""
+"""Telegram adapters (python-telegram-bot): parse an update, call a service, format, reply.
+
+`register` adds every handler in one documented order:
+  group 0  commands (public, then admin — admin handlers check the user themselves)
+  group 1  buttons (callback queries)
+  group 2  plain text: any text in private chats, addressed text in groups
+The error handler is added last.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers import ask, browse, errors
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("start", browse.on_start), group=0)
+    app.add_handler(CommandHandler("help", browse.on_help), group=0)
+    app.add_handler(CommandHandler("ask", ask.on_ask), group=0)
+    app.add_handler(CommandHandler("deadlines", browse.on_deadlines), group=0)
+    app.add_handler(CommandHandler("dept", browse.on_dept), group=0)
+    app.add_handler(CommandHandler("search", browse.on_search), group=0)
+    app.add_handler(CallbackQueryHandler(ask.on_button), group=1)
+    text = filters.TEXT & ~filters.COMMAND
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & text, ask.on_private_text), group=2)
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & text, ask.on_group_text), group=2)
+    app.add_error_handler(errors.on_error)

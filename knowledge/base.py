@@ -6,14 +6,15 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from knowledge.answer import Answer, answer_question
 from knowledge.deadlines import deadline_status
 from knowledge.importer import SUPPORTED_SUFFIXES, DocumentOverrides, ImportReport, import_path
+from knowledge.intents import understand
 from knowledge.models import Document, Item
-from knowledge.search import Searcher
+from knowledge.search import Hit, Searcher
 from knowledge.seed import ensure_seeded
 from knowledge.store import KnowledgeStore
 
@@ -35,6 +36,49 @@ class KnowledgeBase:
 
     def ask(self, question: str, today: date, k: int = 5) -> Answer:
         return answer_question(self.searcher, question, today, k)
+
+    def item_with_document(self, item_id: int) -> tuple[Item, Document | None] | None:
+        item = self.store.get_item(item_id)
+        if item is None or item.status != "active":
+            return None
+        return item, self.store.get_document(item.doc_id)
+
+    def upcoming(self, today: date, days: int) -> Answer:
+        """Items due from today to `days` ahead, soonest first, as a list answer."""
+        ids = self.store.ids_due_between(today, today + timedelta(days=days))
+        items = [i for i in self.store.get_items(ids).values() if i.status == "active" and i.progress != "done"]
+
+        def due(item: Item) -> date:
+            return min(d.due for d in item.deadlines if d.due and d.due >= today)
+
+        hits = [Hit(i, 1.0) for i in sorted(items, key=lambda i: (due(i), i.id or 0))]
+        return self._list_answer(f"{days}天内到期", hits, today)
+
+    def department_items(self, name: str, today: date) -> Answer | None:
+        """Items a department leads or supports (alias-aware), leads first; None if it is unknown."""
+        question = understand(name, today, self.searcher.known_departments())
+        if not question.department_names:
+            return None
+        ids = [i for i, _ in self.store.ids_by_department(question.department_cores)]
+        items = self.store.get_items(ids).values()
+        hits = [Hit(i, 1.0) for i in items if i.status == "active"
+                and self.searcher.asks_for(question, i.departments.all())]
+        hits.sort(key=lambda h: (not self.searcher.asks_for(question, h.item.departments.lead), h.item.doc_id,
+                                 h.item.seq))
+        return self._list_answer(name, hits, today)
+
+    def department_examples(self, n: int = 6) -> list[str]:
+        return sorted(self.store.department_names(), key=len)[:n]
+
+    def search_items(self, keywords: str, today: date) -> Answer:
+        """Every item matching the keywords well, as a list."""
+        result = self.searcher.search(keywords, today)
+        hits = result.hits if result.confident else [h for h in result.hits if h.coverage >= 0.5]
+        return self._list_answer(keywords, hits, today)
+
+    def _list_answer(self, question: str, hits: list[Hit], today: date) -> Answer:
+        docs = {h.item.doc_id: d for h in hits if (d := self.store.get_document(h.item.doc_id))}
+        return Answer(question, "list" if hits else "not_found", bool(hits), hits, docs, today)
 
     def import_paths(self, paths: list[Path], overrides: DocumentOverrides) -> Iterator[tuple[Path, ImportReport | Exception]]:
         """Import files, and the .txt/.md/.html files of directories; each document in its own transaction."""

@@ -318,7 +318,7 @@ def _snapshot(item: Item) -> dict:
         "text": item.text, "kind": item.kind, "section": item.section, "region": item.region,
         "deadlines": [d.to_dict() for d in item.deadlines], "lead": list(item.departments.lead),
         "support": list(item.departments.support), "targets": [t.to_dict() for t in item.targets],
-        "clause": item.clause, "status": item.status, "progress": item.progress,
+        "clause": item.clause, "status": item.status, "progress": item.progress, "edited": item.edited,
     }
 
 
@@ -330,7 +330,7 @@ def item_from_snapshot(snapshot: dict, base: Item) -> Item:
         departments=Departments(tuple(snapshot["lead"]), tuple(snapshot["support"])),
         targets=[Target.from_dict(t) for t in snapshot["targets"]], clause=snapshot["clause"],
         doc_id=base.doc_id, seq=base.seq, id=base.id, status=snapshot["status"],
-        progress=snapshot.get("progress", ""), edited=base.edited,
+        progress=snapshot.get("progress", ""), edited=snapshot.get("edited", base.edited),
     )
 
 

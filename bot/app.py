@@ -1,0 +1,54 @@
+"""The composition root: the PTB Application, its services and its handlers."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import BaseRequest
+
+from bot.config import Config
+from bot.services import SERVICES_KEY, Services
+from handlers import register
+from handlers.commands import public_commands
+
+log = logging.getLogger(__name__)
+
+
+class MissingToken(RuntimeError):
+    """No Telegram token configured."""
+
+
+def build_application(config: Config, *, request: BaseRequest | None = None) -> Application:
+    """The bot, ready for run_polling(): services open in post_init and close in post_shutdown."""
+    token = config.telegram_token
+    if not token:
+        raise MissingToken("缺少 Telegram token：请设置环境变量 POLICYBOT_TELEGRAM_TOKEN，或在配置文件 [telegram] token 中填写")
+    builder: ApplicationBuilder = (
+        ApplicationBuilder().token(token).post_init(_post_init).post_shutdown(_post_shutdown)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+    )
+    if config.telegram.base_url:
+        builder = builder.base_url(config.telegram.base_url)
+    if config.telegram.base_file_url:
+        builder = builder.base_file_url(config.telegram.base_file_url)
+    if request is not None:
+        builder = builder.request(request)
+    app = builder.build()
+    app.bot_data["config"] = config
+    register(app)
+    return app
+
+
+async def _post_init(app: Application) -> None:
+    config: Config = app.bot_data["config"]
+    app.bot_data[SERVICES_KEY] = await Services.open(config)
+    await app.bot.set_my_commands([BotCommand(c.name, c.description) for c in public_commands()])
+    log.info("PolicyBot @%s ready", app.bot.username)
+
+
+async def _post_shutdown(app: Application) -> None:
+    services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
+    if services is not None:
+        await services.close()

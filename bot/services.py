@@ -1,0 +1,67 @@
+"""Long-lived services the Telegram handlers share, kept in one typed container in bot_data."""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.config import Config
+from knowledge.answer import Answer
+from knowledge.base import KnowledgeBase
+from knowledge.intents import follow_up
+from knowledge.store import StoreWorker
+
+SERVICES_KEY = "services"
+LISTS_KEPT_PER_CHAT = 8
+
+
+@dataclass
+class ChatState:
+    """What a chat's follow-ups and list buttons refer to (kept in memory: stale after a restart)."""
+
+    previous_question: str = ""
+    lists: OrderedDict[str, Answer] = field(default_factory=OrderedDict)
+
+    def remember_list(self, answer: Answer) -> str:
+        list_id = secrets.token_hex(3)
+        self.lists[list_id] = answer
+        while len(self.lists) > LISTS_KEPT_PER_CHAT:
+            self.lists.popitem(last=False)
+        return list_id
+
+
+@dataclass
+class Services:
+    config: Config
+    kb: KnowledgeBase
+    worker: StoreWorker
+    chats: dict[int, ChatState] = field(default_factory=dict)
+
+    @classmethod
+    async def open(cls, config: Config) -> Services:
+        worker = StoreWorker()
+        kb = await worker.run(KnowledgeBase.open, config.storage.path, seed=config.knowledge.seed_bundled)
+        return cls(config, kb, worker)
+
+    async def close(self) -> None:
+        await self.worker.run(self.kb.close)
+        self.worker.shutdown()
+
+    def today(self) -> date:
+        return datetime.now(self.config.tz).date()
+
+    def chat(self, chat_id: int) -> ChatState:
+        return self.chats.setdefault(chat_id, ChatState())
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.config.admin_ids
+
+    async def ask(self, chat_id: int, question: str) -> tuple[Answer, str | None]:
+        """Answer a question in a chat's context: a short follow-up (那内蒙古呢？) is re-asked in full."""
+        state = self.chat(chat_id)
+        rewritten = follow_up(state.previous_question, question)
+        answer = await self.worker.run(self.kb.ask, rewritten or question, self.today())
+        state.previous_question = rewritten or question
+        return answer, rewritten

@@ -1,0 +1,126 @@
+"""Admins' changes to the knowledge base: add, edit, delete, undo, progress. One transaction each,
+every change in the change log (who, when, before, after)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from knowledge.extract import extract_sentence
+from knowledge.models import Deadline, Document, Item
+from knowledge.store import KnowledgeStore, item_from_snapshot
+
+MANUAL_DOC_ID = "manual"
+MAX_SENTENCE_CHARS = 1000
+UNDOABLE = ("add", "edit", "delete", "progress")
+
+
+class CurationError(ValueError):
+    """The change cannot be made; the message says why, for the admin."""
+
+
+@dataclass
+class UndoResult:
+    item: Item
+    action: str
+
+
+def _manual_document(store: KnowledgeStore) -> None:
+    if store.get_document(MANUAL_DOC_ID) is None:
+        store.save_document(Document(doc_id=MANUAL_DOC_ID, source="chat", title="管理员添加的条目"))
+
+
+def _check_text(text: str) -> str:
+    text = " ".join(text.split())
+    if not text:
+        raise CurationError("内容不能为空")
+    if len(text) > MAX_SENTENCE_CHARS:
+        raise CurationError(f"内容太长（{len(text)} 字），上限 {MAX_SENTENCE_CHARS} 字")
+    return text
+
+
+def _active_item(store: KnowledgeStore, item_id: int) -> Item:
+    item = store.get_item(item_id)
+    if item is None or item.status != "active":
+        raise CurationError(f"没有编号为 #{item_id} 的有效条目")
+    return item
+
+
+def add_items(store: KnowledgeStore, sentence: str, *, actor: str, region: str = "国家") -> list[Item]:
+    """New items from a sentence in the documents' own style, with the same extraction as import."""
+    items = extract_sentence(_check_text(sentence), region=region)
+    if not items:
+        raise CurationError("没有从这句话中识别出条目")
+    with store.transaction():
+        _manual_document(store)
+        for item in items:
+            item.doc_id = MANUAL_DOC_ID
+            item.edited = True
+            store.insert_item(item, actor=actor, action="add")
+    return items
+
+
+def edit_item(store: KnowledgeStore, item_id: int, text: str, *, actor: str) -> Item:
+    """Replace an item's text and re-extract its fields; the section, region and source stay."""
+    old = _active_item(store, item_id)
+    fresh = extract_sentence(_check_text(text), region=old.region)
+    if not fresh:
+        raise CurationError("没有从新内容中识别出条目")
+    new = fresh[0]
+    if len(fresh) > 1:  # keep the admin's whole text as one item
+        new.text = _check_text(text)
+    new.id, new.doc_id, new.seq, new.section = old.id, old.doc_id, old.seq, old.section
+    new.progress, new.edited = old.progress, True
+    if not new.deadlines and not new.departments:
+        new.deadlines, new.departments, new.clause = old.deadlines, old.departments, old.clause
+    with store.transaction():
+        store.update_item(new, actor=actor, action="edit")
+    return new
+
+
+def delete_item(store: KnowledgeStore, item_id: int, *, actor: str) -> Item:
+    item = _active_item(store, item_id)
+    item.status = "deleted"
+    with store.transaction():
+        store.update_item(item, actor=actor, action="delete")
+    return item
+
+
+def set_progress(store: KnowledgeStore, item_id: int, progress: str, *, actor: str,
+                 deadline: Deadline | None = None) -> Item:
+    """Mark an item done, or postponed to a new deadline (which becomes its first deadline)."""
+    item = _active_item(store, item_id)
+    item.progress = progress
+    if deadline is not None:
+        item.deadlines = [deadline, *item.deadlines]
+    with store.transaction():
+        store.update_item(item, actor=actor, action="progress")
+    return item
+
+
+def undo_last(store: KnowledgeStore, *, actor: str) -> UndoResult:
+    """Revert this admin's most recent change that is not yet undone."""
+    with store.transaction():
+        undone = {row[0] for row in store.db.execute(
+            "SELECT CAST(json_extract(after, '$.undid') AS INTEGER) FROM changes WHERE actor = ? AND action = 'undo'",
+            [actor]).fetchall()}
+        marks = ",".join("?" * len(UNDOABLE))
+        rows = store.db.execute(
+            f"SELECT id, action, item_id, before FROM changes WHERE actor = ? AND action IN ({marks}) ORDER BY id DESC",
+            [actor, *UNDOABLE],
+        ).fetchall()
+        change = next((r for r in rows if r[0] not in undone), None)
+        if change is None:
+            raise CurationError("没有可以撤销的修改")
+        change_id, action, item_id, before = change
+        current = store.get_item(item_id)
+        if current is None:
+            raise CurationError("要撤销的条目已不存在")
+        if action == "add":
+            current.status = "deleted"
+            restored = current
+        else:
+            restored = item_from_snapshot(json.loads(before), current)
+        store.update_item(restored, actor=actor, action="undo_apply")
+        store.log(actor, "undo", item_id=item_id, after={"undid": change_id, "action": action})
+    return UndoResult(restored, action)
