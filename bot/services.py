@@ -7,14 +7,18 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import aiohttp
+
 from bot.config import Config
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.intents import follow_up
+from knowledge.models import Document, Item
 from knowledge.store import StoreWorker
 
 SERVICES_KEY = "services"
 LISTS_KEPT_PER_CHAT = 8
+PENDING_IMPORTS_KEPT = 20
 
 
 @dataclass
@@ -33,21 +37,41 @@ class ChatState:
 
 
 @dataclass
+class PendingImport:
+    """A parsed document waiting for its admin's Confirm or Cancel."""
+
+    document: Document
+    items: list[Item]
+    admin_id: int
+
+
+@dataclass
 class Services:
     config: Config
     kb: KnowledgeBase
     worker: StoreWorker
+    http: aiohttp.ClientSession
     chats: dict[int, ChatState] = field(default_factory=dict)
+    pending_imports: OrderedDict[str, PendingImport] = field(default_factory=OrderedDict)
 
     @classmethod
     async def open(cls, config: Config) -> Services:
         worker = StoreWorker()
         kb = await worker.run(KnowledgeBase.open, config.storage.path, seed=config.knowledge.seed_bundled)
-        return cls(config, kb, worker)
+        timeout = aiohttp.ClientTimeout(total=config.telegram.import_timeout_seconds)
+        return cls(config, kb, worker, aiohttp.ClientSession(timeout=timeout))
 
     async def close(self) -> None:
+        await self.http.close()
         await self.worker.run(self.kb.close)
         self.worker.shutdown()
+
+    def park_import(self, pending: PendingImport) -> str:
+        token = secrets.token_hex(3)
+        self.pending_imports[token] = pending
+        while len(self.pending_imports) > PENDING_IMPORTS_KEPT:
+            self.pending_imports.popitem(last=False)
+        return token
 
     def today(self) -> date:
         return datetime.now(self.config.tz).date()
@@ -58,10 +82,14 @@ class Services:
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.config.admin_ids
 
-    async def ask(self, chat_id: int, question: str) -> tuple[Answer, str | None]:
-        """Answer a question in a chat's context: a short follow-up (那内蒙古呢？) is re-asked in full."""
+    async def ask(self, chat_id: int, question: str, chat_type: str = "private") -> tuple[Answer, str | None]:
+        """Answer a question in a chat's context: a short follow-up (那内蒙古呢？) is re-asked in full.
+        Questions are logged so that /stats can show what went unanswered."""
         state = self.chat(chat_id)
         rewritten = follow_up(state.previous_question, question)
         answer = await self.worker.run(self.kb.ask, rewritten or question, self.today())
         state.previous_question = rewritten or question
+        if answer.mode not in ("greeting", "help"):
+            top = answer.hits[0].item.id if answer.hits else None
+            await self.worker.run(self.kb.store.log_question, rewritten or question, chat_type, answer.confident, top)
         return answer, rewritten

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import ask, browse, errors
+from handlers import admin, ask, browse, errors
 
 
 def register(app: Application) -> None:
@@ -21,6 +21,16 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("deadlines", browse.on_deadlines), group=0)
     app.add_handler(CommandHandler("dept", browse.on_dept), group=0)
     app.add_handler(CommandHandler("search", browse.on_search), group=0)
+    app.add_handler(CommandHandler("add", admin.on_add), group=0)
+    app.add_handler(CommandHandler("edit", admin.on_edit), group=0)
+    app.add_handler(CommandHandler("delete", admin.on_delete), group=0)
+    app.add_handler(CommandHandler("undo", admin.on_undo), group=0)
+    app.add_handler(CommandHandler("history", admin.on_history), group=0)
+    app.add_handler(CommandHandler("import", admin.on_import), group=0)
+    app.add_handler(MessageHandler(filters.Document.ALL & filters.CaptionRegex(r"^/import(?:@\w+)?\b"),
+                                   admin.on_import), group=0)
+    app.add_handler(CommandHandler("export", admin.on_export), group=0)
+    app.add_handler(CommandHandler("stats", admin.on_stats), group=0)
     app.add_handler(CallbackQueryHandler(ask.on_button), group=1)
     text = filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & text, ask.on_private_text), group=2)

@@ -24,7 +24,7 @@ async def reply_answer(message: Message, context: ContextTypes.DEFAULT_TYPE, que
     if len(question) > texts.MAX_QUESTION_CHARS:
         question = question[: texts.MAX_QUESTION_CHARS]
         note = texts.TOO_LONG_NOTE.format(n=texts.MAX_QUESTION_CHARS) + "\n"
-    answer, rewritten = await svc.ask(message.chat_id, question)
+    answer, rewritten = await svc.ask(message.chat_id, question, message.chat.type)
     if rewritten:
         note += texts.REWRITTEN.format(question=rewritten) + "\n"
     list_id = svc.chat(message.chat_id).remember_list(answer) if answer.mode == "list" else ""
@@ -40,6 +40,8 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if message.text.strip().lower() in MORE_WORDS:
         await send_next_page(message, context)
         return
+    if await answered_add_prompt(update, context):
+        return
     await reply_answer(message, context, message.text)
 
 
@@ -48,6 +50,8 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message = update.effective_message
     if message is None or not message.text:
         return
+    if await answered_add_prompt(update, context):
+        return
     question = addressed_question(message, context.bot.username, context.bot.id)
     if question is None:
         return
@@ -55,6 +59,18 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await message.reply_text(texts.ASK_USAGE)
         return
     await reply_answer(message, context, question)
+
+
+async def answered_add_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """An admin's reply to the bot's “new item” prompt (from /stats) is an /add."""
+    from handlers.admin import add_from_text, is_add_prompt_reply, require_admin
+
+    message = update.effective_message
+    if message is None or not is_add_prompt_reply(message, context.bot.id):
+        return False
+    if await require_admin(update, context):
+        await add_from_text(update, context, message.text or "")
+    return True
 
 
 def addressed_question(message: Message, username: str, bot_id: int) -> str | None:
@@ -103,6 +119,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     callback = parse_callback(query.data)
     if callback is None:
         await query.answer(texts.INVALID_BUTTON, show_alert=True)
+        return
+    if callback.kind == "import":
+        from handlers.admin import on_import_button
+
+        await on_import_button(update, context, callback)
+        return
+    if callback.kind == "make_item":
+        from handlers.admin import on_make_item_button
+
+        await on_make_item_button(update, context, callback)
         return
     svc = services(context)
     chat_id = query.message.chat.id if query.message else 0

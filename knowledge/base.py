@@ -11,7 +11,8 @@ from pathlib import Path
 
 from knowledge.answer import Answer, answer_question
 from knowledge.deadlines import deadline_status
-from knowledge.importer import SUPPORTED_SUFFIXES, DocumentOverrides, ImportReport, import_path
+from knowledge.formats import SUPPORTED_SUFFIXES
+from knowledge.importer import DocumentOverrides, ImportReport, import_path
 from knowledge.intents import understand
 from knowledge.models import Document, Item
 from knowledge.search import Hit, Searcher

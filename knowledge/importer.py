@@ -15,16 +15,15 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from knowledge.documents import DocumentError, RawDocument, decode, parse_document
+from knowledge.documents import DocumentError, RawDocument, parse_document
 from knowledge.extract import extract_items
+from knowledge.formats import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, file_text
 from knowledge.models import Document, Item
 from knowledge.regions import NATIONAL, canonical_region, find_region
 from knowledge.store import KnowledgeStore
 
 # Bump when extraction changes, so stored documents are re-extracted on their next import.
 EXTRACTOR_VERSION = "2"
-SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ""}
-MAX_FILE_BYTES = 5 * 1024 * 1024
 SIMILAR_ENOUGH = 80  # rapidfuzz ratio above which a changed sentence counts as the same item
 
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号")
@@ -66,11 +65,11 @@ class ImportReport:
 def read_file(path: Path) -> str:
     """A document file's text, or a DocumentError saying why it cannot be imported."""
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise DocumentError(f"不支持的文件类型 {path.suffix}（支持 .txt .md .html）")
+        raise DocumentError(f"不支持的文件类型 {path.suffix}（支持 .txt .md .html .docx .pdf）")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise DocumentError(f"文件太大（{size // 1024} KB），上限 {MAX_FILE_BYTES // 1024 // 1024} MB")
-    return decode(path.read_bytes())
+    return file_text(path.read_bytes(), path.name)
 
 
 def document_id(source: str, doc_number: str, title: str) -> str:

@@ -55,9 +55,18 @@ def _m002_settings(db: sqlite_utils.Database) -> None:
     db.table("settings").create({"key": str, "value": str}, pk="key")
 
 
+def _m003_questions(db: sqlite_utils.Database) -> None:
+    # Questions asked in chats, for /stats: what people asked that got no confident answer.
+    db.table("questions").create(
+        {"id": int, "at": str, "chat_type": str, "question": str, "confident": int, "top_item": int}, pk="id"
+    )
+    db.table("questions").create_index(["confident", "question"])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
+    ("003_questions", _m003_questions),
 ]
 
 

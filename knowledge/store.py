@@ -187,6 +187,37 @@ class KnowledgeStore:
         rows = self.db.query("SELECT * FROM changes WHERE item_id = ? ORDER BY id", [item_id])
         return [{**r, "before": _loads(r["before"]), "after": _loads(r["after"])} for r in rows]
 
+    # ------------------------------------------------------------------ questions asked in chats
+
+    def log_question(self, question: str, chat_type: str, confident: bool, top_item: int | None) -> None:
+        self.db.execute(
+            "INSERT INTO questions (at, chat_type, question, confident, top_item) VALUES (?,?,?,?,?)",
+            [_now(), chat_type, question[:500], int(confident), top_item],
+        )
+
+    def question_text(self, question_id: int) -> str | None:
+        row = self.db.execute("SELECT question FROM questions WHERE id = ?", [question_id]).fetchone()
+        return row[0] if row else None
+
+    def unanswered_questions(self, limit: int = 10) -> list[tuple[int, str, int]]:
+        """(an id, question, times asked) of the most frequent questions with no confident answer."""
+        rows = self.db.execute(
+            "SELECT max(id), question, count(*) AS n FROM questions WHERE confident = 0"
+            " GROUP BY question ORDER BY n DESC, max(id) DESC LIMIT ?", [limit]
+        ).fetchall()
+        return [(int(r[0]), r[1], int(r[2])) for r in rows]
+
+    def stats(self) -> dict[str, int]:
+        one = lambda sql: int(self.db.execute(sql).fetchone()[0])  # noqa: E731
+        return {
+            "documents": one("SELECT count(*) FROM documents"),
+            "items": one("SELECT count(*) FROM items WHERE status = 'active'"),
+            "deleted": one("SELECT count(*) FROM items WHERE status = 'deleted'"),
+            "questions": one("SELECT count(*) FROM questions"),
+            "unanswered": one("SELECT count(*) FROM questions WHERE confident = 0"),
+            "changes": one("SELECT count(*) FROM changes WHERE actor LIKE 'admin:%'"),
+        }
+
     # ------------------------------------------------------------------ index
 
     def _ensure_index(self) -> None:

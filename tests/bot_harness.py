@@ -6,11 +6,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from fake_telegram import FakeTelegram
 from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import parse_config
-from fake_telegram import FakeTelegram
 
 ADMIN_ID = 7001
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
-
 from bot_harness import running_bot
-from fake_telegram import BOT_USERNAME, FakeTelegram, bot_message, make_callback_update, make_command_update, \
-    make_message_update
+from fake_telegram import (
+    BOT_USERNAME,
+    FakeTelegram,
+    bot_message,
+    make_callback_update,
+    make_command_update,
+    make_message_update,
+)
 
 GROUP = -100200
 USER = 1001

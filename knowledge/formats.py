@@ -1,0 +1,62 @@
+"""File bytes to document text: plain text, Markdown and HTML as they are; .docx and .pdf extracted."""
+
+from __future__ import annotations
+
+import io
+from pathlib import PurePath
+
+from knowledge.documents import DocumentError, decode
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ""}
+BINARY_SUFFIXES = {".docx", ".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | BINARY_SUFFIXES
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+def file_text(data: bytes, filename: str) -> str:
+    """The text of a document file, or a DocumentError that says why it cannot be read."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(f"不支持的文件类型 {suffix}（支持 .txt .md .html .docx .pdf）")
+    if len(data) > MAX_FILE_BYTES:
+        raise DocumentError(f"文件太大（{len(data) // 1024} KB），上限 {MAX_FILE_BYTES // 1024 // 1024} MB")
+    if not data.strip():
+        raise DocumentError("文件是空的")
+    if suffix == ".docx":
+        return _docx_text(data)
+    if suffix == ".pdf":
+        return _pdf_text(data)
+    return decode(data)
+
+
+def _docx_text(data: bytes) -> str:
+    import docx  # python-docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, ValueError, KeyError, OSError) as e:
+        raise DocumentError(f"无法读取这个 Word 文件：{e}") from None
+    lines = []
+    for p in document.paragraphs:
+        text = p.text.strip()
+        if not text:
+            continue
+        style = (p.style.name or "").lower() if p.style is not None else ""
+        lines.append(("# " + text) if style.startswith(("heading", "title", "标题")) else text)
+    return "\n".join(lines)
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, OSError) as e:
+        raise DocumentError(f"无法读取这个 PDF 文件：{e}") from None
+    text = "\n".join(pages).strip()
+    if not text:
+        raise DocumentError("这个 PDF 里没有可提取的文字（可能是扫描件）")
+    return text
