@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand
+from telegram import Bot, BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
@@ -39,6 +39,15 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
     app.bot_data["config"] = config
     register(app)
     return app
+
+
+async def check_token(config: Config) -> None:
+    """Ask Telegram who we are before starting, so a bad token is one clear error, not a traceback."""
+    kwargs = {}
+    if config.telegram.base_url:
+        kwargs["base_url"] = config.telegram.base_url
+    async with Bot(config.telegram_token, **kwargs) as bot:
+        await bot.get_me()
 
 
 async def _post_init(app: Application) -> None:

@@ -138,15 +138,25 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import MissingToken, build_application
+    from bot.app import MissingToken, build_application, check_token
 
     try:
         app = build_application(config)
+        asyncio.run(check_token(config))
     except MissingToken as e:
         print(str(e), file=sys.stderr)
         return 2
+    except InvalidToken:
+        print("Telegram 拒绝了这个 token：请检查 POLICYBOT_TELEGRAM_TOKEN 或 [telegram] token（向 @BotFather 获取）",
+              file=sys.stderr)
+        return 2
+    except NetworkError as e:
+        print(f"无法连接 Telegram Bot API：{e}", file=sys.stderr)
+        return 1
     try:
         app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
     except InvalidToken:
@@ -171,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=config.logging.level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
     try:
         return COMMANDS[args.command](args, config)
     except KeyboardInterrupt:
