@@ -43,10 +43,8 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
 
 async def check_token(config: Config) -> None:
     """Ask Telegram who we are before starting, so a bad token is one clear error, not a traceback."""
-    kwargs = {}
-    if config.telegram.base_url:
-        kwargs["base_url"] = config.telegram.base_url
-    async with Bot(config.telegram_token, **kwargs) as bot:
+    base_url = config.telegram.base_url or "https://api.telegram.org/bot"
+    async with Bot(config.telegram_token, base_url=base_url) as bot:
         await bot.get_me()
 
 
