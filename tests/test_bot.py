@@ -115,3 +115,19 @@ async def test_deadlines_dept_search(fake, bot):
     assert any("设立碳减排支持工具" in t for t in texts)
     assert any("没有找到部门“火星局”" in t for t in texts)
     assert any("清洁取暖" in t and "共找到" in t for t in texts)
+
+
+async def test_errors_are_logged_and_the_user_gets_one_polite_line(fake, bot, caplog):
+    from bot.services import SERVICES_KEY
+
+    services = bot.bot_data[SERVICES_KEY]
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database is on fire")
+
+    services.ask = broken
+    fake.push_update(make_message_update("碳减排支持工具", chat_id=USER))
+    (call,) = await fake.wait_for("sendMessage", chat_id=USER)
+    assert call.params["text"] == "抱歉，处理您的请求时出错了，请稍后再试。"
+    assert "database is on fire" not in call.params["text"]
+    assert any("database is on fire" in str(r.exc_info) for r in caplog.records if r.exc_info)
