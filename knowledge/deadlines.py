@@ -145,6 +145,9 @@ _RULES: list[_Rule] = [
 ]
 
 
+_MAY_HAVE_DEADLINE = re.compile(r"[年月期季]|持续|时限")
+
+
 def _looks_like_a_name(text: str, end: int) -> bool:
     """'2030年前碳排放达峰行动方案' names a document; its year is not a deadline."""
     return bool(_TITLE_WORDS.match(text[end:]))
@@ -156,6 +159,8 @@ def _inside_book_title(text: str, start: int) -> bool:
 
 def find_deadlines(text: str, doc_year: int | None) -> list[Deadline]:
     """Every time phrase in `text`, in reading order, each with the dates it resolves to."""
+    if not _MAY_HAVE_DEADLINE.search(text):
+        return []
     candidates = [(m, resolve) for pattern, resolve in _RULES for m in pattern.finditer(text)]
     candidates.sort(key=lambda c: (c[0].start(), -len(c[0].group(0))))  # leftmost, then longest
     found: list[Deadline] = []

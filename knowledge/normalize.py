@@ -101,21 +101,19 @@ def _is_cjk(u: str) -> bool:
     return len(u) == 1 and "\u3400" <= u <= "\ufaff"
 
 
-def bigrams(norm: str) -> list[str]:
-    """Overlapping character bigrams within each run of Chinese text, plus ASCII words as they are.
+_TOKEN_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:\.[0-9]+)?|[ⅰ-ⅻ]+|%")
 
-    Punctuation breaks runs, so no bigram straddles a comma.
-    """
+
+def bigrams(norm: str) -> list[str]:
+    """Overlapping character bigrams within each run of Chinese text (a lone character stands for
+    itself), plus ASCII words and numbers as they are. Punctuation and ASCII break runs."""
     out: list[str] = []
-    for run in re.split(rf"[^{_CJK}a-z0-9.%ⅰ-ⅻ]+", norm):
-        us = units(run)
-        for i, u in enumerate(us):
-            if not _is_cjk(u):
-                out.append(u)
-            elif i + 1 < len(us) and _is_cjk(us[i + 1]):
-                out.append(u + us[i + 1])
-            elif i == 0 or not _is_cjk(us[i - 1]):
-                out.append(u)  # a lone character between punctuation
+    for m in _TOKEN_RUN.finditer(norm):
+        run = m.group(0)
+        if len(run) > 1 and _is_cjk(run[0]):
+            out += [run[i:i + 2] for i in range(len(run) - 1)]
+        else:
+            out.append(run)
     return out
 
 

@@ -153,8 +153,9 @@ class KnowledgeStore:
         )
         item_id = int(cur.lastrowid or 0)
         item.id = item_id
-        self._index(item)
-        self.log(actor, action, item_id=item_id, doc_id=item.doc_id, after=_snapshot(item))
+        self._index(item, fresh=True)
+        if action != "import":  # an imported item's origin is its document's import entry
+            self.log(actor, action, item_id=item_id, doc_id=item.doc_id, after=_snapshot(item))
         return item_id
 
     def update_item(self, item: Item, *, actor: str, action: str, source_text: str | None = None) -> None:
@@ -229,11 +230,12 @@ class KnowledgeStore:
                 self._index(item)
             self.set_setting("index_version", INDEX_VERSION)
 
-    def _index(self, item: Item) -> None:
+    def _index(self, item: Item, fresh: bool = False) -> None:
         assert item.id is not None
-        self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [item.id])
-        self.db.execute("DELETE FROM item_departments WHERE item_id = ?", [item.id])
-        self.db.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
+        if not fresh:
+            self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [item.id])
+            self.db.execute("DELETE FROM item_departments WHERE item_id = ?", [item.id])
+            self.db.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
         if item.status != "active":
             return
         text = normalize(item.text)
@@ -242,17 +244,16 @@ class KnowledgeStore:
             "INSERT INTO items_fts (rowid, body, meta, sound) VALUES (?,?,?,?)",
             [item.id, fts_text(bigrams(text)), fts_text(bigrams(meta)), fts_text(sound_bigrams(text))],
         )
-        for role, names in (("lead", item.departments.lead), ("support", item.departments.support)):
-            for name in names:
-                self.db.execute(
-                    "INSERT INTO item_departments (item_id, name, core, role) VALUES (?,?,?,?)",
-                    [item.id, name, department_core(name), role],
-                )
-        for d in item.deadlines:
-            self.db.execute(
+        departments = [(item.id, name, department_core(name), role)
+                       for role, names in (("lead", item.departments.lead), ("support", item.departments.support))
+                       for name in names]
+        if departments:
+            self.db.conn.executemany(
+                "INSERT INTO item_departments (item_id, name, core, role) VALUES (?,?,?,?)", departments)
+        if item.deadlines:
+            self.db.conn.executemany(
                 "INSERT INTO item_deadlines (item_id, text, due, start, ongoing) VALUES (?,?,?,?,?)",
-                [item.id, d.text, _iso(d.due), _iso(d.start), int(d.ongoing)],
-            )
+                [(item.id, d.text, _iso(d.due), _iso(d.start), int(d.ongoing)) for d in item.deadlines])
 
     def fts_candidates(self, match: str, limit: int, weights: tuple[float, float, float]) -> list[tuple[int, float]]:
         """(item id, bm25 score, higher is better) for an FTS5 MATCH expression."""

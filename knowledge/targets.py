@@ -36,6 +36,7 @@ _VERB_FIRST = re.compile(
 _VALUE = re.compile(rf"(?P<value>{_NUM})(?P<unit>{_UNIT})?(?P<qual>{_QUAL})")
 _BASELINE = re.compile(r"比(?P<base>\d{4}年(?:底|末)?)")
 _LEAD_IN = re.compile(r"^(?:到|至|力争|确保)?(?:\d{4}年(?:底|末)?)?(?:，)?(?:全区|全省|全市|全国|全县|我国|各地区|各地)?")
+_MAY_HAVE_TARGET = re.compile(r"[0-9０-９ⅠⅡⅢⅣⅤ]|百分之")
 _CN_PERCENT = re.compile(r"百分之([〇零一二三四五六七八九十百点]+)")
 
 
@@ -70,6 +71,8 @@ def _values(vals: str) -> list[tuple[str, str, str]]:
 
 def find_targets(text: str, year: int | None = None) -> list[Target]:
     """Every quantitative target stated in `text`."""
+    if not _MAY_HAVE_TARGET.search(text):
+        return []
     text = _arabic_percentages(text)
     targets: list[Target] = []
     taken: list[tuple[int, int]] = []
