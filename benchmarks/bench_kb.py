@@ -126,7 +126,7 @@ def seed_pools() -> Pools:
                     headings.add(title)
             if item.kind == "statement" and not item.section:
                 continue  # news intros: dates and people, not policy
-            for c in re.split(r"[，；]", item.text.rstrip("。；，")):
+            for c in re.split(r"[，；。]", item.text.rstrip("。；，")):
                 c = c.strip("。 ：:")
                 if 6 <= len(c) <= 40 and not re.search(r"[（）()《》“”]|^\d|^到\d{4}年|^[一二三四五六七八九十]+是", c) \
                         and not find_targets(c):
@@ -178,6 +178,7 @@ class Generator:
         self.pools = pools
         self.rng = random.Random(seed)
         self.reservoir = reservoir
+        self._seen: set[int] = set()  # hashes of sentences and headings made so far: no duplicates
         self._shorts = {short_name(p) for p in PROVINCES if len(short_name(p)) >= 2}
         self._short_re = re.compile("|".join(sorted(map(re.escape, self._shorts), key=len, reverse=True)))
 
@@ -195,11 +196,30 @@ class Generator:
         clause = re.sub(r"20[1-3]\d年", lambda _: f"{self._year()}年", clause)
         return re.sub(r"(?<![\d.])\d{1,4}(?![\d年])", lambda m: str(self.rng.randint(2, 95)), clause)
 
+    def _fresh(self, text: str) -> bool:
+        key = hash(text)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
     def _sentence(self, region: str) -> str:
-        """2–3 comma clauses from different seed sentences."""
-        n = self.rng.choice((2, 2, 3, 3, 4))
-        parts = [self._localise(self.rng.choice(self.pools.clauses), region) for _ in range(n)]
-        return "，".join(parts) + "。"
+        """2–4 comma clauses from different seed sentences, never one made before."""
+        while True:
+            n = self.rng.choice((2, 2, 3, 3, 4))
+            parts = [self._localise(self.rng.choice(self.pools.clauses), region) for _ in range(n)]
+            sentence = "，".join(parts) + "。"
+            if self._fresh(sentence):
+                return sentence
+
+    def _heading(self, region: str) -> str | None:
+        """An inline section title ('加强全省组织领导'), a seed heading's verb with another's object;
+        None when that title was used before (the paragraph then has no title: titles are items too)."""
+        a, b = self.rng.sample(self.pools.headings, 2)
+        area = {"自治区": "全区", "省": "全省", "市": "全市"}.get(_prefix(region), "全国")
+        qualifier = self.rng.choice(("", "", area, "重点领域", "城乡", "全面"))
+        title = a[:2] + qualifier + b[2:]
+        return title if 4 <= len(title) <= 24 and self._fresh(title) else None
 
     def _departments(self, region: str, n: int) -> list[str]:
         if region == "国家":
@@ -229,11 +249,17 @@ class Generator:
         chosen = self.rng.sample(METRICS, self.rng.randint(2, 4))
         area = {"自治区": "全区", "省": "全省", "市": "全市"}.get(_prefix(region), "全国")
         parts = []
-        for metric, cmp, unit, qual in chosen:
-            value = self.rng.randint(3, 95) if unit == "%" else (
-                self.rng.randint(100, 3000) if unit else round(self.rng.uniform(1.1, 1.5), 2))
-            parts.append(f"{metric}{cmp}{value}{unit}{qual}")
-        parts[0] = area + parts[0]
+        for i, (metric, cmp, unit, qual) in enumerate(chosen):
+            while True:  # a target statement made before gets another value
+                if unit == "%":
+                    value: float = self.rng.randint(3, 95) if self.rng.random() < 0.5 else round(
+                        self.rng.uniform(3, 95), 1)
+                else:
+                    value = self.rng.randint(100, 9000) if unit else round(self.rng.uniform(1.1, 1.5), 2)
+                part = f"{area if i == 0 else ''}{metric}{cmp}{value}{unit}{qual}"
+                if self._fresh(part):
+                    break
+            parts.append(part)
         sentence = f"到{year}年，" + "，".join(parts) + "。"
         return sentence, [(m[0], p) for m, p in zip(chosen, parts, strict=True)]
 
@@ -274,10 +300,12 @@ class Generator:
             for si in range(1, rng.randint(3, 6) + 1):
                 if count >= items_wanted:
                     break
-                heading = rng.choice(self.pools.headings)
+                heading = self._heading(region) if rng.random() < 0.6 else None
                 sentences = [self._sentence(region) for _ in range(rng.randint(1, 4))]
                 clause, lead = self._clause(region)
-                lines.append(f"（{_cn(si)}）{heading}。" + "".join(sentences) + clause)
+                if heading:  # the inline title is an item of its own, governed by the clause too
+                    sentences.insert(0, heading + "。")
+                lines.append(f"（{_cn(si)}）" + "".join(sentences) + clause)
                 count += len(sentences)
                 for s in sentences:
                     self.reservoir.offer(Record("task", region, s, lead=lead))

@@ -44,6 +44,7 @@ class Answer:
     page: int = 0
     asked_department: Callable[[str], bool] = lambda _: False
     wants_who: bool = False
+    total: int = 0  # a list cut short: how many items matched in all
 
     @property
     def best(self) -> Hit | None:
@@ -55,7 +56,8 @@ def answer_question(searcher: Searcher, question: str, today: date, k: int = 5) 
     docs = {h.item.doc_id: d for h in result.hits if (d := searcher.store.get_document(h.item.doc_id))}
     q = result.question
     return Answer(question, result.mode, result.confident, result.hits, docs, today,
-                  asked_department=lambda name: searcher.asks_for(q, (name,)), wants_who=q.wants_who)
+                  asked_department=lambda name: searcher.asks_for(q, (name,)), wants_who=q.wants_who,
+                  total=result.total)
 
 
 # ---------------------------------------------------------------------- pieces
@@ -187,7 +189,9 @@ def page_hits(answer: Answer) -> list[Hit]:
 def list_lines(answer: Answer) -> list[Line]:
     start = answer.page * LIST_PAGE
     page = page_hits(answer)
-    lines = [Line(f"共找到 {len(answer.hits)} 条，第 {start + 1}–{start + len(page)} 条：", strong=True)]
+    found = f"共找到 {len(answer.hits)} 条" if answer.total <= len(answer.hits) else \
+        f"共 {answer.total} 条符合，列出前 {len(answer.hits)} 项"
+    lines = [Line(f"{found}，第 {start + 1}–{start + len(page)} 条：", strong=True)]
     lines += [Line(f"{start + i + 1}. " + one_line(h.item, answer.today, 70)
                    + (f"（同段另有{h.siblings}项）" if h.siblings else "")) for i, h in enumerate(page)]
     rest = len(answer.hits) - start - len(page)

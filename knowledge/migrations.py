@@ -63,10 +63,22 @@ def _m003_questions(db: sqlite_utils.Database) -> None:
     db.table("questions").create_index(["confident", "question"])
 
 
+def _m004_search_texts_in_index(db: sqlite_utils.Database) -> None:
+    # The index also keeps each item's normalised text and context (not indexed), so that the re-rank
+    # reads them with the candidates instead of normalising at question time. Filled by the store.
+    db.execute("DROP TABLE IF EXISTS items_fts_vocab")
+    db.execute("DROP TABLE IF EXISTS items_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE items_fts USING fts5(body, meta, sound, norm_text UNINDEXED, norm_context UNINDEXED,"
+        " tokenize = 'unicode61 remove_diacritics 0')"
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
     ("003_questions", _m003_questions),
+    ("004_search_texts_in_index", _m004_search_texts_in_index),
 ]
 
 

@@ -28,11 +28,14 @@ from knowledge.normalize import (
     syllables,
     words,
 )
-from knowledge.store import KnowledgeStore, index_context
+from knowledge.store import KnowledgeStore
 
-CANDIDATES = 150
+CANDIDATES = 100
+FILTERED_CANDIDATES = 400  # a filtered list with words of its own: ranked among this many matches
+LIST_LIMIT = 300  # a filtered list shows at most this many entries (and says how many match in all)
 MAX_QUERY_TOKENS = 48
-COMMON_TOKEN_SHARE = 0.2  # tokens in more than this share of items only re-rank, they do not select
+MAX_MATCH_TOKENS = 16  # the rarest tokens select candidates; the rest only re-rank
+COMMON_TOKEN_SHARE = 0.05  # tokens in more than this share of items only re-rank, they do not select
 CONFIDENT_SCORE = 0.55
 CONFIDENT_COVERAGE = 0.5
 MAX_UNKNOWN_SHARE = 0.5
@@ -55,12 +58,14 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     confident: bool = False
     mode: str = "item"  # item | list | not_found | greeting | help
+    total: int = 0  # a filtered list: how many items pass, when more than are listed
 
 
 class Searcher:
     def __init__(self, store: KnowledgeStore) -> None:
         self.store = store
         self._departments: dict[str, str] | None = None
+        self._count: tuple[int, int] | None = None
 
     def known_departments(self) -> dict[str, str]:
         """Department names (and national aliases) -> core, for spotting departments in questions."""
@@ -79,16 +84,13 @@ class Searcher:
         q = understand(text, today, self.known_departments())
         if q.greeting or q.help:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
-        candidates, weights = self._candidates(q)
-        if not candidates:
+        match, weights = self._query(q)
+        if q.structured and (listed := self._filtered_list(q, match, weights)):
+            return listed
+        rows = self.store.fts_candidates(match, CANDIDATES, FTS_WEIGHTS)
+        if not rows:
             return SearchResult(q, mode="not_found")
-        items = self.store.get_items(list(candidates))
-        hits = [self._score(q, items[i], candidates[i], weights) for i in candidates if i in items]
-        hits.sort(key=lambda h: (-h.score, h.item.id))
-        if q.structured:
-            filtered = [h for h in hits if self._passes_filters(q, h.item)]
-            if filtered:
-                return SearchResult(q, self._list_order(q, filtered), confident=True, mode="list")
+        hits = self._scored(q, rows, weights)
         if not hits:
             return SearchResult(q, mode="not_found")
         top = hits[0]
@@ -96,64 +98,78 @@ class Searcher:
                      and unknown_share(weights) <= MAX_UNKNOWN_SHARE)
         if not confident:
             return SearchResult(q, hits[:k], confident=False, mode="not_found")
-        if q.wants_list and not q.structured:
-            listed = [h for h in hits if h.score >= top.score * LIST_SHARE_OF_TOP][:LIST_MAX]
-            return SearchResult(q, listed, confident=True, mode="list")
+        if q.wants_list:
+            listed_hits = [h for h in hits if h.score >= top.score * LIST_SHARE_OF_TOP][:LIST_MAX]
+            return SearchResult(q, listed_hits, confident=True, mode="list")
         return SearchResult(q, hits, confident=True, mode="item")
 
     # ------------------------------------------------------------------ candidates
 
-    def _candidates(self, q: Question) -> tuple[dict[int, float], dict[str, WordWeight]]:
-        """Item id -> normalised lexical score (0..1) from the index, plus structured matches at 0;
-        and the question's words with their weights."""
-        found: dict[int, float] = {}
+    def _query(self, q: Question) -> tuple[str, dict[str, WordWeight]]:
+        """The FTS5 MATCH expression (selective tokens only) and the question's weighted words."""
         expanded = q.core + "，" + expansions(q.norm)
         tokens = list(dict.fromkeys(bigrams(expanded) + sound_bigrams(q.core)))[:MAX_QUERY_TOKENS]
         counts = self.store.token_document_counts(tokens)
-        total = max(1, self.store.count_items())
+        total = self._item_count()
         weights = _word_weights(q.core, counts, total)
-        selective = [t for t in tokens if counts.get(t, 0) and counts[t] <= COMMON_TOKEN_SHARE * total]
-        if not selective:
-            selective = [t for t in tokens if counts.get(t, 0)]
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in selective)
-        rows = self.store.fts_candidates(match, CANDIDATES, FTS_WEIGHTS)
-        best = max((s for _, s in rows), default=1.0) or 1.0
-        for item_id, s in rows:
-            found[item_id] = s / best
-        for item_id in self._structured_ids(q):
-            found.setdefault(item_id, 0.0)
-        return found, weights
+        present = sorted((t for t in tokens if counts.get(t, 0)), key=lambda t: counts[t])
+        selective = [t for t in present if counts[t] <= COMMON_TOKEN_SHARE * total] or present[:3]
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in selective[:MAX_MATCH_TOKENS])
+        return match, weights
 
-    def _structured_ids(self, q: Question) -> list[int]:
-        ids: list[int] = []
-        if q.deadline_phrase:
-            ids += self.store.ids_by_deadline_text(q.deadline_phrase)
-        if q.window:
-            start, end = q.window
-            ids += self.store.ids_due_between(start or date(1900, 1, 1), end or date(2999, 12, 31))
-        if q.department_cores:
-            role = "lead" if q.wants_lead else None
-            ids += [i for i, _ in self.store.ids_by_department(q.department_cores, role)]
-        return ids
+    def _item_count(self) -> int:
+        if self._count is None or self._count[0] != self.store.generation:
+            self._count = (self.store.generation, max(1, self.store.count_items()))
+        return self._count[1]
+
+    def _scored(self, q: Question, rows: list[tuple[int, float, str, str]],
+                weights: dict[str, WordWeight]) -> list[Hit]:
+        best = max((r[1] for r in rows), default=1.0) or 1.0
+        items = self.store.get_items([r[0] for r in rows])
+        hits = [self._score(q, items[i], s / best, weights, text, context)
+                for i, s, text, context in rows if i in items]
+        hits.sort(key=lambda h: (-h.score, h.item.id))
+        return hits
+
+    def _filtered_list(self, q: Question, match: str, weights: dict[str, WordWeight]) -> SearchResult | None:
+        """A list question with filters (department, deadline phrase or window, region): the items
+        that pass them — ranked by the question's own words when it has any, else in document order."""
+        if not q.core_is_only_filters and match:
+            rows = self.store.fts_candidates(match, FILTERED_CANDIDATES, FTS_WEIGHTS)
+            hits = [h for h in self._scored(q, rows, weights) if self._passes_filters(q, h.item)]
+            if hits:
+                return SearchResult(q, self._group_by_assignment(hits, by_score=True), confident=True, mode="list")
+        exact, cores = self._department_filter(q)
+        start, end = q.window or (None, None)
+        ids, total = self.store.filter_items(
+            exact_departments=exact, department_cores=cores, role="lead" if q.wants_lead else None,
+            deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, region=q.region, limit=LIST_LIMIT)
+        if not ids:
+            return None
+        items = self.store.get_items(ids)
+        hits = [Hit(items[i], 1.0, 1.0) for i in ids if i in items]
+        return SearchResult(q, self._group_by_assignment(hits, by_score=False), confident=True, mode="list",
+                            total=total if total > len(ids) else 0)
+
+    def _department_filter(self, q: Question) -> tuple[set[str], set[str]]:
+        """(names to match exactly, cores to match at any level) for the departments a question names."""
+        exact: set[str] = set()
+        cores: set[str] = set()
+        for asked in q.department_names:
+            core = self.known_departments().get(asked, asked)
+            (exact if core != asked else cores).add(asked if core != asked else core)
+        return exact, cores
 
     def asks_for(self, q: Question, names: tuple[str, ...]) -> bool:
         """Does the item list a department the question names? 国家能源局 means exactly that one;
         能源局 or 发改委 mean that department at any level."""
-        for asked in q.department_names:
-            core = self.known_departments().get(asked, asked)
-            if core != asked:  # named with its level
-                if asked in names:
-                    return True
-            elif any(department_core(n) == core for n in names):
-                return True
-        return False
+        exact, cores = self._department_filter(q)
+        return any(n in exact or department_core(n) in cores for n in names)
 
     # ------------------------------------------------------------------ scoring
 
-    def _score(self, q: Question, item: Item, lexical: float, weights: dict[str, WordWeight]) -> Hit:
-        title = self.store.document_title(item.doc_id)
-        item_norm = normalize(item.text)
-        context = normalize(" ".join(index_context(item, title)))
+    def _score(self, q: Question, item: Item, lexical: float, weights: dict[str, WordWeight],
+               item_norm: str, context: str) -> Hit:
         coverage = _coverage(weights, item_norm, context)
         similarity = fuzz.partial_ratio(q.core, item_norm, processor=None) / 100 if q.core else 0.0
         score = 0.3 * lexical + 0.45 * coverage + 0.25 * similarity
@@ -197,10 +213,9 @@ class Searcher:
                 return False
         return True
 
-    def _list_order(self, q: Question, hits: list[Hit]) -> list[Hit]:
-        """A filtered list: one entry per assignment (the items a responsibility clause governs
-        are one task for that department or deadline), newest document first, in document order
-        unless the question has words of its own to rank by."""
+    def _group_by_assignment(self, hits: list[Hit], by_score: bool) -> list[Hit]:
+        """One list entry per assignment: the items one responsibility clause governs are one task
+        for that department or deadline; the entry is the paragraph's first item."""
         groups: dict[tuple, list[Hit]] = {}
         for h in hits:
             key = (h.item.doc_id, h.item.section, h.item.clause) if h.item.clause else (h.item.id,)
@@ -209,13 +224,9 @@ class Searcher:
         for members in groups.values():
             first = min(members, key=lambda h: h.item.seq)
             entries.append(Hit(first.item, max(m.score for m in members), first.coverage, len(members) - 1))
-        if q.core_is_only_filters:
-            return sorted(entries, key=lambda h: (-self._doc_date_ordinal(h.item), h.item.seq))
-        return sorted(entries, key=lambda h: (-h.score, -self._doc_date_ordinal(h.item), h.item.seq))
-
-    def _doc_date_ordinal(self, item: Item) -> int:
-        doc = self.store.get_document(item.doc_id)
-        return doc.date.toordinal() if doc and doc.date else 0
+        if by_score:
+            entries.sort(key=lambda h: -h.score)
+        return entries
 
 
 @dataclass(frozen=True)
@@ -223,6 +234,7 @@ class WordWeight:
     weight: float
     known: bool  # the knowledge base has the word (by characters or by sound)
     alternatives: tuple[str, ...] = ()  # the domain's other wordings (粪便 -> 粪污)
+    by_sound_only: bool = False  # no item has it as written, some by sound: a homophone typo (煤碳)
 
 
 def _word_weights(core: str, counts: dict[str, int], total: int) -> dict[str, WordWeight]:
@@ -236,7 +248,8 @@ def _word_weights(core: str, counts: dict[str, int], total: int) -> dict[str, Wo
         sound_df = min((counts.get(g, 0) for g in sound_bigrams(w)), default=0) if not w.isascii() else 0
         dfs = [df(w), *(df(a) for a in alternatives)]
         known = any(dfs) or bool(sound_df)
-        weights[w] = WordWeight(math.log(1 + total / (1 + max(dfs))), known, alternatives)
+        weights[w] = WordWeight(math.log(1 + total / (1 + max(dfs))), known, alternatives,
+                                by_sound_only=not any(dfs) and bool(sound_df))
     return weights
 
 
@@ -278,21 +291,27 @@ def unknown_share(weights: dict[str, WordWeight]) -> float:
 
 def _coverage(weights: dict[str, WordWeight], text: str, context: str) -> float:
     """IDF-weighted share of the question's known words found in the item: in its text, its context
-    (section, title, departments), by sound (homophone typos) or, partly, by shared bigrams."""
-    known = {w: ww for w, ww in weights.items() if ww.known}
-    if not known:
-        return 0.0
-    hay_grams = set(bigrams(text)) | set(bigrams(context))
-
-    def match(w: str) -> float:
-        if w in text:
-            return 1.0
-        if w in context:
-            return 0.7
-        if len(w) > 1 and not w.isascii() and sounds_like_in(w, text):
-            return 0.8
-        grams = bigrams(w)
-        return 0.5 * sum(g in hay_grams for g in grams) / len(grams) if len(grams) > 1 else 0.0
-
-    got = sum(ww.weight * max(match(a) for a in (w, *ww.alternatives)) for w, ww in known.items())
-    return got / sum(ww.weight for ww in known.values())
+    (section, title, departments, deadlines), by sound (homophone typos) or, partly, by shared bigrams."""
+    total = 0.0
+    got = 0.0
+    hay_grams: set[str] | None = None
+    for w, ww in weights.items():
+        if not ww.known:
+            continue
+        total += ww.weight
+        best = 0.0
+        for a in (w, *ww.alternatives):
+            if a in text:
+                best = 1.0
+                break
+            if a in context:
+                best = max(best, 0.7)
+            elif ww.by_sound_only and a is w and sounds_like_in(a, text):
+                best = max(best, 0.8)
+            elif best < 0.5 and len(a) > 2:
+                if hay_grams is None:
+                    hay_grams = set(bigrams(text)) | set(bigrams(context))
+                grams = bigrams(a)
+                best = max(best, 0.5 * sum(g in hay_grams for g in grams) / len(grams))
+        got += ww.weight * best
+    return got / total if total else 0.0

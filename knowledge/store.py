@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -27,7 +27,7 @@ from knowledge.models import Deadline, Departments, Document, Item, Target
 from knowledge.normalize import bigrams, fts_text, normalize, sound_bigrams
 
 T = TypeVar("T")
-INDEX_VERSION = "2"  # bump when what `_index` writes changes; stores rebuild their index on open
+INDEX_VERSION = "3"  # bump when what `_index` writes changes; stores rebuild their index on open
 
 
 def index_context(item: Item, title: str) -> list[str]:
@@ -52,8 +52,11 @@ class KnowledgeStore:
         if path != ":memory:":
             self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys = ON")
-        migrate(self.db)
+        self.generation = 0  # bumped by every write, for caches of derived figures
+        applied = migrate(self.db)
         self._titles: dict[str, str] = {}
+        if "004_search_texts_in_index" in applied:
+            self.set_setting("index_version", "")
         self._ensure_index()
 
     def close(self) -> None:
@@ -84,6 +87,7 @@ class KnowledgeStore:
         return [_document(r) for r in self.db.query("SELECT * FROM documents ORDER BY date DESC, doc_id")]
 
     def save_document(self, doc: Document) -> None:
+        self.generation += 1
         now = _now()
         self.db.execute(
             "INSERT INTO documents (doc_id, source, title, issuer, doc_number, date, region, url, fingerprint,"
@@ -229,6 +233,7 @@ class KnowledgeStore:
             for item in self.all_items(("active",)):
                 self._index(item)
             self.set_setting("index_version", INDEX_VERSION)
+        self.generation += 1
 
     def _index(self, item: Item, fresh: bool = False) -> None:
         assert item.id is not None
@@ -238,11 +243,12 @@ class KnowledgeStore:
             self.db.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
         if item.status != "active":
             return
+        self.generation += 1
         text = normalize(item.text)
         meta = normalize(" ".join(index_context(item, self.document_title(item.doc_id))))
         self.db.execute(
-            "INSERT INTO items_fts (rowid, body, meta, sound) VALUES (?,?,?,?)",
-            [item.id, fts_text(bigrams(text)), fts_text(bigrams(meta)), fts_text(sound_bigrams(text))],
+            "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)",
+            [item.id, fts_text(bigrams(text)), fts_text(bigrams(meta)), fts_text(sound_bigrams(text)), text, meta],
         )
         departments = [(item.id, name, department_core(name), role)
                        for role, names in (("lead", item.departments.lead), ("support", item.departments.support))
@@ -255,17 +261,67 @@ class KnowledgeStore:
                 "INSERT INTO item_deadlines (item_id, text, due, start, ongoing) VALUES (?,?,?,?,?)",
                 [(item.id, d.text, _iso(d.due), _iso(d.start), int(d.ongoing)) for d in item.deadlines])
 
-    def fts_candidates(self, match: str, limit: int, weights: tuple[float, float, float]) -> list[tuple[int, float]]:
-        """(item id, bm25 score, higher is better) for an FTS5 MATCH expression."""
+    def fts_candidates(self, match: str, limit: int,
+                       weights: tuple[float, float, float]) -> list[tuple[int, float, str, str]]:
+        """(item id, bm25 score — higher is better —, normalised text, normalised context) for an
+        FTS5 MATCH expression, best first."""
         if not match:
             return []
-        w = ", ".join(str(x) for x in weights)
+        w = ", ".join(str(x) for x in weights) + ", 0, 0"
         rows = self.db.execute(
-            f"SELECT rowid, -bm25(items_fts, {w}) AS score FROM items_fts WHERE items_fts MATCH ?"
-            " ORDER BY bm25(items_fts, " + w + ") LIMIT ?",
+            f"SELECT rowid, -bm25(items_fts, {w}), norm_text, norm_context FROM items_fts WHERE items_fts MATCH ?"
+            f" ORDER BY bm25(items_fts, {w}) LIMIT ?",
             [match, limit],
         ).fetchall()
-        return [(int(r[0]), float(r[1])) for r in rows]
+        return [(int(r[0]), float(r[1]), r[2], r[3]) for r in rows]
+
+    def search_texts(self, ids: list[int]) -> dict[int, tuple[str, str]]:
+        """Normalised text and context of active items, as the index keeps them."""
+        out: dict[int, tuple[str, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(f"SELECT rowid, norm_text, norm_context FROM items_fts WHERE rowid IN ({marks})",
+                                     chunk).fetchall():
+                out[int(r[0])] = (r[1], r[2])
+        return out
+
+    def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
+                     role: str | None = None, deadline_phrase: str = "", due_from: date | None = None,
+                     due_to: date | None = None, region: str | None = None,
+                     limit: int = 300) -> tuple[list[int], int]:
+        """Active items that pass every given filter, newest document first then in document order
+        (at most `limit` ids), and how many pass in all."""
+        joins, where, params = [], ["i.status = 'active'"], []  # type: ignore[var-annotated]
+        if exact_departments or department_cores:
+            joins.append("JOIN item_departments d ON d.item_id = i.id")
+            names = ",".join("?" * len(exact_departments)) or "NULL"
+            cores = ",".join("?" * len(department_cores)) or "NULL"
+            where.append(f"(d.name IN ({names}) OR d.core IN ({cores}))")
+            params += [*exact_departments, *department_cores]
+            if role:
+                where.append("d.role = ?")
+                params.append(role)
+        if deadline_phrase or due_from or due_to:
+            joins.append("JOIN item_deadlines dl ON dl.item_id = i.id")
+            if deadline_phrase:
+                where.append("instr(dl.text, ?) > 0")
+                params.append(deadline_phrase)
+            if due_from:
+                where.append("dl.due >= ?")
+                params.append(due_from.isoformat())
+            if due_to:
+                where.append("dl.due <= ?")
+                params.append(due_to.isoformat())
+        if region:
+            where.append("i.region = ?")
+            params.append(region)
+        body = f"FROM items i JOIN documents doc USING (doc_id) {' '.join(joins)} WHERE {' AND '.join(where)}"
+        total = self.db.execute(f"SELECT count(DISTINCT i.id) {body}", params).fetchone()[0]
+        rows = self.db.execute(
+            f"SELECT i.id, max(doc.date) AS d, min(i.seq) AS s {body} GROUP BY i.id ORDER BY d DESC, s, i.id LIMIT ?",
+            [*params, limit]).fetchall()
+        return [int(r[0]) for r in rows], int(total)
 
     def token_document_counts(self, tokens: list[str]) -> dict[str, int]:
         """How many items each token occurs in (any column), for choosing selective tokens."""
