@@ -248,20 +248,24 @@ class Generator:
         year = self._year()
         chosen = self.rng.sample(METRICS, self.rng.randint(2, 4))
         area = {"自治区": "全区", "省": "全省", "市": "全市"}.get(_prefix(region), "全国")
-        parts = []
-        for i, (metric, cmp, unit, qual) in enumerate(chosen):
-            while True:  # a target statement made before gets another value
+        parts: list[str] = []
+        kept = []
+        for metric, cmp, unit, qual in chosen:
+            for _ in range(20):  # a target statement made before gets another value; else the metric is left out
                 if unit == "%":
                     value: float = self.rng.randint(3, 95) if self.rng.random() < 0.5 else round(
                         self.rng.uniform(3, 95), 1)
                 else:
                     value = self.rng.randint(100, 9000) if unit else round(self.rng.uniform(1.1, 1.5), 2)
-                part = f"{area if i == 0 else ''}{metric}{cmp}{value}{unit}{qual}"
+                part = f"{'' if parts else area}{metric}{cmp}{value}{unit}{qual}"
                 if self._fresh(part):
+                    parts.append(part)
+                    kept.append((metric, cmp, unit, qual))
                     break
-            parts.append(part)
+        if not parts:  # every value of these metrics used up: an ordinary sentence instead
+            return self._sentence(region), []
         sentence = f"到{year}年，" + "，".join(parts) + "。"
-        return sentence, [(m[0], p) for m, p in zip(chosen, parts, strict=True)]
+        return sentence, [(m[0], p) for m, p in zip(kept, parts, strict=True)]
 
     # ---- documents
 
@@ -293,7 +297,7 @@ class Generator:
                 for _ in range(rng.randint(1, 2)):
                     sentence, targets = self._targets(region)
                     lines.append(sentence)
-                    count += len(targets)
+                    count += len(targets) or 1
                     for metric, text in targets:
                         self.reservoir.offer(Record("target", region, text, metric=metric))
                 continue

@@ -56,6 +56,10 @@ class Question:
         for part in (*self.department_names, self.deadline_phrase):
             if part:
                 rest = rest.replace(part, "")
+        if self.region:
+            from knowledge.regions import short_name
+
+            rest = rest.replace(self.region, "").replace(short_name(self.region), "")
         rest = _LIST_NOUN.sub("", _YEAR.sub("", rest))
         rest = re.sub(r"要|完成|出台|的|参与|国务院|重点|是|有|，", "", rest)
         return len(rest) <= 1

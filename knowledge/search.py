@@ -31,7 +31,7 @@ from knowledge.normalize import (
 from knowledge.store import KnowledgeStore
 
 CANDIDATES = 100
-FILTERED_CANDIDATES = 400  # a filtered list with words of its own: ranked among this many matches
+FILTERED_CANDIDATES = 200  # a filtered list with words of its own: ranked among this many matches
 LIST_LIMIT = 300  # a filtered list shows at most this many entries (and says how many match in all)
 MAX_QUERY_TOKENS = 48
 MAX_MATCH_TOKENS = 16  # the rarest tokens select candidates; the rest only re-rank
