@@ -146,19 +146,11 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
     try:
         app = build_application(config)
-        asyncio.run(check_token(config))
+        asyncio.run(check_token(config))  # a bad token is one clear line, not a traceback from polling
+        app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
     except MissingToken as e:
         print(str(e), file=sys.stderr)
         return 2
-    except InvalidToken:
-        print("Telegram 拒绝了这个 token：请检查 POLICYBOT_TELEGRAM_TOKEN 或 [telegram] token（向 @BotFather 获取）",
-              file=sys.stderr)
-        return 2
-    except NetworkError as e:
-        print(f"无法连接 Telegram Bot API：{e}", file=sys.stderr)
-        return 1
-    try:
-        app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
     except InvalidToken:
         print("Telegram 拒绝了这个 token：请检查 POLICYBOT_TELEGRAM_TOKEN 或 [telegram] token（向 @BotFather 获取）",
               file=sys.stderr)

@@ -73,8 +73,17 @@ async def reply_lines(message: Message, lines: list[Line], markup: InlineKeyboar
 
 
 def _item_id(text: str) -> int | None:
-    text = text.lstrip("#")
+    text = text.strip().lstrip("#")
     return int(text) if text.isdigit() and len(text) <= 9 else None
+
+
+async def item_argument(message: Message, usage: str) -> int | None:
+    """The item id after the command, or None after replying with the usage line."""
+    rest = command_rest(message)
+    item_id = _item_id(rest[0]) if rest else None
+    if item_id is None:
+        await message.reply_text(usage)
+    return item_id
 
 
 # ---------------------------------------------------------------------- /add /edit /delete /undo /history
@@ -136,10 +145,8 @@ async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None or not await require_admin(update, context):
         return
-    rest = command_rest(message)
-    item_id = _item_id(rest[0].strip()) if rest else None
+    item_id = await item_argument(message, t.DELETE_USAGE)
     if item_id is None:
-        await message.reply_text(t.DELETE_USAGE)
         return
     svc = services(context)
     try:
@@ -169,10 +176,8 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     if message is None or not await require_admin(update, context):
         return
-    rest = command_rest(message)
-    item_id = _item_id(rest[0].strip()) if rest else None
+    item_id = await item_argument(message, t.HISTORY_USAGE)
     if item_id is None:
-        await message.reply_text(t.HISTORY_USAGE)
         return
     svc = services(context)
     changes = await svc.worker.run(svc.kb.store.history, item_id)

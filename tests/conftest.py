@@ -48,3 +48,23 @@ def store(tmp_path: Path):
 
 def items_containing(kb: KnowledgeBase, fragment: str):
     return [i for i in kb.store.all_items() if fragment in i.text]
+
+
+@pytest.fixture
+async def fake():
+    """The fake Telegram Bot API on loopback."""
+    from fake_telegram import FakeTelegram
+
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def bot(fake, db_path):
+    """The real Application polling the fake Bot API."""
+    from bot_harness import running_bot
+
+    async with running_bot(fake, db_path) as app:
+        yield app

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-from bot_harness import running_bot
 from fake_telegram import (
     BOT_USERNAME,
-    FakeTelegram,
     bot_message,
     make_callback_update,
     make_command_update,
@@ -15,20 +12,6 @@ from fake_telegram import (
 
 GROUP = -100200
 USER = 1001
-
-
-@pytest.fixture
-async def fake():
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def bot(fake, db_path):
-    async with running_bot(fake, db_path) as app:
-        yield app
 
 
 async def test_start_sets_commands_and_answers_private_question(fake, bot):

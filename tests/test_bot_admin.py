@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from bot_harness import ADMIN_ID, running_bot
-from fake_telegram import FakeTelegram, make_callback_update, make_command_update, make_message_update
+from bot_harness import ADMIN_ID
+from fake_telegram import make_callback_update, make_command_update, make_message_update
 
 from knowledge.store import KnowledgeStore
 
@@ -16,20 +15,6 @@ ADMIN_CHAT = ADMIN_ID
 USER = 1001
 NOTICE = ("关于推进充电设施建设的通知\n一、完成全省充电桩布局规划。（省能源局牵头，省发展改革委等按职责分工负责，"
           "2027年6月底前完成）\n二、到2027年，全省公共充电桩达到5万个。（省能源局负责）\n浙江省人民政府\n2026年3月1日\n")
-
-
-@pytest.fixture
-async def fake():
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def bot(fake, db_path):
-    async with running_bot(fake, db_path) as app:
-        yield app
 
 
 async def command(fake, text, chat_id=ADMIN_CHAT, user_id=ADMIN_ID, count=None):
