@@ -91,6 +91,7 @@ class KnowledgeBase:
                     yield file, import_path(self.store, file, overrides, actor="cli")
                 except (ValueError, OSError) as e:
                     yield file, e
+        self.store.optimize()
         self.searcher.invalidate()
 
     def export_rows(self, today: date) -> Iterator[dict]:

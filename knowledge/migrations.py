@@ -74,11 +74,17 @@ def _m004_search_texts_in_index(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m005_department_lookup_indexes(db: sqlite_utils.Database) -> None:
+    db.table("item_departments").create_index(["name", "role"])
+    db.table("item_departments").create_index(["core", "role"])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
     ("003_questions", _m003_questions),
     ("004_search_texts_in_index", _m004_search_texts_in_index),
+    ("005_department_lookup_indexes", _m005_department_lookup_indexes),
 ]
 
 

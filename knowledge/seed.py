@@ -58,4 +58,5 @@ def ensure_seeded(store: KnowledgeStore) -> list[ImportReport]:
         return []
     reports = seed(store)
     store.set_setting("bundle_version", version)
+    store.optimize()
     return reports

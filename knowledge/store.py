@@ -53,6 +53,8 @@ class KnowledgeStore:
             self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys = ON")
         self.generation = 0  # bumped by every write, for caches of derived figures
+        self._token_counts: tuple[int, dict[str, int]] = (-1, {})
+        self._documents: dict[str, Document | None] = {}
         applied = migrate(self.db)
         self._titles: dict[str, str] = {}
         if "004_search_texts_in_index" in applied:
@@ -80,8 +82,10 @@ class KnowledgeStore:
     # ------------------------------------------------------------------ documents
 
     def get_document(self, doc_id: str) -> Document | None:
-        rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
-        return _document(rows[0]) if rows else None
+        if doc_id not in self._documents:
+            rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
+            self._documents[doc_id] = _document(rows[0]) if rows else None
+        return self._documents[doc_id]
 
     def documents(self) -> list[Document]:
         return [_document(r) for r in self.db.query("SELECT * FROM documents ORDER BY date DESC, doc_id")]
@@ -99,6 +103,7 @@ class KnowledgeStore:
              doc.fingerprint, now, now],
         )
         self._titles.pop(doc.doc_id, None)
+        self._documents.pop(doc.doc_id, None)
 
     def document_title(self, doc_id: str) -> str:
         if doc_id not in self._titles:
@@ -292,46 +297,59 @@ class KnowledgeStore:
                      limit: int = 300) -> tuple[list[int], int]:
         """Active items that pass every given filter, newest document first then in document order
         (at most `limit` ids), and how many pass in all."""
-        joins, where, params = [], ["i.status = 'active'"], []  # type: ignore[var-annotated]
+        where: list[str] = ["i.status = 'active'"]
+        params: list[Any] = []
         if exact_departments or department_cores:
-            joins.append("JOIN item_departments d ON d.item_id = i.id")
-            names = ",".join("?" * len(exact_departments)) or "NULL"
-            cores = ",".join("?" * len(department_cores)) or "NULL"
-            where.append(f"(d.name IN ({names}) OR d.core IN ({cores}))")
-            params += [*exact_departments, *department_cores]
-            if role:
-                where.append("d.role = ?")
-                params.append(role)
+            # driven by the indexes on (name, role) and (core, role), not by a scan of every item
+            role_sql = " AND role = ?" if role else ""
+            parts = []
+            for column, values in (("name", exact_departments), ("core", department_cores)):
+                if values:
+                    parts.append(f"SELECT item_id FROM item_departments WHERE {column} IN "
+                                 f"({','.join('?' * len(values))}){role_sql}")
+                    params += [*values, *([role] if role else [])]
+            where.append(f"i.id IN ({' UNION '.join(parts)})")
         if deadline_phrase or due_from or due_to:
-            joins.append("JOIN item_deadlines dl ON dl.item_id = i.id")
+            conditions = []
             if deadline_phrase:
-                where.append("instr(dl.text, ?) > 0")
+                conditions.append("instr(text, ?) > 0")
                 params.append(deadline_phrase)
             if due_from:
-                where.append("dl.due >= ?")
+                conditions.append("due >= ?")
                 params.append(due_from.isoformat())
             if due_to:
-                where.append("dl.due <= ?")
+                conditions.append("due <= ?")
                 params.append(due_to.isoformat())
+            where.append(f"i.id IN (SELECT item_id FROM item_deadlines WHERE {' AND '.join(conditions)})")
         if region:
             where.append("i.region = ?")
             params.append(region)
-        body = f"FROM items i JOIN documents doc USING (doc_id) {' '.join(joins)} WHERE {' AND '.join(where)}"
-        total = self.db.execute(f"SELECT count(DISTINCT i.id) {body}", params).fetchone()[0]
         rows = self.db.execute(
-            f"SELECT i.id, max(doc.date) AS d, min(i.seq) AS s {body} GROUP BY i.id ORDER BY d DESC, s, i.id LIMIT ?",
+            f"SELECT i.id, count(*) OVER () FROM items i JOIN documents doc USING (doc_id)"
+            f" WHERE {' AND '.join(where)} ORDER BY doc.date DESC, i.seq, i.id LIMIT ?",
             [*params, limit]).fetchall()
-        return [int(r[0]) for r in rows], int(total)
+        return [int(r[0]) for r in rows], int(rows[0][1]) if rows else 0
+
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics after a bulk change (cheap when nothing changed)."""
+        self.db.execute("PRAGMA optimize")
 
     def token_document_counts(self, tokens: list[str]) -> dict[str, int]:
-        """How many items each token occurs in (any column), for choosing selective tokens."""
-        if "items_fts_vocab" not in self.db.table_names():
-            self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS items_fts_vocab USING fts5vocab(items_fts, 'row')")
-        if not tokens:
-            return {}
-        marks = ",".join("?" * len(tokens))
-        rows = self.db.execute(f"SELECT term, doc FROM items_fts_vocab WHERE term IN ({marks})", tokens).fetchall()
-        return {r[0]: int(r[1]) for r in rows}
+        """How many items each token occurs in (any column), for choosing selective tokens.
+        Counts are remembered until the next write."""
+        if self._token_counts[0] != self.generation:
+            self._token_counts = (self.generation, {})
+        cache = self._token_counts[1]
+        missing = [t for t in dict.fromkeys(tokens) if t not in cache]
+        if missing:
+            if "items_fts_vocab" not in self.db.table_names():
+                self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS items_fts_vocab USING fts5vocab(items_fts, 'row')")
+            marks = ",".join("?" * len(missing))
+            found = dict(self.db.execute(f"SELECT term, doc FROM items_fts_vocab WHERE term IN ({marks})",
+                                         missing).fetchall())
+            for t in missing:
+                cache[t] = int(found.get(t, 0))
+        return {t: cache[t] for t in tokens if cache.get(t)}
 
     def ids_by_department(self, cores: set[str], role: str | None = None) -> list[tuple[int, str]]:
         if not cores:
