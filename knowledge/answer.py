@@ -18,6 +18,7 @@ MAX_LEAD_SHOWN = 3
 MAX_SUPPORT_SHOWN = 5
 RELATED_SHOWN = 2
 LIST_PAGE = 5
+NOTHING_MATCHES = "没有符合这些条件的条目（部门、期限或地区）。可以放宽条件再问，或发送“帮助”。"
 
 GREETING = (
     "您好！我是 PolicyBot，可以查询碳达峰碳中和、节能减排等政策里的任务、目标、期限和责任部门。\n"
@@ -124,10 +125,10 @@ def answer_lines(answer: Answer) -> list[Line]:
         return [Line(t) for t in GREETING.splitlines()]
     if answer.mode == "help":
         return [Line(t) for t in HELP.splitlines()]
+    if answer.mode == "list":
+        return list_lines(answer) if answer.hits else [Line(NOTHING_MATCHES)]
     if answer.mode == "not_found" or not answer.hits:
         return _not_found_lines(answer)
-    if answer.mode == "list":
-        return list_lines(answer)
     return _item_lines(answer)
 
 

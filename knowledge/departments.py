@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.models import Departments
 
@@ -144,6 +145,7 @@ def _dedupe(names: list[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+@lru_cache(maxsize=4096)
 def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
     """Split '人民银行牵头，生态环境部等按职责分工负责，6月底前出台相关政策' into lead, support and time parts.
 

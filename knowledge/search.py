@@ -30,12 +30,14 @@ from knowledge.normalize import (
 )
 from knowledge.store import KnowledgeStore
 
-CANDIDATES = 100
+CANDIDATES = 60
 FILTERED_CANDIDATES = 200  # a filtered list with words of its own: ranked among this many matches
 LIST_LIMIT = 300  # a filtered list shows at most this many entries (and says how many match in all)
 MAX_QUERY_TOKENS = 48
 MAX_MATCH_TOKENS = 8  # the rarest tokens select candidates; the rest only re-rank
-COMMON_TOKEN_SHARE = 0.05  # tokens in more than this share of items only re-rank, they do not select
+COMMON_TOKEN_SHARE = 0.02  # tokens in more than this share of items only re-rank, they do not select
+GENERIC_TOKEN_SHARE = 0.2
+COMMON_TOKEN_FLOOR = 50  # …but in a small knowledge base a token in up to this many items still selects
 CONFIDENT_SCORE = 0.55
 CONFIDENT_COVERAGE = 0.5
 MAX_UNKNOWN_SHARE = 0.5
@@ -113,7 +115,9 @@ class Searcher:
         total = self._item_count()
         weights = _word_weights(q.core, counts, total)
         present = sorted((t for t in tokens if counts.get(t, 0)), key=lambda t: counts[t])
-        selective = [t for t in present if counts[t] <= COMMON_TOKEN_SHARE * total] or present[:3]
+        limit = max(COMMON_TOKEN_SHARE * total, COMMON_TOKEN_FLOOR)
+        selective = [t for t in present if counts[t] <= limit] or [
+            t for t in present[:3] if counts[t] <= GENERIC_TOKEN_SHARE * total]  # only words everything has: no match
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in selective[:MAX_MATCH_TOKENS])
         return match, weights
 
@@ -145,7 +149,7 @@ class Searcher:
             exact_departments=exact, department_cores=cores, role="lead" if q.wants_lead else None,
             deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, region=q.region, limit=LIST_LIMIT)
         if not ids:
-            return None
+            return SearchResult(q, [], confident=True, mode="list")  # nothing passes: say so, no guesses
         items = self.store.get_items(ids)
         hits = [Hit(items[i], 1.0, 1.0) for i in ids if i in items]
         return SearchResult(q, self._group_by_assignment(hits, by_score=False), confident=True, mode="list",

@@ -65,3 +65,9 @@ def test_region_filter(kb):
 def test_long_and_html_breaking_input_is_safe(kb):
     answer = kb.ask("<script>alert(1)</script> & 碳达峰" + "很" * 5000, TODAY)
     assert len(render_text(answer)) < 1500
+
+
+def test_a_filter_nothing_passes_says_so_without_guessing(kb):
+    answer = kb.ask("下个月到期的任务有哪些", TODAY)
+    assert answer.mode == "list" and answer.hits == []
+    assert "没有符合这些条件的条目" in render_text(answer)
