@@ -148,9 +148,15 @@ _RULES: list[_Rule] = [
 _MAY_HAVE_DEADLINE = re.compile(r"[年月期季]|持续|时限")
 
 
-def _looks_like_a_name(text: str, end: int) -> bool:
-    """'2030年前碳排放达峰行动方案' names a document; its year is not a deadline."""
-    return bool(_TITLE_WORDS.match(text[end:]))
+_ACTION_AFTER = re.compile(r"^(?:要|将|应)?(?:出台|完成|制定|印发|编制|发布|实现|建成|开展|启动|推出|修订)")
+
+
+def _looks_like_a_name(text: str, start: int, end: int) -> bool:
+    """'2030年前碳排放达峰行动方案' names a document; its year is not a deadline. ('三季度出台…意见' is a
+    deadline: a verb follows it.)"""
+    if not re.search(r"\d{4}年|[〇零一二三四五六七八九]{4}年", text[start:end]):
+        return False
+    return bool(_TITLE_WORDS.match(text[end:])) and not _ACTION_AFTER.match(text[end:])
 
 
 def _inside_book_title(text: str, start: int) -> bool:
@@ -167,7 +173,7 @@ def find_deadlines(text: str, doc_year: int | None) -> list[Deadline]:
     taken_until = 0
     for m, resolve in candidates:
         s, e = m.span()
-        if s < taken_until or _inside_book_title(text, s) or _looks_like_a_name(text, e):
+        if s < taken_until or _inside_book_title(text, s) or _looks_like_a_name(text, s, e):
             continue
         due, start, ongoing = resolve(m, doc_year)
         found.append(Deadline(text=m.group(0), due=due, start=start, ongoing=ongoing))
