@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from knowledge.answer import Answer, render_list, render_text
+from knowledge.answer import LIST_PAGE, Answer, render_list, render_text
 from knowledge.base import KnowledgeBase
 from knowledge.intents import follow_up
 
@@ -39,7 +39,7 @@ def run_console(kb: KnowledgeBase, *, today: date | None, tz: ZoneInfo,
         if text.lower() in QUIT_WORDS:
             break
         if text.lower() in MORE_WORDS:
-            if last and last.mode == "list" and (last.page + 1) * 5 < len(last.hits):
+            if last and last.mode == "list" and (last.page + 1) * LIST_PAGE < len(last.hits):
                 last.page += 1
                 print(render_list(last) + "\n", file=stdout)
             else:

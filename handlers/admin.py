@@ -4,8 +4,6 @@ else gets a refusal and nothing changes. Every change is one transaction and lan
 from __future__ import annotations
 
 import html
-import io
-import json
 import logging
 import re
 from datetime import datetime
@@ -21,7 +19,7 @@ from handlers import texts
 from handlers.ask import services
 from handlers.render import Callback, lines_to_html
 from knowledge.answer import Line, format_deadline, format_departments
-from knowledge.base import export_row
+from knowledge.base import rows_to_jsonl
 from knowledge.curation import CurationError, add_items, delete_item, edit_item, undo_last
 from knowledge.documents import DocumentError
 from knowledge.formats import file_text
@@ -317,12 +315,7 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     today = svc.today()
 
     def build() -> bytes:
-        out = io.StringIO()
-        docs: dict = {}
-        for item in svc.kb.store.all_items():
-            docs.setdefault(item.doc_id, svc.kb.store.get_document(item.doc_id))
-            out.write(json.dumps(export_row(item, docs[item.doc_id], today), ensure_ascii=False) + "\n")
-        return out.getvalue().encode("utf-8")
+        return "".join(rows_to_jsonl(svc.kb.export_rows(today))).encode("utf-8")
 
     data = await svc.worker.run(build)
     name = f"policybot-export-{datetime.now(svc.config.tz):%Y%m%d}.jsonl"

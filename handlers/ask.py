@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.services import SERVICES_KEY, Services
 from handlers import texts
 from handlers.render import answer_message, item_message, parse_callback
+from knowledge.answer import LIST_PAGE, Answer
 
 MORE_WORDS = {"更多", "下一页", "more"}
 
@@ -27,8 +28,13 @@ async def reply_answer(message: Message, context: ContextTypes.DEFAULT_TYPE, que
     answer, rewritten = await svc.ask(message.chat_id, question, message.chat.type)
     if rewritten:
         note += texts.REWRITTEN.format(question=rewritten) + "\n"
-    list_id = svc.chat(message.chat_id).remember_list(answer) if answer.mode == "list" else ""
-    text, keyboard = answer_message(answer, list_id, prefix=note)
+    await send_answer(message, svc, answer, prefix=note)
+
+
+async def send_answer(message: Message, svc: Services, answer: Answer, prefix: str = "") -> None:
+    """Reply with an answer as HTML with its buttons; a list is remembered so its buttons can page it."""
+    list_id = svc.chat(message.chat_id).remember_list(answer) if answer.mode == "list" and answer.hits else ""
+    text, keyboard = answer_message(answer, list_id, prefix=prefix)
     await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
                              disable_web_page_preview=True)
 
@@ -104,7 +110,7 @@ async def send_next_page(message: Message, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text("没有可以翻页的列表。")
         return
     list_id, answer = next(reversed(state.lists.items()))
-    if (answer.page + 1) * 5 >= len(answer.hits):
+    if (answer.page + 1) * LIST_PAGE >= len(answer.hits):
         await message.reply_text("没有更多了。")
         return
     answer.page += 1
@@ -143,14 +149,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                        disable_web_page_preview=True)
         return
     answer = svc.chat(chat_id).lists.get(callback.list_id)
-    if answer is None or callback.page * 5 >= max(len(answer.hits), 1):
+    if answer is None or callback.page * LIST_PAGE >= max(len(answer.hits), 1):
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer()
     answer.page = callback.page
     text, keyboard = answer_message(answer, callback.list_id)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-
-
-def is_private(update: Update) -> bool:
-    return bool(update.effective_chat and update.effective_chat.type == ChatType.PRIVATE)

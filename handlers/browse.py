@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from handlers import texts
-from handlers.ask import services
+from handlers.ask import send_answer, services
 from handlers.commands import help_lines
-from handlers.render import answer_message
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3650
@@ -44,10 +42,7 @@ async def on_deadlines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not answer.hits:
         await message.reply_text(texts.NO_DEADLINES.format(days=days))
         return
-    list_id = svc.chat(message.chat_id).remember_list(answer)
-    text, keyboard = answer_message(answer, list_id,
-                                    prefix=texts.DEADLINES_TITLE.format(days=days, today=svc.today()) + "\n")
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await send_answer(message, svc, answer, prefix=texts.DEADLINES_TITLE.format(days=days, today=svc.today()) + "\n")
 
 
 async def on_dept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,9 +59,7 @@ async def on_dept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         examples = "、".join(await svc.worker.run(svc.kb.department_examples))
         await message.reply_text(texts.UNKNOWN_DEPARTMENT.format(name=name[:50], examples=examples))
         return
-    list_id = svc.chat(message.chat_id).remember_list(answer)
-    text, keyboard = answer_message(answer, list_id)
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await send_answer(message, svc, answer)
 
 
 async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -79,6 +72,4 @@ async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     answer = await svc.worker.run(svc.kb.search_items, keywords[: texts.MAX_QUESTION_CHARS], svc.today())
-    list_id = svc.chat(message.chat_id).remember_list(answer) if answer.hits else ""
-    text, keyboard = answer_message(answer, list_id)
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await send_answer(message, svc, answer)

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 from knowledge.extract import extract_sentence
-from knowledge.models import Deadline, Document, Item
+from knowledge.models import Document, Item
 from knowledge.store import KnowledgeStore, item_from_snapshot
 
 MANUAL_DOC_ID = "manual"
@@ -83,18 +83,6 @@ def delete_item(store: KnowledgeStore, item_id: int, *, actor: str) -> Item:
     item.status = "deleted"
     with store.transaction():
         store.update_item(item, actor=actor, action="delete")
-    return item
-
-
-def set_progress(store: KnowledgeStore, item_id: int, progress: str, *, actor: str,
-                 deadline: Deadline | None = None) -> Item:
-    """Mark an item done, or postponed to a new deadline (which becomes its first deadline)."""
-    item = _active_item(store, item_id)
-    item.progress = progress
-    if deadline is not None:
-        item.deadlines = [deadline, *item.deadlines]
-    with store.transaction():
-        store.update_item(item, actor=actor, action="progress")
     return item
 
 

@@ -56,7 +56,6 @@ class KnowledgeStore:
         self._token_counts: tuple[int, dict[str, int]] = (-1, {})
         self._documents: dict[str, Document | None] = {}
         applied = migrate(self.db)
-        self._titles: dict[str, str] = {}
         if "004_search_texts_in_index" in applied:
             self.set_setting("index_version", "")
         self._ensure_index()
@@ -102,16 +101,11 @@ class KnowledgeStore:
             [doc.doc_id, doc.source, doc.title, doc.issuer, doc.doc_number, _iso(doc.date), doc.region, doc.url,
              doc.fingerprint, now, now],
         )
-        self._titles.pop(doc.doc_id, None)
         self._documents.pop(doc.doc_id, None)
 
     def document_title(self, doc_id: str) -> str:
-        if doc_id not in self._titles:
-            doc = self.get_document(doc_id)
-            self._titles[doc_id] = doc.title if doc else ""
-        return self._titles[doc_id]
-
-    # ------------------------------------------------------------------ items: reads
+        doc = self.get_document(doc_id)
+        return doc.title if doc else ""
 
     def get_item(self, item_id: int) -> Item | None:
         rows = list(self.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
@@ -280,17 +274,6 @@ class KnowledgeStore:
         ).fetchall()
         return [(int(r[0]), float(r[1]), r[2], r[3]) for r in rows]
 
-    def search_texts(self, ids: list[int]) -> dict[int, tuple[str, str]]:
-        """Normalised text and context of active items, as the index keeps them."""
-        out: dict[int, tuple[str, str]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.db.execute(f"SELECT rowid, norm_text, norm_context FROM items_fts WHERE rowid IN ({marks})",
-                                     chunk).fetchall():
-                out[int(r[0])] = (r[1], r[2])
-        return out
-
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
                      role: str | None = None, deadline_phrase: str = "", due_from: date | None = None,
                      due_to: date | None = None, region: str | None = None,
@@ -364,12 +347,6 @@ class KnowledgeStore:
 
     def department_names(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT name FROM item_departments").fetchall()]
-
-    def ids_by_deadline_text(self, phrase: str) -> list[int]:
-        rows = self.db.execute(
-            "SELECT DISTINCT item_id FROM item_deadlines WHERE instr(text, ?) > 0", [phrase]
-        ).fetchall()
-        return [int(r[0]) for r in rows]
 
     def ids_due_between(self, start: date, end: date) -> list[int]:
         rows = self.db.execute(
