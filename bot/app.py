@@ -12,8 +12,19 @@ from bot.config import Config
 from bot.services import SERVICES_KEY, Services
 from handlers import register
 from handlers.commands import public_commands
+from reminders.schedule import start_scheduler
 
 log = logging.getLogger(__name__)
+
+
+SCHEDULER_KEY = "reminder_scheduler"
+# Telegram allows about 30 messages/s overall. A limiter of one message per 1/28 s spaces them out
+# evenly (no bursts for a strict window to refuse) with a little room for network jitter.
+MESSAGES_PER_SECOND = 28
+
+
+def rate_limiter() -> AIORateLimiter:
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / MESSAGES_PER_SECOND, max_retries=3)
 
 
 class MissingToken(RuntimeError):
@@ -27,7 +38,7 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
         raise MissingToken("缺少 Telegram token：请设置环境变量 POLICYBOT_TELEGRAM_TOKEN，或在配置文件 [telegram] token 中填写")
     builder: ApplicationBuilder = (
         ApplicationBuilder().token(token).post_init(_post_init).post_shutdown(_post_shutdown)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter())
     )
     if config.telegram.base_url:
         builder = builder.base_url(config.telegram.base_url)
@@ -50,12 +61,19 @@ async def check_token(config: Config) -> None:
 
 async def _post_init(app: Application) -> None:
     config: Config = app.bot_data["config"]
-    app.bot_data[SERVICES_KEY] = await Services.open(config)
+    services = app.bot_data[SERVICES_KEY] = await Services.open(config)
+    reminders = await services.attach_reminders(app.bot)
+    if config.reminders.enabled:
+        app.bot_data[SCHEDULER_KEY] = start_scheduler(reminders, reminders.settings.send_at,
+                                                      config.reminders.retry_minutes)
     await app.bot.set_my_commands([BotCommand(c.name, c.description) for c in public_commands()])
     log.info("PolicyBot @%s ready", app.bot.username)
 
 
 async def _post_shutdown(app: Application) -> None:
+    scheduler = app.bot_data.pop(SCHEDULER_KEY, None)
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
     services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
         await services.close()

@@ -8,11 +8,16 @@ how to fix them. The Telegram token may come from `$POLICYBOT_TELEGRAM_TOKEN`.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reminders.calendar import WorkdayCalendar
+from reminders.planner import ReminderSettings
 
 
 class ConfigError(ValueError):
@@ -56,12 +61,49 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class RemindersConfig:
+    enabled: bool = True
+    timezone: str = "Asia/Shanghai"
+    send_at: str = "09:00"
+    lead_days: list = field(default_factory=lambda: [30, 7, 1, 0])
+    overdue_notice: bool = True
+    digest_weekday: str = "monday"  # "" for no weekly digest
+    digest_days: int = 30
+    change_notices: bool = True
+    catch_up_days: int = 7
+    retry_minutes: int = 10
+    holidays: list = field(default_factory=list)  # "YYYY-MM-DD" days off chinese-calendar does not know
+    workdays: list = field(default_factory=list)  # "YYYY-MM-DD" 调休 make-up workdays it does not know
+    webhooks: list = field(default_factory=list)  # [[reminders.webhooks]] url, secret, filter
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def settings(self) -> ReminderSettings:
+        hour, minute = (int(x) for x in self.send_at.split(":"))
+        weekday = WEEKDAYS.index(self.digest_weekday.lower()) if self.digest_weekday else None
+        return ReminderSettings(send_at=time(hour, minute), lead_days=tuple(sorted(set(self.lead_days), reverse=True)),
+                                overdue_notice=self.overdue_notice, digest_weekday=weekday,
+                                digest_days=self.digest_days, change_notices=self.change_notices,
+                                catch_up_days=self.catch_up_days)
+
+    def calendar(self) -> WorkdayCalendar:
+        return WorkdayCalendar(holidays=[date.fromisoformat(d) for d in self.holidays],
+                               workdays=[date.fromisoformat(d) for d in self.workdays])
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
 class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
     answers: AnswersConfig = field(default_factory=AnswersConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
     source: str = "built-in defaults"
 
     @property
@@ -78,7 +120,7 @@ class Config:
 
 
 _SECTIONS = {"storage": StorageConfig, "knowledge": KnowledgeConfig, "answers": AnswersConfig,
-             "logging": LoggingConfig, "telegram": TelegramConfig}
+             "logging": LoggingConfig, "telegram": TelegramConfig, "reminders": RemindersConfig}
 
 
 def _section(name: str, cls: type, raw: Any, where: str) -> Any:
@@ -118,7 +160,39 @@ def parse_config(data: dict, where: str = "config") -> Config:
             raise ConfigError(f"{where}: [telegram] {key} must start with http:// or https://")
     if config.answers.top_k < 1:
         raise ConfigError(f"{where}: [answers] top_k must be at least 1")
+    _check_reminders(config.reminders, where)
     return config
+
+
+def _check_reminders(r: RemindersConfig, where: str) -> None:
+    def fail(message: str) -> ConfigError:
+        return ConfigError(f"{where}: [reminders] {message}")
+
+    try:
+        ZoneInfo(r.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail(f"timezone {r.timezone!r} is not a known time zone (use a name like \"Asia/Shanghai\")") from None
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", r.send_at):
+        raise fail(f"send_at must be a time of day like \"09:00\", got {r.send_at!r}")
+    if not r.lead_days or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 366
+                                  for d in r.lead_days):
+        raise fail("lead_days must be a list of whole days between 0 and 366, e.g. [30, 7, 1, 0]")
+    if r.digest_weekday and r.digest_weekday.lower() not in WEEKDAYS:
+        raise fail(f"digest_weekday must be one of {', '.join(WEEKDAYS)} or \"\" (no digest)")
+    for key, low, high in (("digest_days", 1, 366), ("catch_up_days", 0, 60), ("retry_minutes", 1, 1440)):
+        if not low <= getattr(r, key) <= high:
+            raise fail(f"{key} must be between {low} and {high}")
+    for key in ("holidays", "workdays"):
+        for day in getattr(r, key):
+            try:
+                date.fromisoformat(day)
+            except (TypeError, ValueError):
+                raise fail(f"{key} must be dates like \"2027-01-01\", got {day!r}") from None
+    for hook in r.webhooks:
+        if not isinstance(hook, dict) or set(hook) - {"url", "secret", "filter"} or not isinstance(hook.get("url"), str):
+            raise fail("each [[reminders.webhooks]] needs url = \"…\" and may have secret and filter")
+        if not hook["url"].startswith(("https://", "http://")):
+            raise fail(f"webhook url must start with https://, got {hook['url'][:60]!r}")
 
 
 def load_config(path: str | None = None) -> Config:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import aiohttp
+from telegram import Bot
 
 from bot.config import Config
 from knowledge.answer import Answer
@@ -15,6 +16,9 @@ from knowledge.base import KnowledgeBase
 from knowledge.intents import follow_up
 from knowledge.models import Document, Item
 from knowledge.store import StoreWorker
+from reminders.channels import RobotChannel, TelegramChannel
+from reminders.models import TELEGRAM, WEBHOOK_CHANNELS
+from reminders.service import Channel, ReminderService, sync_config_webhooks
 
 SERVICES_KEY = "services"
 LISTS_KEPT_PER_CHAT = 8
@@ -53,6 +57,7 @@ class Services:
     http: aiohttp.ClientSession
     chats: dict[int, ChatState] = field(default_factory=dict)
     pending_imports: OrderedDict[str, PendingImport] = field(default_factory=OrderedDict)
+    reminders: ReminderService | None = None
 
     @classmethod
     async def open(cls, config: Config) -> Services:
@@ -60,6 +65,18 @@ class Services:
         kb = await worker.run(KnowledgeBase.open, config.storage.path, seed=config.knowledge.seed_bundled)
         timeout = aiohttp.ClientTimeout(total=config.telegram.import_timeout_seconds)
         return cls(config, kb, worker, aiohttp.ClientSession(timeout=timeout))
+
+    async def attach_reminders(self, bot: Bot | None) -> ReminderService:
+        """The reminder service, sending through `bot` (None: robots only) and this session's aiohttp."""
+        channels: dict[str, Channel] = {name: RobotChannel(self.http) for name in WEBHOOK_CHANNELS}
+        if bot is not None:
+            channels[TELEGRAM] = TelegramChannel(bot)
+        r = self.config.reminders
+        self.reminders = ReminderService(self.kb, self.worker, r.settings(), r.calendar(), r.tz, channels)
+        if r.webhooks:
+            await self.worker.run(sync_config_webhooks, self.reminders.store, r.webhooks,
+                                  self.kb.searcher.known_departments())
+        return self.reminders
 
     async def close(self) -> None:
         await self.http.close()

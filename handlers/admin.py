@@ -20,7 +20,7 @@ from handlers.ask import services
 from handlers.render import Callback, lines_to_html
 from knowledge.answer import Line, format_deadline, format_departments
 from knowledge.base import rows_to_jsonl
-from knowledge.curation import CurationError, add_items, delete_item, edit_item, undo_last
+from knowledge.curation import CurationError, add_items, delete_item, edit_item, mark_done, postpone, undo_last
 from knowledge.documents import DocumentError
 from knowledge.formats import file_text
 from knowledge.importer import apply_import, prepare
@@ -190,6 +190,40 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         lines.append(Line(f"{c['at'][:16].replace('T', ' ')} {c['actor']} {what}"
                           + (f"：{after[:60]}" if after else "") + (f"（{status}）" if status == "deleted" else "")))
     await reply_lines(message, lines)
+
+
+async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await require_admin(update, context):
+        return
+    item_id = await item_argument(message, t.DONE_USAGE)
+    if item_id is None:
+        return
+    svc = services(context)
+    try:
+        item = await svc.worker.run(mark_done, svc.kb.store, item_id, actor=actor(update))
+    except CurationError as e:
+        await message.reply_text(f"{t.NOT_DONE}{e}")
+        return
+    await reply_lines(message, [Line(t.MARKED_DONE.format(id=item_id)), *item_summary(item, svc.today())])
+
+
+async def on_postpone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await require_admin(update, context):
+        return
+    rest = command_rest(message, 2)
+    item_id = _item_id(rest[0]) if rest else None
+    if item_id is None or len(rest) < 2:
+        await message.reply_text(t.POSTPONE_USAGE)
+        return
+    svc = services(context)
+    try:
+        item = await svc.worker.run(postpone, svc.kb.store, item_id, rest[1], actor=actor(update), today=svc.today())
+    except CurationError as e:
+        await message.reply_text(f"{t.NOT_DONE}{e}")
+        return
+    await reply_lines(message, [Line(t.POSTPONED.format(id=item_id)), *item_summary(item, svc.today())])
 
 
 # ---------------------------------------------------------------------- /import

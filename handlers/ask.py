@@ -136,6 +136,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
         await on_make_item_button(update, context, callback)
         return
+    if callback.kind == "unsubscribe":
+        from handlers.subscriptions import on_unsubscribe_button
+
+        await on_unsubscribe_button(update, context, callback)
+        return
     svc = services(context)
     chat_id = query.message.chat.id if query.message else 0
     if callback.kind == "item":

@@ -5,6 +5,7 @@ Callback data (≤ 64 bytes, checked on the way back by `parse_callback`):
   pg:<list id>:<page>       another page of a list answer
   im:<token>:y|n            confirm or cancel a previewed import (admins)
   mk:<question id>          turn an unanswered question into an item (admins)
+  us:<subscription id>      unsubscribe (group administrators)
 """
 
 from __future__ import annotations
@@ -31,13 +32,13 @@ from knowledge.models import Document, Item
 MAX_MESSAGE = 4096
 _CALLBACK = re.compile(
     r"^(?:it:(?P<item>\d{1,9})|pg:(?P<list>[0-9a-f]{6}):(?P<page>\d{1,4})"
-    r"|im:(?P<token>[0-9a-f]{6}):(?P<choice>[yn])|mk:(?P<question>\d{1,9}))$"
+    r"|im:(?P<token>[0-9a-f]{6}):(?P<choice>[yn])|mk:(?P<question>\d{1,9})|us:(?P<sub>\d{1,9}))$"
 )
 
 
 @dataclass(frozen=True)
 class Callback:
-    kind: str  # item | page | import | make_item
+    kind: str  # item | page | import | make_item | unsubscribe
     item_id: int = 0
     list_id: str = ""
     page: int = 0
@@ -55,6 +56,8 @@ def parse_callback(data: str | None) -> Callback | None:
         return Callback("item", item_id=int(m["item"]))
     if m["token"]:
         return Callback("import", token=m["token"], confirm=m["choice"] == "y")
+    if m["sub"]:
+        return Callback("unsubscribe", item_id=int(m["sub"]))
     if m["question"]:
         return Callback("make_item", question_id=int(m["question"]))
     return Callback("page", list_id=m["list"], page=int(m["page"]))

@@ -22,3 +22,21 @@ NOT_ADMIN = "抱歉，只有管理员可以使用这个命令。"
 REWRITTEN = "（按“{question}”回答）"
 TOO_LONG_NOTE = "（问题太长，只按前 {n} 个字回答）"
 MAX_QUESTION_CHARS = 500
+
+# subscriptions and reminders
+SUBSCRIBE_USAGE = ("用法：/subscribe [部门=生态环境部] [地区=内蒙古] [关键词]，不写条件则订阅全部截止事项；"
+                   "管理员可加 webhook=<企业微信/钉钉/飞书机器人网址> [secret=签名密钥]")
+NOT_SUBSCRIBED = "未订阅："
+GROUP_ADMINS_ONLY = "抱歉，群里只有群管理员可以管理订阅。"
+WEBHOOK_ADMINS_ONLY = "抱歉，只有机器人管理员可以设置推送到企业微信/钉钉/飞书机器人。"
+SUBSCRIBED = "已订阅 {sub}"
+SUBSCRIBE_POLICY = "截止前 {leads} 天的 {at} 提醒（遇周末、节假日提前到前一个工作日），逾期提醒一次，每周一汇总未来 30 天。"
+SUBSCRIBE_UPCOMING = "未来 {days} 天内到期的相关条目：{n} 项"
+NO_SUBSCRIPTIONS = "本聊天还没有订阅。发送 /subscribe 订阅截止提醒。"
+SUBSCRIPTIONS_TITLE = "本聊天的订阅："
+UNSUBSCRIBE_BUTTON = "退订 #{id}"
+UNSUBSCRIBE_USAGE = "用法：/unsubscribe 编号（或 /unsubscribe 全部）。本聊天的订阅："
+NO_SUCH_SUBSCRIPTION = "本聊天没有编号为 #{id} 的订阅。"
+UNSUBSCRIBED = "已退订 {subs}。"
+ICS_EMPTY = "本聊天没有订阅，或订阅的条目都没有今后的截止日期。"
+ICS_CAPTION = "订阅的截止日期：{n} 项（可导入日历）"

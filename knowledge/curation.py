@@ -4,15 +4,19 @@ every change in the change log (who, when, before, after)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import date
 
+from knowledge.deadlines import parse_deadline
 from knowledge.extract import extract_sentence
-from knowledge.models import Document, Item
+from knowledge.models import Deadline, Document, Item
 from knowledge.store import KnowledgeStore, item_from_snapshot
 
 MANUAL_DOC_ID = "manual"
 MAX_SENTENCE_CHARS = 1000
 UNDOABLE = ("add", "edit", "delete", "progress")
+_FULL_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:前|之前)?")
 
 
 class CurationError(ValueError):
@@ -84,6 +88,53 @@ def delete_item(store: KnowledgeStore, item_id: int, *, actor: str) -> Item:
     with store.transaction():
         store.update_item(item, actor=actor, action="delete")
     return item
+
+
+def mark_done(store: KnowledgeStore, item_id: int, *, actor: str) -> Item:
+    """Done items stop reminding and show 已完成 in answers."""
+    item = _active_item(store, item_id)
+    if item.progress == "done":
+        raise CurationError(f"#{item_id} 已经标记为完成")
+    item.progress = "done"
+    with store.transaction():
+        store.update_item(item, actor=actor, action="progress")
+    return item
+
+
+def postpone(store: KnowledgeStore, item_id: int, phrase: str, *, actor: str, today: date) -> Item:
+    """Move an item's first dated deadline to a new one ('2027年3月31日', '2027-03-31', '明年6月底前')."""
+    item = _active_item(store, item_id)
+    new = _new_deadline(phrase, today)
+    dated = next((n for n, d in enumerate(item.deadlines) if d.due), None)
+    deadlines = list(item.deadlines)
+    if dated is None:
+        deadlines.insert(0, new)
+    else:
+        deadlines[dated] = new
+    item.deadlines, item.progress, item.edited = deadlines, "postponed", True
+    with store.transaction():
+        store.update_item(item, actor=actor, action="progress")
+    return item
+
+
+def _new_deadline(phrase: str, today: date) -> Deadline:
+    phrase = " ".join(phrase.split())[:60]
+    if not phrase:
+        raise CurationError("请写出新的期限，如 2027年3月31日 或 2027-03-31")
+    if m := _FULL_DATE.fullmatch(phrase):
+        try:
+            due = date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            raise CurationError(f"日期 {phrase} 不存在，请检查") from None
+        deadline = Deadline(f"延期至{due.year}年{due.month}月{due.day}日", due)
+    else:
+        parsed = parse_deadline(phrase, today.year)
+        deadline = Deadline(phrase, parsed.due) if parsed and parsed.due else Deadline(phrase)
+    if deadline.due is None:
+        raise CurationError(f"看不懂新期限“{phrase}”，请写成 2027年3月31日 或 2027-03-31")
+    if deadline.due < today:
+        raise CurationError(f"新期限 {deadline.due.isoformat()} 早于今天，请检查")
+    return deadline
 
 
 def undo_last(store: KnowledgeStore, *, actor: str) -> UndoResult:

@@ -79,12 +79,33 @@ def _m005_department_lookup_indexes(db: sqlite_utils.Database) -> None:
     db.table("item_departments").create_index(["core", "role"])
 
 
+def _m006_reminders(db: sqlite_utils.Database) -> None:
+    # Who wants which deadlines pushed where: a Telegram chat, or a WeCom / DingTalk / Feishu robot.
+    db.table("subscriptions").create(
+        {"id": int, "chat_id": int, "channel": str, "webhook_url": str, "secret": str, "filter": str,
+         "created_by": str, "created_at": str, "active": int, "disabled_reason": str},
+        pk="id", not_null={"channel", "filter", "created_at"}, defaults={"active": 1, "disabled_reason": ""},
+    )
+    db.table("subscriptions").create_index(["chat_id"])
+    # Every reminder, digest and notice by its unique key: the record that makes each go out once.
+    db.table("reminder_log").create(
+        {"key": str, "subscription_id": int, "item_id": int, "kind": str, "state": str, "attempts": int,
+         "updated_at": str, "detail": str},
+        pk="key", defaults={"attempts": 0, "detail": ""},
+    )
+    db.table("reminder_log").create_index(["state"])
+    # Change notices read what changed between two slots.
+    db.table("changes").create_index(["at"])
+    db.table("items").create_index(["created_at"])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
     ("003_questions", _m003_questions),
     ("004_search_texts_in_index", _m004_search_texts_in_index),
     ("005_department_lookup_indexes", _m005_department_lookup_indexes),
+    ("006_reminders", _m006_reminders),
 ]
 
 

@@ -21,6 +21,7 @@ async def running_bot(fake: FakeTelegram, db_path: Path, **telegram: object) -> 
         "storage": {"path": str(db_path)},
         "telegram": {"token": fake.token, "base_url": fake.base_url, "base_file_url": fake.base_file_url,
                      "admins": [ADMIN_ID], **telegram},
+        "reminders": {"enabled": False},  # tests run reminders with an injected clock
     })
     app = build_application(config)
     await app.initialize()
