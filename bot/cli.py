@@ -1,4 +1,4 @@
-"""The `policybot` command: import, ask, export, chat."""
+"""The `policybot` command: import, ask, export, chat, run, reminders."""
 
 from __future__ import annotations
 
@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", type=_iso_date)
 
     sub.add_parser("run", parents=[common], help="启动 Telegram 机器人（长轮询）")
+
+    p = sub.add_parser("reminders", parents=[common], help="截止提醒：预览或立即发送")
+    p.add_argument("action", choices=("preview", "send"))
+    p.add_argument("--now", help="把“现在”固定为这一时刻（ISO，如 2026-06-23T09:00；默认当前时间）")
+    p.add_argument("--days", type=int, default=7, help="preview：预览多少个每日提醒时段（默认 7）")
     return parser
 
 
@@ -161,7 +166,26 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-COMMANDS = {"import": cmd_import, "ask": cmd_ask, "export": cmd_export, "chat": cmd_chat, "run": cmd_run}
+def cmd_reminders(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
+    from bot import reminders_cli
+
+    try:
+        now = reminders_cli.parse_now(args.now, config)
+    except argparse.ArgumentTypeError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    if not 1 <= args.days <= 366:
+        print("--days 须在 1 到 366 之间", file=sys.stderr)
+        return 2
+    if args.action == "preview":
+        return asyncio.run(reminders_cli.preview(config, now, args.days))
+    return asyncio.run(reminders_cli.send(config, now))
+
+
+COMMANDS = {"import": cmd_import, "ask": cmd_ask, "export": cmd_export, "chat": cmd_chat, "run": cmd_run,
+            "reminders": cmd_reminders}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,7 @@ def _notice_lines(notice: Notice, today: date, titles: dict[str, str], reminded:
     item = notice.item
     assert item is not None
     head = {
-        "lead": "⏰",
+        "lead": "⏰ ",
         "overdue": "⚠️ 已逾期：",
         "moved": "📌 期限调整：",
         "new": "🆕 新增相关条目：",

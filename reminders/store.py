@@ -103,7 +103,7 @@ class ReminderStore:
         """(key, subscription id, item id, kind) rows in one state, in one transaction."""
         now = _now()
         with self.db.atomic():
-            self.db.executemany(
+            self.db.conn.executemany(
                 "INSERT INTO reminder_log (key, subscription_id, item_id, kind, state, attempts, updated_at, detail)"
                 " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET state = excluded.state,"
                 " attempts = reminder_log.attempts + excluded.attempts, updated_at = excluded.updated_at,"
@@ -116,7 +116,7 @@ class ReminderStore:
         """Claims whose sending failed for now: they are due again at the next run."""
         keys = list(keys)
         with self.db.atomic():
-            self.db.executemany("DELETE FROM reminder_log WHERE key = ? AND state = 'sending'", [(k,) for k in keys])
+            self.db.conn.executemany("DELETE FROM reminder_log WHERE key = ? AND state = 'sending'", [(k,) for k in keys])
 
     # ------------------------------------------------------------------ what changed, for change notices
 

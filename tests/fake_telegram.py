@@ -1,7 +1,8 @@
 """A fake Telegram Bot API server on loopback, for driving the real PTB Application in tests.
 
 It answers as Telegram does — including 400 on bad HTML or a text over 4096 characters, 403 for
-chats the bot was removed from, and 429 with retry_after under flood control — and records every
+chats the bot was removed from, 400 with migrate_to_chat_id for groups that became supergroups,
+502 on demand, and 429 with retry_after under flood control — and records every
 call it was sent. Updates are queued with `push_update` and handed out by long-polled getUpdates.
 """
 
@@ -89,6 +90,8 @@ class FakeTelegram:
         self.updates: asyncio.Queue[dict] = asyncio.Queue()
         self.files: dict[str, bytes] = {}
         self.forbidden_chats: set[int] = set()
+        self.migrated_chats: dict[int, int] = {}  # group id -> its new supergroup id
+        self.failures_to_serve = 0  # the next N sendMessage calls answer 502 Bad Gateway (network trouble)
         self.chat_members: dict[tuple[int, int], str] = {}
         self.flood_control = False
         self.global_rate = 30
@@ -134,6 +137,10 @@ class FakeTelegram:
 
     def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[Call]:
         return [c for c in self.calls if c.method == method and (chat_id is None or c.params.get("chat_id") == chat_id)]
+
+    def delivered(self, chat_id: int | None = None) -> list[Call]:
+        """Messages Telegram accepted (refused calls are recorded too, marked _refused)."""
+        return [c for c in self.sent("sendMessage", chat_id) if not c.params.get("_refused")]
 
     async def wait_for(self, method: str, count: int = 1, chat_id: int | None = None, timeout: float = 5.0) -> list[Call]:
         deadline = time.monotonic() + timeout
@@ -208,6 +215,12 @@ class FakeTelegram:
         chat_id = int(params.get("chat_id", 0))
         if chat_id in self.forbidden_chats:
             return _error(403, "Forbidden: bot was kicked from the group chat")
+        if chat_id in self.migrated_chats:
+            return _error(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                          {"migrate_to_chat_id": self.migrated_chats[chat_id]})
+        if self.failures_to_serve > 0:
+            self.failures_to_serve -= 1
+            return _error(502, "Bad Gateway")
         text = str(params.get(text_key) or "")
         if text_key == "text" and not text.strip():
             return _error(400, "Bad Request: message text is empty")

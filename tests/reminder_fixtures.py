@@ -1,0 +1,41 @@
+"""Items, subscriptions and clocks for the reminder tests."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from knowledge.models import Deadline, Departments, Document, Item
+from knowledge.store import KnowledgeStore
+from reminders.models import TELEGRAM, Subscription, SubscriptionFilter
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: str, hm: str = "09:00") -> datetime:
+    """A moment in Beijing time: at('2026-06-23') is that day's 09:00 slot."""
+    return datetime.fromisoformat(f"{day}T{hm}").replace(tzinfo=TZ)
+
+
+def make_item(item_id: int = 13, due: date | None = date(2026, 6, 30), text: str = "设立碳减排支持工具。",
+              lead: tuple[str, ...] = ("人民银行",), support: tuple[str, ...] = ("生态环境部",), region: str = "国家",
+              phrase: str = "6月底前出台相关政策", **kw: object) -> Item:
+    return Item(text=text, id=item_id, doc_id="d1", region=region, deadlines=[Deadline(phrase, due)],
+                departments=Departments(lead, support), **kw)  # type: ignore[arg-type]
+
+
+def make_subscription(sub_id: int = 1, chat_id: int = -100, created: str = "2026-01-01",
+                      flt: SubscriptionFilter | None = None, channel: str = TELEGRAM, url: str = "") -> Subscription:
+    return Subscription(sub_id, chat_id, channel, flt or SubscriptionFilter(), at(created, "08:00"), webhook_url=url)
+
+
+def store_with_items(path: str, items: list[Item]) -> KnowledgeStore:
+    """A knowledge store holding one document with these items (ids assigned by the store)."""
+    store = KnowledgeStore(path)
+    with store.transaction():
+        store.save_document(Document(doc_id="d1", source="test", title="关于落实重点工作分工的意见",
+                                     date=date(2026, 1, 5)))
+        for seq, item in enumerate(items):
+            item.id, item.seq = None, seq
+            store.insert_item(item, actor="test", action="import")
+    return store
