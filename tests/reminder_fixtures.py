@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from knowledge.models import Deadline, Departments, Document, Item
@@ -39,3 +39,41 @@ def store_with_items(path: str, items: list[Item]) -> KnowledgeStore:
             item.id, item.seq = None, seq
             store.insert_item(item, actor="test", action="import")
     return store
+
+
+async def flood_run(fake, path: str, groups: int, slot: datetime) -> tuple[object, object, float]:  # type: ignore[no-untyped-def]
+    """`groups` subscribed groups and one item due a week after `slot`: run the slot, then run again.
+    Returns (first report, second report, seconds the first run took). Used by the flood test and
+    benchmarks/bench_reminders.py."""
+    import time
+
+    from telegram.ext import ExtBot
+
+    from bot.app import rate_limiter
+    from knowledge.base import KnowledgeBase
+    from knowledge.store import StoreWorker
+    from reminders.calendar import WorkdayCalendar
+    from reminders.channels import TelegramChannel
+    from reminders.planner import ReminderSettings
+    from reminders.service import ReminderService
+
+    kb = KnowledgeBase(store_with_items(path, [make_item(due=date(2026, 6, 30))]))
+    worker = StoreWorker()
+    bot = ExtBot(fake.token, base_url=fake.base_url, rate_limiter=rate_limiter())
+    await bot.initialize()
+    try:
+        svc = ReminderService(kb, worker, ReminderSettings(digest_weekday=None), WorkdayCalendar(), TZ,
+                              {"telegram": TelegramChannel(bot)})
+        with kb.store.transaction():
+            for n in range(groups):
+                svc.store.add(chat_id=-1_000_000 - n, filter=SubscriptionFilter(), created_by="test",
+                              created_at=at("2026-01-01"))
+        started = time.perf_counter()
+        first = await svc.run_due(slot)
+        elapsed = time.perf_counter() - started
+        second = await svc.run_due(slot + timedelta(minutes=30))
+        return first, second, elapsed
+    finally:
+        await bot.shutdown()
+        worker.shutdown()
+        kb.close()
