@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fake_telegram import FakeTelegram  # noqa: E402
-from reminder_fixtures import at, flood_run  # noqa: E402
+from fake_telegram import FakeTelegram
+from reminder_fixtures import at, flood_run
 
 TELEGRAM_RATE = 30
 
