@@ -115,3 +115,40 @@ def test_cli_reminders_preview_and_bad_now(tmp_path, capsys):
     assert "已逾期" in out  # 7-01, the overdue notice
     assert main(["reminders", "preview", "--config", str(cfg), "--now", "明天"]) == 2
     assert "不是有效时间" in capsys.readouterr().err
+
+
+def test_config_example_documents_every_reminder_key_with_its_default():
+    import tomllib
+    from pathlib import Path
+
+    from bot.config import RemindersConfig
+
+    example = tomllib.loads((Path(__file__).parent.parent / "config.example.toml").read_text(encoding="utf-8"))
+    assert parse_config(example).reminders == RemindersConfig()
+    assert set(example["reminders"]) | {"webhooks"} == set(RemindersConfig.__dataclass_fields__)
+
+
+async def test_scheduler_runs_at_start_and_at_the_daily_slot(monkeypatch):
+    import asyncio
+    from datetime import time, timedelta
+
+    from reminders import schedule
+
+    class Recorder:
+        tz = TZ
+        runs = 0
+
+        async def run_due(self):
+            self.runs += 1
+
+    monkeypatch.setattr(schedule, "START_DELAY", timedelta(milliseconds=50))
+    recorder = Recorder()
+    scheduler = schedule.start_scheduler(recorder, time(9, 0), retry_minutes=10)  # type: ignore[arg-type]
+    try:
+        await asyncio.sleep(0.5)
+        assert recorder.runs == 1  # the catch-up run right after start
+        daily = scheduler.get_job("daily-slot")
+        assert daily.next_run_time.hour == 9 and daily.next_run_time.minute == 0
+        assert scheduler.get_job("catch-up").trigger.interval == timedelta(minutes=10)
+    finally:
+        scheduler.shutdown(wait=False)
