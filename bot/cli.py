@@ -163,6 +163,9 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     except NetworkError as e:
         print(f"无法连接 Telegram Bot API：{e}", file=sys.stderr)
         return 1
+    except ValueError as e:  # a [[reminders.webhooks]] filter that names an unknown department or region
+        print(f"配置错误：{e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -152,3 +152,21 @@ async def test_scheduler_runs_at_start_and_at_the_daily_slot(monkeypatch):
         assert scheduler.get_job("catch-up").trigger.interval == timedelta(minutes=10)
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_config_robots_become_subscriptions_and_leave_with_the_config(tmp_path):
+    from reminders.service import sync_config_webhooks
+
+    store = store_with_items(str(tmp_path / "w.db"), [])
+    reminders = ReminderStore(store.db)
+    wecom = {"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=1", "filter": "地区=内蒙古"}
+    ding = {"url": "https://oapi.dingtalk.com/robot/send?access_token=2", "secret": "SEC", "filter": ""}
+    sync_config_webhooks(reminders, [wecom, ding], KNOWN)
+    sync_config_webhooks(reminders, [wecom, ding], KNOWN)  # a restart adds nothing
+    assert sorted((s.channel, s.filter.region, s.secret) for s in reminders.active()) == \
+        [("dingtalk", "", "SEC"), ("wecom", "内蒙古自治区", "")]
+    sync_config_webhooks(reminders, [wecom], KNOWN)
+    assert [s.channel for s in reminders.active()] == ["wecom"]
+    with pytest.raises(ValueError, match="不认识地区"):
+        sync_config_webhooks(reminders, [{"url": wecom["url"], "filter": "地区=火星"}], KNOWN)
+    store.close()
