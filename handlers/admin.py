@@ -84,6 +84,17 @@ async def item_argument(message: Message, usage: str) -> int | None:
     return item_id
 
 
+async def run_curation(update: Update, context: ContextTypes.DEFAULT_TYPE, change, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Run a curation change on the store's thread; if it is refused, say why and return None."""
+    svc = services(context)
+    try:
+        return await svc.worker.run(change, svc.kb.store, *args, actor=actor(update), **kwargs)
+    except CurationError as e:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(f"{t.NOT_DONE}{e}")
+        return None
+
+
 # ---------------------------------------------------------------------- /add /edit /delete /undo /history
 
 
@@ -146,11 +157,8 @@ async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     item_id = await item_argument(message, t.DELETE_USAGE)
     if item_id is None:
         return
-    svc = services(context)
-    try:
-        item = await svc.worker.run(delete_item, svc.kb.store, item_id, actor=actor(update))
-    except CurationError as e:
-        await message.reply_text(f"{t.NOT_DONE}{e}")
+    item = await run_curation(update, context, delete_item, item_id)
+    if item is None:
         return
     await reply_lines(message, [Line(t.DELETED.format(id=item.id)), Line(item.text)])
 
@@ -199,12 +207,10 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     item_id = await item_argument(message, t.DONE_USAGE)
     if item_id is None:
         return
-    svc = services(context)
-    try:
-        item = await svc.worker.run(mark_done, svc.kb.store, item_id, actor=actor(update))
-    except CurationError as e:
-        await message.reply_text(f"{t.NOT_DONE}{e}")
+    item = await run_curation(update, context, mark_done, item_id)
+    if item is None:
         return
+    svc = services(context)
     await reply_lines(message, [Line(t.MARKED_DONE.format(id=item_id)), *item_summary(item, svc.today())])
 
 
@@ -217,12 +223,10 @@ async def on_postpone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if item_id is None or len(rest) < 2:
         await message.reply_text(t.POSTPONE_USAGE)
         return
-    svc = services(context)
-    try:
-        item = await svc.worker.run(postpone, svc.kb.store, item_id, rest[1], actor=actor(update), today=svc.today())
-    except CurationError as e:
-        await message.reply_text(f"{t.NOT_DONE}{e}")
+    item = await run_curation(update, context, postpone, item_id, rest[1], today=services(context).today())
+    if item is None:
         return
+    svc = services(context)
     await reply_lines(message, [Line(t.POSTPONED.format(id=item_id)), *item_summary(item, svc.today())])
 
 

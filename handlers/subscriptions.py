@@ -23,6 +23,7 @@ from knowledge.answer import Line
 from reminders import ics
 from reminders.filters import FilterError, parse_subscribe
 from reminders.models import TELEGRAM, SubscriptionFilter
+from reminders.service import ReminderService
 
 log = logging.getLogger(__name__)
 ADMIN_STATUSES = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
@@ -49,15 +50,22 @@ async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     return member.status in ADMIN_STATUSES
 
 
+async def managing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ReminderService | None:
+    """The reminder service if this user may change this chat's subscriptions; else a refusal and None."""
+    if update.effective_message is None or update.effective_chat is None:
+        return None
+    if not await may_manage(update, context):
+        await update.effective_message.reply_text(texts.GROUP_ADMINS_ONLY)
+        return None
+    return services(context).reminders
+
+
 async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    if message is None or chat is None:
-        return
-    if not await may_manage(update, context):
-        await message.reply_text(texts.GROUP_ADMINS_ONLY)
+    reminders = await managing(update, context)
+    if reminders is None or message is None or chat is None:
         return
     svc = services(context)
-    assert svc.reminders is not None
     rest = command_rest(message)
     known = await svc.worker.run(svc.kb.searcher.known_departments)
     try:
@@ -68,12 +76,12 @@ async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if request.channel != TELEGRAM and not svc.is_admin(user.id if user else None):
         await message.reply_text(texts.WEBHOOK_ADMINS_ONLY)
         return
-    store = svc.reminders.store
+    store = reminders.store
     sub = await svc.worker.run(lambda: store.add(chat_id=chat.id, filter=request.filter, channel=request.channel,
                                                  webhook_url=request.webhook_url, secret=request.secret,
                                                  created_by=f"user:{user.id if user else '?'}"))
     upcoming = await svc.worker.run(_upcoming, svc, sub.filter)
-    settings = svc.reminders.settings
+    settings = reminders.settings
     lines = [Line(texts.SUBSCRIBED.format(sub=sub.describe()), strong=True),
              Line(texts.SUBSCRIBE_POLICY.format(leads="/".join(map(str, settings.lead_days)),
                                                 at=settings.send_at.strftime("%H:%M")))]
@@ -109,14 +117,11 @@ async def on_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
-        return
-    if not await may_manage(update, context):
-        await message.reply_text(texts.GROUP_ADMINS_ONLY)
+    reminders = await managing(update, context)
+    if reminders is None or message is None or chat is None:
         return
     svc = services(context)
-    assert svc.reminders is not None
-    store = svc.reminders.store
+    store = reminders.store
     subs = await svc.worker.run(store.for_chat, chat.id)
     rest = (command_rest(message) or [""])[0].strip().lstrip("#")
     if rest in ("全部", "all"):
