@@ -150,17 +150,19 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_lines(message, [Line(t.EDITED), *item_summary(item, svc.today())])
 
 
-async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def item_change(update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, change) -> Item | None:  # type: ignore[no-untyped-def]
+    """`/<command> <id>` by an admin: run the change on that item; None after replying why not."""
     message = update.effective_message
     if message is None or not await require_admin(update, context):
-        return
-    item_id = await item_argument(message, t.DELETE_USAGE)
-    if item_id is None:
-        return
-    item = await run_curation(update, context, delete_item, item_id)
-    if item is None:
-        return
-    await reply_lines(message, [Line(t.DELETED.format(id=item.id)), Line(item.text)])
+        return None
+    item_id = await item_argument(message, usage)
+    return None if item_id is None else await run_curation(update, context, change, item_id)
+
+
+async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    item = await item_change(update, context, t.DELETE_USAGE, delete_item)
+    if item is not None and update.effective_message is not None:
+        await reply_lines(update.effective_message, [Line(t.DELETED.format(id=item.id)), Line(item.text)])
 
 
 async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -201,17 +203,10 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or not await require_admin(update, context):
-        return
-    item_id = await item_argument(message, t.DONE_USAGE)
-    if item_id is None:
-        return
-    item = await run_curation(update, context, mark_done, item_id)
-    if item is None:
-        return
-    svc = services(context)
-    await reply_lines(message, [Line(t.MARKED_DONE.format(id=item_id)), *item_summary(item, svc.today())])
+    item = await item_change(update, context, t.DONE_USAGE, mark_done)
+    if item is not None and update.effective_message is not None:
+        lines = [Line(t.MARKED_DONE.format(id=item.id)), *item_summary(item, services(context).today())]
+        await reply_lines(update.effective_message, lines)
 
 
 async def on_postpone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
