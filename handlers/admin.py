@@ -132,31 +132,25 @@ async def add_from_text(update: Update, context: ContextTypes.DEFAULT_TYPE, sent
     await reply_lines(message, lines)
 
 
-async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or not await require_admin(update, context):
-        return
-    rest = command_rest(message, 2)
-    item_id = _item_id(rest[0]) if rest else None
-    if item_id is None or len(rest) < 2:
-        await message.reply_text(t.EDIT_USAGE)
-        return
-    svc = services(context)
-    try:
-        item = await svc.worker.run(edit_item, svc.kb.store, item_id, rest[1], actor=actor(update))
-    except CurationError as e:
-        await message.reply_text(f"{t.NOT_DONE}{e}")
-        return
-    await reply_lines(message, [Line(t.EDITED), *item_summary(item, svc.today())])
-
-
-async def item_change(update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, change) -> Item | None:  # type: ignore[no-untyped-def]
-    """`/<command> <id>` by an admin: run the change on that item; None after replying why not."""
+async def item_change(update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, change,  # type: ignore[no-untyped-def]
+                      with_text: bool = False, **kwargs) -> Item | None:
+    """`/<command> <id> [text]` by an admin: run the change on that item (with the text after the id);
+    None after replying why not."""
     message = update.effective_message
     if message is None or not await require_admin(update, context):
         return None
-    item_id = await item_argument(message, usage)
-    return None if item_id is None else await run_curation(update, context, change, item_id)
+    rest = command_rest(message, 2 if with_text else 1)
+    item_id = _item_id(rest[0]) if rest else None
+    if item_id is None or (with_text and len(rest) < 2):
+        await message.reply_text(usage)
+        return None
+    return await run_curation(update, context, change, item_id, *rest[1:2] if with_text else (), **kwargs)
+
+
+async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    item = await item_change(update, context, t.EDIT_USAGE, edit_item, with_text=True)
+    if item is not None and update.effective_message is not None:
+        await reply_lines(update.effective_message, [Line(t.EDITED), *item_summary(item, services(context).today())])
 
 
 async def on_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -210,19 +204,10 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_postpone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or not await require_admin(update, context):
-        return
-    rest = command_rest(message, 2)
-    item_id = _item_id(rest[0]) if rest else None
-    if item_id is None or len(rest) < 2:
-        await message.reply_text(t.POSTPONE_USAGE)
-        return
-    item = await run_curation(update, context, postpone, item_id, rest[1], today=services(context).today())
-    if item is None:
-        return
-    svc = services(context)
-    await reply_lines(message, [Line(t.POSTPONED.format(id=item_id)), *item_summary(item, svc.today())])
+    today = services(context).today()
+    item = await item_change(update, context, t.POSTPONE_USAGE, postpone, with_text=True, today=today)
+    if item is not None and update.effective_message is not None:
+        await reply_lines(update.effective_message, [Line(t.POSTPONED.format(id=item.id)), *item_summary(item, today)])
 
 
 # ---------------------------------------------------------------------- /import
