@@ -71,3 +71,15 @@ def test_a_filter_nothing_passes_says_so_without_guessing(kb):
     answer = kb.ask("下个月到期的任务有哪些", TODAY)
     assert answer.mode == "list" and answer.hits == []
     assert "没有符合这些条件的条目" in render_text(answer)
+
+
+def test_who_question_with_plural_department_word_answers_the_item_with_departments(kb):
+    answer, item = top(kb, "细颗粒物和臭氧协同控制，有哪些部门参与")
+    assert answer.mode == "item" and "臭氧协同控制" in item.text
+    assert "参与：" in render_text(answer)
+
+
+def test_yes_no_question_about_a_department_shows_that_department(kb):
+    answer, item = top(kb, "细颗粒物和臭氧协同控制这项工作，气象局也参与吗")
+    assert answer.mode == "item" and "臭氧协同控制" in item.text
+    assert "中国气象局" in render_text(answer)
