@@ -17,6 +17,7 @@ from rapidfuzz import fuzz
 
 from knowledge.departments import NATIONAL_ALIASES, department_core
 from knowledge.intents import Question, understand
+from knowledge.regions import NATIONAL, find_region
 from knowledge.models import Item
 from knowledge.normalize import (
     EXPANSIONS,
@@ -130,7 +131,9 @@ class Searcher:
                 weights: dict[str, WordWeight]) -> list[Hit]:
         best = max((r[1] for r in rows), default=1.0) or 1.0
         items = self.store.get_items([r[0] for r in rows])
-        hits = [self._score(q, items[i], s / best, weights, text, context)
+        region_words = _region_words(q, weights)
+        hits = [self._score(q, items[i], s / best, weights, text, context,
+                            region_words if items[i].region == q.region else frozenset())
                 for i, s, text, context in rows if i in items]
         hits.sort(key=lambda h: (-h.score, h.item.id))
         return hits
@@ -173,8 +176,8 @@ class Searcher:
     # ------------------------------------------------------------------ scoring
 
     def _score(self, q: Question, item: Item, lexical: float, weights: dict[str, WordWeight],
-               item_norm: str, context: str) -> Hit:
-        coverage = _coverage(weights, item_norm, context)
+               item_norm: str, context: str, given: frozenset[str] = frozenset()) -> Hit:
+        coverage = _coverage(weights, item_norm, context, given)
         similarity = fuzz.partial_ratio(q.core, item_norm, processor=None) / 100 if q.core else 0.0
         score = 0.3 * lexical + 0.45 * coverage + 0.25 * similarity
         score += self._intent_bonus(q, item)
@@ -293,9 +296,29 @@ def unknown_share(weights: dict[str, WordWeight]) -> float:
     return sum(w.weight for w in weights.values() if not w.known) / total if total else 1.0
 
 
-def _coverage(weights: dict[str, WordWeight], text: str, context: str) -> float:
+def _region_words(q: Question, weights: dict[str, WordWeight]) -> frozenset[str]:
+    """The question's words that name its region (内蒙古, 浙江省): an item of that region has them."""
+    if not q.region or q.region == NATIONAL:
+        return frozenset()
+    return frozenset(w for w in weights if find_region(w) == q.region)
+
+
+def _split_match(word: str, text: str) -> bool:
+    """A two-character word written with one character between its two (充电 in 充换电, 节能 in 节水能)."""
+    if len(word) != 2 or word.isascii():
+        return False
+    i = text.find(word[0])
+    while 0 <= i < len(text) - 2:
+        if text[i + 2] == word[1] and text[i + 1] not in "，。；、,;：:":
+            return True
+        i = text.find(word[0], i + 1)
+    return False
+
+
+def _coverage(weights: dict[str, WordWeight], text: str, context: str, given: frozenset[str] = frozenset()) -> float:
     """IDF-weighted share of the question's known words found in the item: in its text, its context
-    (section, title, departments, deadlines), by sound (homophone typos) or, partly, by shared bigrams."""
+    (section, title, departments, deadlines), by sound (homophone typos) or, partly, by shared bigrams
+    or a character between (充电 ~ 充换电). `given` words count as found (the item's region)."""
     total = 0.0
     got = 0.0
     hay_grams: set[str] | None = None
@@ -303,6 +326,9 @@ def _coverage(weights: dict[str, WordWeight], text: str, context: str) -> float:
         if not ww.known:
             continue
         total += ww.weight
+        if w in given:
+            got += ww.weight
+            continue
         best = 0.0
         for a in (w, *ww.alternatives):
             if a in text:
@@ -312,6 +338,8 @@ def _coverage(weights: dict[str, WordWeight], text: str, context: str) -> float:
                 best = max(best, 0.7)
             elif ww.by_sound_only and a is w and sounds_like_in(a, text):
                 best = max(best, 0.8)
+            elif best < 0.6 and _split_match(a, text):
+                best = 0.6
             elif best < 0.5 and len(a) > 2:
                 if hay_grams is None:
                     hay_grams = set(bigrams(text)) | set(bigrams(context))

@@ -83,3 +83,19 @@ def test_yes_no_question_about_a_department_shows_that_department(kb):
     answer, item = top(kb, "细颗粒物和臭氧协同控制这项工作，气象局也参与吗")
     assert answer.mode == "item" and "臭氧协同控制" in item.text
     assert "中国气象局" in render_text(answer)
+
+
+def test_coverage_counts_the_region_word_for_an_item_of_that_region_and_split_words():
+    from knowledge.search import WordWeight, _coverage
+
+    weights = {"浙江": WordWeight(2.0, True), "清单": WordWeight(2.0, True)}
+    assert _coverage(weights, "建立重点工作责任清单", "") == 0.5
+    assert _coverage(weights, "建立重点工作责任清单", "", frozenset({"浙江"})) == 1.0
+    charging = {"充电": WordWeight(1.0, True)}
+    assert _coverage(charging, "适度超前的充换电网络体系", "") == 0.6
+    assert _coverage(charging, "充分，电网", "") == 0.0
+
+
+def test_abbreviated_pair_still_found_with_confidence(kb):
+    answer, item = top(kb, "充电换电网络体系怎么建")
+    assert answer.confident and "充换电网络体系" in item.text
