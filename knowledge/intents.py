@@ -30,6 +30,8 @@ _STOP = re.compile(
 )
 _YEAR = re.compile(r"(20\d{2})年")
 _LIST_NOUN = re.compile(r"任务|工作|事项|举措|措施|事情|部署")
+_TARGETS = re.compile(r"目标|指标")
+_ONE_VALUE = re.compile(r"多少|几成|百分之几|多高|多低|几类|降到|降至|提高到|不超过|是几")
 _ONE_THING = re.compile(r"这项|这个|该项|[吗么][?？]?$")  # one task named, or a yes/no question: not a list
 _RELATIVE_DAYS = re.compile(r"(?:近|未来|接下来|最近)?(\d{1,3})天(?:内|之内|以内)?")
 
@@ -44,6 +46,7 @@ class Question:
     wants_lead: bool = False
     wants_amount: bool = False
     wants_list: bool = False
+    wants_targets: bool = False  # the goals of a topic (农牧业方面的目标), not one value (降到多少)
     greeting: bool = False
     help: bool = False
     region: str | None = None
@@ -110,6 +113,7 @@ def understand(text: str, today: date, known_departments: dict[str, str] | None 
     q.wants_lead = bool(_LEAD.search(norm))
     q.wants_amount = bool(_HOW_MUCH.search(norm)) or bool(re.search(r"(?:率|比重|占比|强度)$", q.core))
     q.wants_list = bool(_LIST.search(_WHO_PLURAL.sub("", norm)))
+    q.wants_targets = q.wants_amount and bool(_TARGETS.search(norm)) and not _ONE_VALUE.search(norm)
     if re.search(r"全国|国家层面|中央", norm):
         q.region = NATIONAL
     q.region = find_region(norm) or q.region

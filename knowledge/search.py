@@ -9,6 +9,7 @@ rapidfuzz similarity and what the question asks for (when / who / how much, regi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,7 +45,14 @@ CONFIDENT_COVERAGE = 0.5
 MAX_UNKNOWN_SHARE = 0.5
 LIST_SHARE_OF_TOP = 0.7  # a topic list keeps the items scoring at least this share of the best
 LIST_MAX = 30
-FTS_WEIGHTS = (1.0, 0.5, 0.4)  # body, meta (section, title, departments), sound
+FTS_WEIGHTS = (1.0, 0.5, 0.4)
+SECTION_MATCH = 0.6  # a topic list: the chosen sections' headings cover this share of the question's words
+SECTION_GAIN = 0.2  # …each adding at least this share
+MAX_TOPIC_SECTIONS = 3
+# words of a topic-list question that say "what to do", not which topic: not matched against headings
+_TASK_WORDS = frozenset({"完成", "出台", "落实", "推进", "开展", "实现", "做好", "发力", "加强", "推动", "实施", "任务",
+                         "工作", "事项", "举措", "措施", "事情", "部署", "政策", "主要", "重点"})
+_HEADING_MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+[、是]|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|第[一二三四五六七八九十百零]+[条章节])")  # body, meta (section, title, departments), sound
 
 
 @dataclass
@@ -96,6 +104,8 @@ class Searcher:
         hits = self._scored(q, rows, weights)
         if not hits:
             return SearchResult(q, mode="not_found")
+        if (q.wants_list or q.wants_targets) and (by_section := self._section_list(q, hits, weights)):
+            return by_section
         top = hits[0]
         confident = (top.score >= CONFIDENT_SCORE and top.coverage >= CONFIDENT_COVERAGE
                      and unknown_share(weights) <= MAX_UNKNOWN_SHARE)
@@ -157,6 +167,72 @@ class Searcher:
         hits = [Hit(items[i], 1.0, 1.0) for i in ids if i in items]
         return SearchResult(q, self._group_by_assignment(hits, by_score=False), confident=True, mode="list",
                             total=total if total > len(ids) else 0)
+
+    def _section_list(self, q: Question, hits: list[Hit], weights: dict[str, WordWeight]) -> SearchResult | None:
+        """A topic list (内蒙古交通领域的目标有哪些): the items of the sections whose headings name the
+        question's topic, as few sections as cover it, in document order — children's titles for a
+        parent section; only the goals of the asked year when a year or goals are asked for."""
+        region_words = _region_words(q, weights)
+        topic = {w: ww for w, ww in weights.items() if ww.known and w not in region_words
+                 and not (q.year and w == str(q.year)) and w not in _TASK_WORDS}
+        total = sum(ww.weight for ww in topic.values())
+        if not topic or unknown_share(weights) > MAX_UNKNOWN_SHARE:
+            return None
+        sections: dict[tuple[str, str], dict[str, float]] = {}
+        for h in hits:
+            item = h.item
+            if not item.section or (q.region and item.region != q.region):
+                continue
+            parts = item.section.split(" › ")
+            for depth in range(1, len(parts) + 1):
+                key = (item.doc_id, " › ".join(parts[:depth]))
+                if key not in sections:
+                    heading = normalize(_HEADING_MARKER.sub("", parts[depth - 1]))
+                    leads = item.departments.lead if depth == len(parts) else ()  # who leads a leaf section's work
+                    context = normalize(" ".join((*parts[:depth - 1], *leads)))
+                    sections[key] = {w: _coverage({w: ww}, heading, context) for w, ww in topic.items()}
+        chosen: list[tuple[str, str]] = []
+        covered = dict.fromkeys(topic, 0.0)
+        while sections and len(chosen) < MAX_TOPIC_SECTIONS:
+            def gain(key: tuple[str, str]) -> tuple[float, int]:
+                return (sum(topic[w].weight * max(0.0, c - covered[w]) for w, c in sections[key].items()),
+                        -key[1].count(" › "))  # on a tie the parent, whose children all match
+            key = max(sections, key=gain)
+            if gain(key)[0] < SECTION_GAIN * total:
+                break
+            chosen.append(key)
+            covered = {w: max(covered[w], sections[key][w]) for w in topic}
+            del sections[key]
+        if not chosen or sum(topic[w].weight * c for w, c in covered.items()) < SECTION_MATCH * total:
+            return None
+        items: list[Item] = []
+        for doc_id, path in sorted(chosen, key=lambda k: (k[0], k[1])):
+            items += self._section_items(q, doc_id, path)
+        if not items:
+            return None
+        listed = [Hit(i, 1.0, 1.0) for i in items[:LIST_MAX]]
+        return SearchResult(q, listed, confident=True, mode="list", total=len(items) if len(items) > LIST_MAX else 0)
+
+    def _section_items(self, q: Question, doc_id: str, path: str) -> list[Item]:
+        """The items of one section in document order: its children's title items when it has
+        sub-sections, else its own items without the title; only the asked year's or goals if any."""
+        inside = [i for i in self.store.items_of_document(doc_id) if i.section == path
+                  or i.section.startswith(path + " › ")]
+        children: dict[str, Item] = {}
+        for i in inside:
+            if i.section != path:
+                children.setdefault(" › ".join(i.section.split(" › ")[:path.count(" › ") + 2]), i)
+        if children and not (q.year or q.wants_targets):
+            return list(children.values())
+        own = [i for i in inside if i.section == path] or inside
+        heading = _HEADING_MARKER.sub("", path.split(" › ")[-1])
+        own = [i for i in own if i.text.rstrip("。") != heading] or own
+        if q.year:
+            own = [i for i in own if any(d.due and (d.start or d.due).year <= q.year <= d.due.year
+                                         for d in i.deadlines)]
+        elif q.wants_targets:
+            own = [i for i in own if i.targets or any(d.due and not d.ongoing for d in i.deadlines)]
+        return own
 
     def _department_filter(self, q: Question) -> tuple[set[str], set[str]]:
         """(names to match exactly, cores to match at any level) for the departments a question names."""

@@ -99,3 +99,30 @@ def test_coverage_counts_the_region_word_for_an_item_of_that_region_and_split_wo
 def test_abbreviated_pair_still_found_with_confidence(kb):
     answer, item = top(kb, "充电换电网络体系怎么建")
     assert answer.confident and "充换电网络体系" in item.text
+
+
+def test_topic_list_answers_with_the_items_of_the_sections_named(kb):
+    answer = kb.ask("内蒙古园区和交通物流方面2025年的目标", TODAY)
+    assert answer.mode == "list" and answer.confident
+    sections = {h.item.section.split(" › ")[-1] for h in answer.hits}
+    assert sections == {"(二)园区节能环保提升工程", "(四)交通物流节能减排工程"}
+    assert all(any(d.due and d.due.year == 2025 for d in h.item.deadlines) for h in answer.hits)
+    assert [h.item.seq for h in answer.hits] == sorted(h.item.seq for h in answer.hits)
+
+
+def test_topic_list_of_goals_keeps_the_goals_and_drops_the_title(kb):
+    answer = kb.ask("内蒙古挥发性有机物综合整治有哪些目标", TODAY)
+    assert answer.mode == "list" and len(answer.hits) == 2
+    assert all(h.item.targets for h in answer.hits)
+
+
+def test_topic_list_of_a_parent_section_lists_its_sub_sections(kb):
+    answer = kb.ask("内蒙古节能减排有哪些重点工程", TODAY)
+    texts = [h.item.text for h in answer.hits]
+    assert answer.mode == "list" and len(texts) == 10
+    assert texts[0] == "重点行业绿色升级工程。" and "交通物流节能减排工程。" in texts
+
+
+def test_a_single_target_is_not_turned_into_a_topic_list(kb):
+    answer, item = top(kb, "城市主城区绿色出行率目标")
+    assert answer.mode == "item" and "绿色出行率达到65%" in item.text
