@@ -57,17 +57,22 @@ class Question:
     year: int | None = None
 
     @property
-    def core_is_only_filters(self) -> bool:
-        """Nothing is left of the question once its filters and list words are taken out."""
+    def unfiltered_core(self) -> str:
+        """The core without what the filters already say: departments, deadline phrase, region."""
         rest = self.core
-        for part in (*self.department_names, self.deadline_phrase):
+        for part in sorted(self.department_names, key=len, reverse=True) + [self.deadline_phrase]:
             if part:
-                rest = rest.replace(part, "")
+                rest = rest.replace(part, "，")
         if self.region:
             from knowledge.regions import short_name
 
-            rest = rest.replace(self.region, "").replace(short_name(self.region), "")
-        rest = _LIST_NOUN.sub("", _YEAR.sub("", rest))
+            rest = rest.replace(self.region, "，").replace(short_name(self.region), "，")
+        return re.sub(r"，+", "，", rest).strip("，")
+
+    @property
+    def core_is_only_filters(self) -> bool:
+        """Nothing is left of the question once its filters and list words are taken out."""
+        rest = _LIST_NOUN.sub("", _YEAR.sub("", self.unfiltered_core))
         rest = re.sub(r"要|完成|出台|的|参与|国务院|重点|是|有|，", "", rest)
         return len(rest) <= 1
 

@@ -45,6 +45,7 @@ CONFIDENT_COVERAGE = 0.5
 MAX_UNKNOWN_SHARE = 0.5
 LIST_SHARE_OF_TOP = 0.7  # a topic list keeps the items scoring at least this share of the best
 LIST_MAX = 30
+GROUP_TEXT_CHARS = 400  # a list entry for a paragraph's items shows at most this much of their text
 FTS_WEIGHTS = (1.0, 0.5, 0.4)
 SECTION_MATCH = 0.6  # a topic list: the chosen sections' headings cover this share of the question's words
 SECTION_GAIN = 0.2  # …each adding at least this share
@@ -61,6 +62,11 @@ class Hit:
     score: float
     coverage: float = 0.0
     siblings: int = 0  # in a list: further items of the same paragraph under the same assignment
+    text: str = ""  # in a list: the whole assignment's text (the paragraph), when it has siblings
+
+    @property
+    def shown_text(self) -> str:
+        return self.text or self.item.text
 
 
 @dataclass
@@ -70,6 +76,7 @@ class SearchResult:
     confident: bool = False
     mode: str = "item"  # item | list | not_found | greeting | help
     total: int = 0  # a filtered list: how many items pass, when more than are listed
+    focus: tuple[str, ...] = ()  # the question's words the knowledge base knows, weightiest first
 
 
 class Searcher:
@@ -96,6 +103,11 @@ class Searcher:
         if q.greeting or q.help:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
         match, weights = self._query(q)
+        result = self._search(q, match, weights, k)
+        result.focus = tuple(sorted((w for w, ww in weights.items() if ww.known), key=lambda w: -weights[w].weight))
+        return result
+
+    def _search(self, q: Question, match: str, weights: dict[str, WordWeight], k: int) -> SearchResult:
         if q.structured and (listed := self._filtered_list(q, match, weights)):
             return listed
         rows = self.store.fts_candidates(match, CANDIDATES, FTS_WEIGHTS)
@@ -120,11 +132,12 @@ class Searcher:
 
     def _query(self, q: Question) -> tuple[str, dict[str, WordWeight]]:
         """The FTS5 MATCH expression (selective tokens only) and the question's weighted words."""
-        expanded = q.core + "，" + expansions(q.norm)
-        tokens = list(dict.fromkeys(bigrams(expanded) + sound_bigrams(q.core)))[:MAX_QUERY_TOKENS]
+        core = q.unfiltered_core if q.structured else q.core  # a filtered list: the filters select, the rest ranks
+        expanded = core + "，" + expansions(q.norm)
+        tokens = list(dict.fromkeys(bigrams(expanded) + sound_bigrams(core)))[:MAX_QUERY_TOKENS]
         counts = self.store.token_document_counts(tokens)
         total = self._item_count()
-        weights = _word_weights(q.core, counts, total)
+        weights = _word_weights(core, counts, total)
         present = sorted((t for t in tokens if counts.get(t, 0)), key=lambda t: counts[t])
         limit = max(COMMON_TOKEN_SHARE * total, COMMON_TOKEN_FLOOR)
         selective = [t for t in present if counts[t] <= limit] or [
@@ -305,11 +318,18 @@ class Searcher:
             groups.setdefault(key, []).append(h)
         entries = []
         for members in groups.values():
-            first = min(members, key=lambda h: h.item.seq)
-            entries.append(Hit(first.item, max(m.score for m in members), first.coverage, len(members) - 1))
+            members.sort(key=lambda h: h.item.seq)
+            first = members[0]
+            text = clip("".join(m.item.text if m.item.text.endswith(("。", "；")) else m.item.text + "；"
+                                for m in members).rstrip("；"), GROUP_TEXT_CHARS) if len(members) > 1 else ""
+            entries.append(Hit(first.item, max(m.score for m in members), first.coverage, len(members) - 1, text))
         if by_score:
             entries.sort(key=lambda h: -h.score)
         return entries
+
+
+def clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 @dataclass(frozen=True)

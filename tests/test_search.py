@@ -126,3 +126,32 @@ def test_topic_list_of_a_parent_section_lists_its_sub_sections(kb):
 def test_a_single_target_is_not_turned_into_a_topic_list(kb):
     answer, item = top(kb, "城市主城区绿色出行率目标")
     assert answer.mode == "item" and "绿色出行率达到65%" in item.text
+
+
+def test_a_list_entry_for_a_paragraph_carries_the_whole_paragraph(kb):
+    from knowledge.answer import answer_json
+
+    answer = kb.ask("住建部参与分工的2021年任务有哪些", TODAY)
+    assert answer.mode == "list" and len(answer.hits) >= 5
+    texts = [r["text"] for r in answer_json(answer, 5)["results"]]
+    assert any("继续加大生态环境治理力度" in t and "净土保卫战成果" in t for t in texts)
+    assert all(len(t) <= 400 for t in texts)
+
+
+def test_filtered_list_words_exclude_the_filters_themselves():
+    from knowledge.intents import understand
+
+    q = understand("内蒙古住建部参与的2025年节能改造任务有哪些", TODAY, {"住建部": "住房城乡建设", "住房城乡建设部": "住房城乡建设"})
+    assert q.structured and "住房城乡建设部" in q.core and "住房城乡建设部" not in q.unfiltered_core
+    assert "内蒙古" not in q.unfiltered_core and "节能改造" in q.unfiltered_core
+
+
+def test_long_sentence_is_clipped_around_the_asked_words():
+    from knowledge.answer import clip_around
+
+    text = "统筹经济发展、能源安全、碳排放、居民生活，对标国际一流和通行规则，准确界定概念和标准，" \
+           "系统分析能源消费总量、碳排放总量、能耗强度、碳排放强度四个指标，用好科技创新关键变量。"
+    shown = clip_around(text, ("系统分析", "指标"), 50)
+    assert "碳排放强度四个指标" in shown and shown.startswith("…") and len(shown) <= 52
+    assert clip_around(text, ("统筹经济",), 50).startswith("统筹经济")
+    assert clip_around("短句", ("短句",), 50) == "短句"
