@@ -31,7 +31,7 @@ _STOP = re.compile(
 _YEAR = re.compile(r"(20\d{2})年")
 _LIST_NOUN = re.compile(r"任务|工作|事项|举措|措施|事情|部署")
 _TARGETS = re.compile(r"目标|指标")
-_ONE_VALUE = re.compile(r"多少|几成|百分之几|多高|多低|几类|降到|降至|提高到|不超过|是几")
+_ONE_VALUE = re.compile(r"多少|几成|百分之几|多高|多低|几类|降到|降至|提高到|不超过|是几|降幅|增幅|幅度|比例|占比|比重")
 _ONE_THING = re.compile(r"这项|这个|该项|[吗么][?？]?$")  # one task named, or a yes/no question: not a list
 _RELATIVE_DAYS = re.compile(r"(?:近|未来|接下来|最近)?(\d{1,3})天(?:内|之内|以内)?")
 

@@ -138,10 +138,24 @@ class Searcher:
         counts = self.store.token_document_counts(tokens)
         total = self._item_count()
         weights = _word_weights(core, counts, total)
-        present = sorted((t for t in tokens if counts.get(t, 0)), key=lambda t: counts[t])
         limit = max(COMMON_TOKEN_SHARE * total, COMMON_TOKEN_FLOOR)
-        selective = [t for t in present if counts[t] <= limit] or [
-            t for t in present[:3] if counts[t] <= GENERIC_TOKEN_SHARE * total]  # only words everything has: no match
+
+        def rarest(grams: list[str]) -> list[str]:
+            return sorted((g for g in dict.fromkeys(grams) if 0 < counts.get(g, 0) <= limit), key=lambda g: counts[g])
+
+        # Each question word's rarest bigram first (its other wordings' too, its sound for a homophone
+        # typo), so that every word can bring candidates; bigrams across words (于基, 准水) come last.
+        firsts: list[str] = []
+        for w, ww in weights.items():
+            for form in (w, *ww.alternatives):
+                firsts += rarest(bigrams(form))[:1]
+            if ww.by_sound_only:
+                firsts += rarest(sound_bigrams(w))[:1]
+        in_words = [g for w, ww in weights.items() for form in (w, *ww.alternatives) for g in bigrams(form)]
+        selective = list(dict.fromkeys(rarest(firsts) + rarest(in_words) + rarest(tokens)))
+        if not selective:
+            present = sorted((t for t in tokens if counts.get(t, 0)), key=lambda t: counts[t])
+            selective = [t for t in present[:3] if counts[t] <= GENERIC_TOKEN_SHARE * total]  # only common words: no match
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in selective[:MAX_MATCH_TOKENS])
         return match, weights
 
@@ -216,8 +230,11 @@ class Searcher:
             chosen.append(key)
             covered = {w: max(covered[w], sections[key][w]) for w in topic}
             del sections[key]
-        if not chosen or sum(topic[w].weight * c for w, c in covered.items()) < SECTION_MATCH * total:
+        match = sum(topic[w].weight * c for w, c in covered.items()) / total
+        if not chosen or match < SECTION_MATCH:
             return None
+        if not q.wants_list and max(h.coverage for h in hits) >= match:
+            return None  # goals asked for, but one item says it better than any heading (VOCs排放总量降幅目标)
         items: list[Item] = []
         for doc_id, path in sorted(chosen, key=lambda k: (k[0], k[1])):
             items += self._section_items(q, doc_id, path)

@@ -155,3 +155,18 @@ def test_long_sentence_is_clipped_around_the_asked_words():
     assert "碳排放强度四个指标" in shown and shown.startswith("…") and len(shown) <= 52
     assert clip_around(text, ("统筹经济",), 50).startswith("统筹经济")
     assert clip_around("短句", ("短句",), 50) == "短句"
+
+
+def test_every_question_word_brings_candidates_before_bigrams_across_words(kb):
+    from knowledge.intents import understand
+
+    q = understand("能效低于基准水平的项目改造不完，多长时间内淘汰", TODAY, kb.searcher.known_departments())
+    match, _ = kb.searcher._query(q)
+    assert '"淘汰"' in match and '"改造"' in match and '"于基"' not in match
+    answer = kb.ask("能效低于基准水平的项目改造不完，多长时间内淘汰", TODAY)
+    assert any("淘汰时限不超过3年" in h.item.text for h in answer.hits[:3])
+
+
+def test_a_goal_with_a_value_word_is_one_target_not_a_topic_list(kb):
+    answer, item = top(kb, "内蒙古挥发性有机物和氨氮排放总量降幅目标")
+    assert answer.mode == "item" and "排放总量比2020年分别下降" in item.text
