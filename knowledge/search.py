@@ -392,7 +392,7 @@ def _content_words(core: str, df: Callable[[str], int]) -> list[str]:
     replaced by its parts (废旧, 电池)."""
     out: list[str] = []
     for w in words(core):
-        if w == "，" or (len(w) < 2 and not w.isascii()) or not w.strip("，,"):
+        if (len(w) < 2 and not w.isascii()) or not re.search(r"\w", w):  # a lone character, punctuation
             continue
         if len(w) >= 3 and not w.isascii() and not df(w):
             parts = [p for p in search_words(w) if len(p) >= 2 and p != w]

@@ -55,3 +55,12 @@ def test_question_words_are_not_content():
 def test_yes_no_and_count_words_are_not_content():
     assert understand("储能网络要不要超前布局", TODAY).core == "储能网络，超前布局"
     assert understand("抓落实要建哪几个清单", TODAY).core == "抓落实要建，清单"
+
+
+def test_ascii_compound_is_one_word_and_punctuation_no_word():
+    from knowledge.normalize import words
+    from knowledge.search import _content_words
+
+    assert "1+n" in words("1+n政策体系")
+    assert "+" not in _content_words("1+n政策体系，包括", lambda w: 1)
+    assert understand("政策体系包括哪几块", TODAY).core == "政策体系，块"
