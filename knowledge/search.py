@@ -233,7 +233,7 @@ class Searcher:
         match = sum(topic[w].weight * c for w, c in covered.items()) / total
         if not chosen or match < SECTION_MATCH:
             return None
-        if not q.wants_list and max(h.coverage for h in hits) >= match:
+        if not q.wants_list and max((h.coverage for h in hits if not _is_title(h.item)), default=0.0) > match:
             return None  # goals asked for, but one item says it better than any heading (VOCs排放总量降幅目标)
         items: list[Item] = []
         for doc_id, path in sorted(chosen, key=lambda k: (k[0], k[1])):
@@ -255,8 +255,7 @@ class Searcher:
         if children and not (q.year or q.wants_targets):
             return list(children.values())
         own = [i for i in inside if i.section == path] or inside
-        heading = _HEADING_MARKER.sub("", path.split(" › ")[-1])
-        own = [i for i in own if i.text.rstrip("。") != heading] or own
+        own = [i for i in own if not _is_title(i)] or own
         if q.year:
             own = [i for i in own if any(d.due and (d.start or d.due).year <= q.year <= d.due.year
                                          for d in i.deadlines)]
@@ -343,6 +342,11 @@ class Searcher:
         if by_score:
             entries.sort(key=lambda h: -h.score)
         return entries
+
+
+def _is_title(item: Item) -> bool:
+    """The item is its section's heading (a paragraph's title sentence: 城镇绿色节能改造工程。)."""
+    return bool(item.section) and item.text.rstrip("。") == _HEADING_MARKER.sub("", item.section.split(" › ")[-1])
 
 
 def clip(text: str, n: int) -> str:

@@ -170,3 +170,9 @@ def test_every_question_word_brings_candidates_before_bigrams_across_words(kb):
 def test_a_goal_with_a_value_word_is_one_target_not_a_topic_list(kb):
     answer, item = top(kb, "内蒙古挥发性有机物和氨氮排放总量降幅目标")
     assert answer.mode == "item" and "排放总量比2020年分别下降" in item.text
+
+
+def test_goals_of_a_section_named_by_its_title_are_listed_not_the_title(kb):
+    answer = kb.ask("内蒙古城镇绿色改造目标", TODAY)
+    assert answer.mode == "list"
+    assert all(h.item.section.endswith("(三)城镇绿色节能改造工程") and h.item.deadlines for h in answer.hits)
