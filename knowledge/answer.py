@@ -12,7 +12,7 @@ from datetime import date
 
 from knowledge.deadlines import deadline_status
 from knowledge.models import Deadline, Departments, Document, Item
-from knowledge.search import Hit, Searcher, SearchResult
+from knowledge.search import Hit, Searcher, SearchResult, clip
 
 MAX_LEAD_SHOWN = 3
 MAX_SUPPORT_SHOWN = 5
@@ -46,6 +46,7 @@ class Answer:
     asked_department: Callable[[str], bool] = lambda _: False
     wants_who: bool = False
     total: int = 0  # a list cut short: how many items matched in all
+    focus: tuple[str, ...] = ()  # the question's words, weightiest first, for clipping long texts
 
     @property
     def best(self) -> Hit | None:
@@ -58,7 +59,7 @@ def answer_question(searcher: Searcher, question: str, today: date, k: int = 5) 
     q = result.question
     return Answer(question, result.mode, result.confident, result.hits, docs, today,
                   asked_department=lambda name: searcher.asks_for(q, (name,)), wants_who=q.wants_who,
-                  total=result.total)
+                  total=result.total, focus=result.focus)
 
 
 # ---------------------------------------------------------------------- pieces
@@ -105,8 +106,32 @@ def progress_note(item: Item) -> str:
     return {"done": "（已标记完成）", "postponed": "（已延期）"}.get(item.progress, "")
 
 
-def clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+def clip_around(text: str, focus: tuple[str, ...], n: int) -> str:
+    """A long text clipped to n characters around where most of the question's words are (an
+    enumeration deep in a long sentence), else from its start."""
+    if len(text) <= n or not focus:
+        return clip(text, n)
+    found = [(i, len(w), len(focus) - rank) for rank, w in enumerate(focus) for i in _positions(text, w)]
+    if not found:
+        return clip(text, n)
+    span = n - 2
+
+    def weight(start: int) -> int:
+        return sum(v for i, length, v in found if start <= i and i + length <= start + span)
+
+    start = max((max(0, i - 4) for i, _, _ in found), key=lambda s: (weight(s), -s))
+    if start < 8 or weight(start) <= weight(0):
+        return clip(text, n)
+    start = min(start, len(text) - span)
+    return "…" + text[start:start + span] + ("…" if start + span < len(text) else "")
+
+
+def _positions(text: str, word: str) -> list[int]:
+    out, i = [], text.find(word)
+    while i >= 0:
+        out.append(i)
+        i = text.find(word, i + 1)
+    return out
 
 
 # ---------------------------------------------------------------------- whole answers
@@ -164,7 +189,8 @@ def _item_lines(answer: Answer) -> list[Line]:
     related = related_hits(answer)
     if related:
         lines.append(Line("相关："))
-        lines += [Line("· " + one_line(h.item, answer.today)) for h in related]
+        lines += [Line("· " + one_line(h.item, answer.today, text=clip_around(h.item.text, answer.focus, 60)))
+                  for h in related]
     return lines
 
 
@@ -173,8 +199,8 @@ def related_hits(answer: Answer) -> list[Hit]:
     return [h for h in answer.hits[1:] if h.score >= best.score * 0.6][:RELATED_SHOWN]
 
 
-def one_line(item: Item, today: date, width: int = 60) -> str:
-    line = clip(item.text, width)
+def one_line(item: Item, today: date, width: int = 60, text: str = "") -> str:
+    line = text or clip(item.text, width)
     if item.deadline:
         line += f"（{format_deadline(item.deadline, today, item.progress == 'done')}）"
     if item.departments.lead:
@@ -193,7 +219,7 @@ def list_lines(answer: Answer) -> list[Line]:
     found = f"共找到 {len(answer.hits)} 条" if answer.total <= len(answer.hits) else \
         f"共 {answer.total} 条符合，列出前 {len(answer.hits)} 项"
     lines = [Line(f"{found}，第 {start + 1}–{start + len(page)} 条：", strong=True)]
-    lines += [Line(f"{start + i + 1}. " + one_line(h.item, answer.today, 70)
+    lines += [Line(f"{start + i + 1}. " + one_line(h.item, answer.today, 70, clip_around(h.shown_text, answer.focus, 70))
                    + (f"（同段另有{h.siblings}项）" if h.siblings else "")) for i, h in enumerate(page)]
     rest = len(answer.hits) - start - len(page)
     if rest > 0:
@@ -226,7 +252,7 @@ def result_dict(hit: Hit, doc: Document | None, today: date) -> dict:
                                                           "section": item.section}
     return {
         "id": item.id,
-        "text": item.text,
+        "text": hit.shown_text,
         "score": hit.score,
         "kind": item.kind,
         "deadline": deadline(item.deadline) if item.deadline else None,

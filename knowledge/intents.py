@@ -13,7 +13,9 @@ from knowledge.normalize import normalize
 from knowledge.regions import NATIONAL, find_region
 
 _WHEN = re.compile(r"什么时候|什么时间|何时|哪天|哪一天|几月|多久|多长时间|几年|多少年|截止|期限|时限|时间表|到期|deadline|几号|哪年|完成时间")
-_WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|牵头|负责|主管")
+_WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|部委|牵头|负责|主管|参与")
+# "哪些部门/哪几个部委" asks who, not for a list of items
+_WHO_PLURAL = re.compile(r"(?:哪些|哪几个?|几个)(?:部门|部委|单位|机构|分支机构)")
 _LEAD = re.compile(r"牵头|主管|主责")
 _HOW_MUCH = re.compile(r"多少|几成|百分之几|比例|目标|指标|降到|降至|达到|提高到|不超过|多高|多低|几个")
 _LIST = re.compile(r"有哪些|哪些|列出|清单|都有什么|全部|所有|列表|一览")
@@ -21,12 +23,16 @@ _GREETING = re.compile(r"^(?:你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不
 _HELP = re.compile(r"^(?:帮助|help|使用说明|怎么用|你能做什么|你是谁|功能)[!！。.？?～~]*$")
 _STOP = re.compile(
     r"什么时候|什么时间|何时|哪一天|哪天|几月|多久|哪个部门|哪些部门|哪个单位|由谁|谁来|谁|是什么|是多少|多少|什么|"
-    r"有哪些|哪些|怎么样|怎么|如何|请问|一下|那个|这个|还能|可以|需要|应该|关于|要求|情况|进展|方面|具体|"
+    r"有哪些|哪些|哪几个|哪几项|哪几|几个|几项|怎么样|怎么|如何|请问|一下|那个|这个|这项|这些|还能|可以|需要|应该|关于|"
+    r"要求|情况|进展|方面|具体|要不要|是不是|能不能|会不会|有没有|可不可以|是否|还要|也要|里面|部委|包括|包含|"
     r"按职责分工负责|分工负责|负责|牵头|哪个|时限|期限|完成时间|量化目标|目标|指标|领域|"
     r"吗|呢|吧|啊|呀|的|了|[?？!！。，,、；;：:]"
 )
 _YEAR = re.compile(r"(20\d{2})年")
 _LIST_NOUN = re.compile(r"任务|工作|事项|举措|措施|事情|部署")
+_TARGETS = re.compile(r"目标|指标")
+_ONE_VALUE = re.compile(r"多少|几成|百分之几|多高|多低|几类|降到|降至|提高到|不超过|是几|降幅|增幅|幅度|比例|占比|比重")
+_ONE_THING = re.compile(r"这项|这个|该项|[吗么][?？]?$")  # one task named, or a yes/no question: not a list
 _RELATIVE_DAYS = re.compile(r"(?:近|未来|接下来|最近)?(\d{1,3})天(?:内|之内|以内)?")
 
 
@@ -40,6 +46,7 @@ class Question:
     wants_lead: bool = False
     wants_amount: bool = False
     wants_list: bool = False
+    wants_targets: bool = False  # the goals of a topic (农牧业方面的目标), not one value (降到多少)
     greeting: bool = False
     help: bool = False
     region: str | None = None
@@ -50,17 +57,22 @@ class Question:
     year: int | None = None
 
     @property
-    def core_is_only_filters(self) -> bool:
-        """Nothing is left of the question once its filters and list words are taken out."""
+    def unfiltered_core(self) -> str:
+        """The core without what the filters already say: departments, deadline phrase, region."""
         rest = self.core
-        for part in (*self.department_names, self.deadline_phrase):
+        for part in sorted(self.department_names, key=len, reverse=True) + [self.deadline_phrase]:
             if part:
-                rest = rest.replace(part, "")
+                rest = rest.replace(part, "，")
         if self.region:
             from knowledge.regions import short_name
 
-            rest = rest.replace(self.region, "").replace(short_name(self.region), "")
-        rest = _LIST_NOUN.sub("", _YEAR.sub("", rest))
+            rest = rest.replace(self.region, "，").replace(short_name(self.region), "，")
+        return re.sub(r"，+", "，", rest).strip("，")
+
+    @property
+    def core_is_only_filters(self) -> bool:
+        """Nothing is left of the question once its filters and list words are taken out."""
+        rest = _LIST_NOUN.sub("", _YEAR.sub("", self.unfiltered_core))
         rest = re.sub(r"要|完成|出台|的|参与|国务院|重点|是|有|，", "", rest)
         return len(rest) <= 1
 
@@ -105,7 +117,8 @@ def understand(text: str, today: date, known_departments: dict[str, str] | None 
     q.wants_who = bool(_WHO.search(norm))
     q.wants_lead = bool(_LEAD.search(norm))
     q.wants_amount = bool(_HOW_MUCH.search(norm)) or bool(re.search(r"(?:率|比重|占比|强度)$", q.core))
-    q.wants_list = bool(_LIST.search(norm))
+    q.wants_list = bool(_LIST.search(_WHO_PLURAL.sub("", norm)))
+    q.wants_targets = q.wants_amount and bool(_TARGETS.search(norm)) and not _ONE_VALUE.search(norm)
     if re.search(r"全国|国家层面|中央", norm):
         q.region = NATIONAL
     q.region = find_region(norm) or q.region
@@ -123,7 +136,7 @@ def understand(text: str, today: date, known_departments: dict[str, str] | None 
                 q.deadline_phrase = re.sub(r"^(?:到|至|在|于)", "", d.text)
                 break
     has_filter = bool(q.deadline_phrase or q.window or q.department_cores)
-    if has_filter and _LIST_NOUN.search(q.core) and not q.wants_when and not q.wants_amount:
+    if has_filter and _LIST_NOUN.search(q.core) and not (q.wants_when or q.wants_amount or _ONE_THING.search(norm)):
         q.wants_list = True  # 国家能源局负责的2021年任务 / 年内持续推进的工作
     if m := _YEAR.search(norm):
         q.year = int(m[1])

@@ -192,9 +192,20 @@ def _segmenter():  # type: ignore[no-untyped-def]
     return _jieba
 
 
+_ASCII_COMPOUND = re.compile(r"[a-z0-9]+(?:\+[a-z0-9]+)+")  # 1+n, one word
+
+
 def words(norm: str) -> list[str]:
-    """Words of a (normalised) question, by jieba with the domain's terms added."""
-    return [w for w in _segmenter().lcut(norm) if w.strip()]
+    """Words of a (normalised) question, by jieba with the domain's terms added; 1+n stays one word."""
+    out: list[str] = []
+    pos = 0
+    for m in [*_ASCII_COMPOUND.finditer(norm), None]:
+        end = m.start() if m else len(norm)
+        out += [w for w in _segmenter().lcut(norm[pos:end]) if w.strip()]
+        if m:
+            out.append(m.group(0))
+            pos = m.end()
+    return out
 
 
 def search_words(word: str) -> list[str]:

@@ -9,6 +9,7 @@ rapidfuzz similarity and what the question asks for (when / who / how much, regi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +18,7 @@ from rapidfuzz import fuzz
 
 from knowledge.departments import NATIONAL_ALIASES, department_core
 from knowledge.intents import Question, understand
+from knowledge.regions import NATIONAL, find_region
 from knowledge.models import Item
 from knowledge.normalize import (
     EXPANSIONS,
@@ -43,7 +45,15 @@ CONFIDENT_COVERAGE = 0.5
 MAX_UNKNOWN_SHARE = 0.5
 LIST_SHARE_OF_TOP = 0.7  # a topic list keeps the items scoring at least this share of the best
 LIST_MAX = 30
-FTS_WEIGHTS = (1.0, 0.5, 0.4)  # body, meta (section, title, departments), sound
+GROUP_TEXT_CHARS = 400  # a list entry for a paragraph's items shows at most this much of their text
+FTS_WEIGHTS = (1.0, 0.5, 0.4)
+SECTION_MATCH = 0.6  # a topic list: the chosen sections' headings cover this share of the question's words
+SECTION_GAIN = 0.2  # …each adding at least this share
+MAX_TOPIC_SECTIONS = 3
+# words of a topic-list question that say "what to do", not which topic: not matched against headings
+_TASK_WORDS = frozenset({"完成", "出台", "落实", "推进", "开展", "实现", "做好", "发力", "加强", "推动", "实施", "任务",
+                         "工作", "事项", "举措", "措施", "事情", "部署", "政策", "主要", "重点"})
+_HEADING_MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+[、是]|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|第[一二三四五六七八九十百零]+[条章节])")  # body, meta (section, title, departments), sound
 
 
 @dataclass
@@ -52,6 +62,11 @@ class Hit:
     score: float
     coverage: float = 0.0
     siblings: int = 0  # in a list: further items of the same paragraph under the same assignment
+    text: str = ""  # in a list: the whole assignment's text (the paragraph), when it has siblings
+
+    @property
+    def shown_text(self) -> str:
+        return self.text or self.item.text
 
 
 @dataclass
@@ -61,6 +76,7 @@ class SearchResult:
     confident: bool = False
     mode: str = "item"  # item | list | not_found | greeting | help
     total: int = 0  # a filtered list: how many items pass, when more than are listed
+    focus: tuple[str, ...] = ()  # the question's words the knowledge base knows, weightiest first
 
 
 class Searcher:
@@ -87,6 +103,11 @@ class Searcher:
         if q.greeting or q.help:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
         match, weights = self._query(q)
+        result = self._search(q, match, weights, k)
+        result.focus = tuple(sorted((w for w, ww in weights.items() if ww.known), key=lambda w: -weights[w].weight))
+        return result
+
+    def _search(self, q: Question, match: str, weights: dict[str, WordWeight], k: int) -> SearchResult:
         if q.structured and (listed := self._filtered_list(q, match, weights)):
             return listed
         rows = self.store.fts_candidates(match, CANDIDATES, FTS_WEIGHTS)
@@ -95,6 +116,8 @@ class Searcher:
         hits = self._scored(q, rows, weights)
         if not hits:
             return SearchResult(q, mode="not_found")
+        if (q.wants_list or q.wants_targets) and (by_section := self._section_list(q, hits, weights)):
+            return by_section
         top = hits[0]
         confident = (top.score >= CONFIDENT_SCORE and top.coverage >= CONFIDENT_COVERAGE
                      and unknown_share(weights) <= MAX_UNKNOWN_SHARE)
@@ -109,15 +132,30 @@ class Searcher:
 
     def _query(self, q: Question) -> tuple[str, dict[str, WordWeight]]:
         """The FTS5 MATCH expression (selective tokens only) and the question's weighted words."""
-        expanded = q.core + "，" + expansions(q.norm)
-        tokens = list(dict.fromkeys(bigrams(expanded) + sound_bigrams(q.core)))[:MAX_QUERY_TOKENS]
+        core = q.unfiltered_core if q.structured else q.core  # a filtered list: the filters select, the rest ranks
+        expanded = core + "，" + expansions(q.norm)
+        tokens = list(dict.fromkeys(bigrams(expanded) + sound_bigrams(core)))[:MAX_QUERY_TOKENS]
         counts = self.store.token_document_counts(tokens)
         total = self._item_count()
-        weights = _word_weights(q.core, counts, total)
-        present = sorted((t for t in tokens if counts.get(t, 0)), key=lambda t: counts[t])
+        weights = _word_weights(core, counts, total)
         limit = max(COMMON_TOKEN_SHARE * total, COMMON_TOKEN_FLOOR)
-        selective = [t for t in present if counts[t] <= limit] or [
-            t for t in present[:3] if counts[t] <= GENERIC_TOKEN_SHARE * total]  # only words everything has: no match
+
+        def rarest(grams: list[str]) -> list[str]:
+            return sorted((g for g in dict.fromkeys(grams) if 0 < counts.get(g, 0) <= limit), key=lambda g: counts[g])
+
+        # Each question word's rarest bigram first (its other wordings' too, its sound for a homophone
+        # typo), so that every word can bring candidates; bigrams across words (于基, 准水) come last.
+        firsts: list[str] = []
+        for w, ww in weights.items():
+            for form in (w, *ww.alternatives):
+                firsts += rarest(bigrams(form))[:1]
+            if ww.by_sound_only:
+                firsts += rarest(sound_bigrams(w))[:1]
+        in_words = [g for w, ww in weights.items() for form in (w, *ww.alternatives) for g in bigrams(form)]
+        selective = list(dict.fromkeys(rarest(firsts) + rarest(in_words) + rarest(tokens)))
+        if not selective:
+            present = sorted((t for t in tokens if counts.get(t, 0)), key=lambda t: counts[t])
+            selective = [t for t in present[:3] if counts[t] <= GENERIC_TOKEN_SHARE * total]  # only common words: no match
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in selective[:MAX_MATCH_TOKENS])
         return match, weights
 
@@ -130,7 +168,9 @@ class Searcher:
                 weights: dict[str, WordWeight]) -> list[Hit]:
         best = max((r[1] for r in rows), default=1.0) or 1.0
         items = self.store.get_items([r[0] for r in rows])
-        hits = [self._score(q, items[i], s / best, weights, text, context)
+        region_words = _region_words(q, weights)
+        hits = [self._score(q, items[i], s / best, weights, text, context,
+                            region_words if items[i].region == q.region else frozenset())
                 for i, s, text, context in rows if i in items]
         hits.sort(key=lambda h: (-h.score, h.item.id))
         return hits
@@ -155,6 +195,74 @@ class Searcher:
         return SearchResult(q, self._group_by_assignment(hits, by_score=False), confident=True, mode="list",
                             total=total if total > len(ids) else 0)
 
+    def _section_list(self, q: Question, hits: list[Hit], weights: dict[str, WordWeight]) -> SearchResult | None:
+        """A topic list (内蒙古交通领域的目标有哪些): the items of the sections whose headings name the
+        question's topic, as few sections as cover it, in document order — children's titles for a
+        parent section; only the goals of the asked year when a year or goals are asked for."""
+        region_words = _region_words(q, weights)
+        topic = {w: ww for w, ww in weights.items() if ww.known and w not in region_words
+                 and not (q.year and w == str(q.year)) and w not in _TASK_WORDS}
+        total = sum(ww.weight for ww in topic.values())
+        if not topic or unknown_share(weights) > MAX_UNKNOWN_SHARE:
+            return None
+        sections: dict[tuple[str, str], dict[str, float]] = {}
+        for h in hits:
+            item = h.item
+            if not item.section or (q.region and item.region != q.region):
+                continue
+            parts = item.section.split(" › ")
+            for depth in range(1, len(parts) + 1):
+                key = (item.doc_id, " › ".join(parts[:depth]))
+                if key not in sections:
+                    heading = normalize(_HEADING_MARKER.sub("", parts[depth - 1]))
+                    leads = item.departments.lead if depth == len(parts) else ()  # who leads a leaf section's work
+                    context = normalize(" ".join((*parts[:depth - 1], *leads)))
+                    sections[key] = {w: _coverage({w: ww}, heading, context) for w, ww in topic.items()}
+        chosen: list[tuple[str, str]] = []
+        covered = dict.fromkeys(topic, 0.0)
+        while sections and len(chosen) < MAX_TOPIC_SECTIONS:
+            def gain(key: tuple[str, str]) -> tuple[float, int]:
+                return (sum(topic[w].weight * max(0.0, c - covered[w]) for w, c in sections[key].items()),
+                        -key[1].count(" › "))  # on a tie the parent, whose children all match
+            key = max(sections, key=gain)
+            if gain(key)[0] < SECTION_GAIN * total:
+                break
+            chosen.append(key)
+            covered = {w: max(covered[w], sections[key][w]) for w in topic}
+            del sections[key]
+        match = sum(topic[w].weight * c for w, c in covered.items()) / total
+        if not chosen or match < SECTION_MATCH:
+            return None
+        if not q.wants_list and max((h.coverage for h in hits if not _is_title(h.item)), default=0.0) > match:
+            return None  # goals asked for, but one item says it better than any heading (VOCs排放总量降幅目标)
+        items: list[Item] = []
+        for doc_id, path in sorted(chosen, key=lambda k: (k[0], k[1])):
+            items += self._section_items(q, doc_id, path)
+        if not items:
+            return None
+        listed = [Hit(i, 1.0, 1.0) for i in items[:LIST_MAX]]
+        return SearchResult(q, listed, confident=True, mode="list", total=len(items) if len(items) > LIST_MAX else 0)
+
+    def _section_items(self, q: Question, doc_id: str, path: str) -> list[Item]:
+        """The items of one section in document order: its children's title items when it has
+        sub-sections, else its own items without the title; only the asked year's or goals if any."""
+        inside = [i for i in self.store.items_of_document(doc_id) if i.section == path
+                  or i.section.startswith(path + " › ")]
+        children: dict[str, Item] = {}
+        for i in inside:
+            if i.section != path:
+                children.setdefault(" › ".join(i.section.split(" › ")[:path.count(" › ") + 2]), i)
+        if children and not (q.year or q.wants_targets):
+            return list(children.values())
+        own = [i for i in inside if i.section == path] or inside
+        own = [i for i in own if not _is_title(i)] or own
+        if q.year:
+            own = [i for i in own if any(d.due and (d.start or d.due).year <= q.year <= d.due.year
+                                         for d in i.deadlines)]
+        elif q.wants_targets:
+            own = [i for i in own if i.targets or any(d.due and not d.ongoing for d in i.deadlines)]
+        return own
+
     def _department_filter(self, q: Question) -> tuple[set[str], set[str]]:
         """(names to match exactly, cores to match at any level) for the departments a question names."""
         exact: set[str] = set()
@@ -173,8 +281,8 @@ class Searcher:
     # ------------------------------------------------------------------ scoring
 
     def _score(self, q: Question, item: Item, lexical: float, weights: dict[str, WordWeight],
-               item_norm: str, context: str) -> Hit:
-        coverage = _coverage(weights, item_norm, context)
+               item_norm: str, context: str, given: frozenset[str] = frozenset()) -> Hit:
+        coverage = _coverage(weights, item_norm, context, given)
         similarity = fuzz.partial_ratio(q.core, item_norm, processor=None) / 100 if q.core else 0.0
         score = 0.3 * lexical + 0.45 * coverage + 0.25 * similarity
         score += self._intent_bonus(q, item)
@@ -226,11 +334,23 @@ class Searcher:
             groups.setdefault(key, []).append(h)
         entries = []
         for members in groups.values():
-            first = min(members, key=lambda h: h.item.seq)
-            entries.append(Hit(first.item, max(m.score for m in members), first.coverage, len(members) - 1))
+            members.sort(key=lambda h: h.item.seq)
+            first = members[0]
+            text = clip("".join(m.item.text if m.item.text.endswith(("。", "；")) else m.item.text + "；"
+                                for m in members).rstrip("；"), GROUP_TEXT_CHARS) if len(members) > 1 else ""
+            entries.append(Hit(first.item, max(m.score for m in members), first.coverage, len(members) - 1, text))
         if by_score:
             entries.sort(key=lambda h: -h.score)
         return entries
+
+
+def _is_title(item: Item) -> bool:
+    """The item is its section's heading (a paragraph's title sentence: 城镇绿色节能改造工程。)."""
+    return bool(item.section) and item.text.rstrip("。") == _HEADING_MARKER.sub("", item.section.split(" › ")[-1])
+
+
+def clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -276,7 +396,7 @@ def _content_words(core: str, df: Callable[[str], int]) -> list[str]:
     replaced by its parts (废旧, 电池)."""
     out: list[str] = []
     for w in words(core):
-        if w == "，" or (len(w) < 2 and not w.isascii()) or not w.strip("，,"):
+        if (len(w) < 2 and not w.isascii()) or not re.search(r"\w", w):  # a lone character, punctuation
             continue
         if len(w) >= 3 and not w.isascii() and not df(w):
             parts = [p for p in search_words(w) if len(p) >= 2 and p != w]
@@ -293,9 +413,29 @@ def unknown_share(weights: dict[str, WordWeight]) -> float:
     return sum(w.weight for w in weights.values() if not w.known) / total if total else 1.0
 
 
-def _coverage(weights: dict[str, WordWeight], text: str, context: str) -> float:
+def _region_words(q: Question, weights: dict[str, WordWeight]) -> frozenset[str]:
+    """The question's words that name its region (内蒙古, 浙江省): an item of that region has them."""
+    if not q.region or q.region == NATIONAL:
+        return frozenset()
+    return frozenset(w for w in weights if find_region(w) == q.region)
+
+
+def _split_match(word: str, text: str) -> bool:
+    """A two-character word written with one character between its two (充电 in 充换电, 节能 in 节水能)."""
+    if len(word) != 2 or word.isascii():
+        return False
+    i = text.find(word[0])
+    while 0 <= i < len(text) - 2:
+        if text[i + 2] == word[1] and text[i + 1] not in "，。；、,;：:":
+            return True
+        i = text.find(word[0], i + 1)
+    return False
+
+
+def _coverage(weights: dict[str, WordWeight], text: str, context: str, given: frozenset[str] = frozenset()) -> float:
     """IDF-weighted share of the question's known words found in the item: in its text, its context
-    (section, title, departments, deadlines), by sound (homophone typos) or, partly, by shared bigrams."""
+    (section, title, departments, deadlines), by sound (homophone typos) or, partly, by shared bigrams
+    or a character between (充电 ~ 充换电). `given` words count as found (the item's region)."""
     total = 0.0
     got = 0.0
     hay_grams: set[str] | None = None
@@ -303,6 +443,9 @@ def _coverage(weights: dict[str, WordWeight], text: str, context: str) -> float:
         if not ww.known:
             continue
         total += ww.weight
+        if w in given:
+            got += ww.weight
+            continue
         best = 0.0
         for a in (w, *ww.alternatives):
             if a in text:
@@ -312,6 +455,8 @@ def _coverage(weights: dict[str, WordWeight], text: str, context: str) -> float:
                 best = max(best, 0.7)
             elif ww.by_sound_only and a is w and sounds_like_in(a, text):
                 best = max(best, 0.8)
+            elif best < 0.6 and _split_match(a, text):
+                best = 0.6
             elif best < 0.5 and len(a) > 2:
                 if hay_grams is None:
                     hay_grams = set(bigrams(text)) | set(bigrams(context))

@@ -34,6 +34,10 @@ def test_follow_up(previous, text, expected):
         ("下个月到期的任务", {"window": (date(2026, 12, 1), date(2026, 12, 31))}),
         ("2025年前要完成的任务", {"window": (None, date(2025, 12, 31))}),
         ("30天内到期的任务", {"window": (TODAY, date(2026, 12, 21))}),
+        ("哪些部门负责充电设施建设", {"wants_who": True, "wants_list": False}),
+        ("新型储能由哪几个部委牵头", {"wants_who": True, "wants_list": False}),
+        ("生态环境部负责的任务有哪些", {"wants_list": True}),
+        ("这项工作财政部也参与吗", {"wants_who": True, "wants_list": False}),
         ("你好", {"greeting": True}),
         ("帮助", {"help": True}),
     ],
@@ -46,3 +50,17 @@ def test_understand(text, checks):
 
 def test_question_words_are_not_content():
     assert understand("碳减排支持工具什么时候出台？谁牵头？", TODAY).core == "碳减排支持工具，出台"
+
+
+def test_yes_no_and_count_words_are_not_content():
+    assert understand("储能网络要不要超前布局", TODAY).core == "储能网络，超前布局"
+    assert understand("抓落实要建哪几个清单", TODAY).core == "抓落实要建，清单"
+
+
+def test_ascii_compound_is_one_word_and_punctuation_no_word():
+    from knowledge.normalize import words
+    from knowledge.search import _content_words
+
+    assert "1+n" in words("1+n政策体系")
+    assert "+" not in _content_words("1+n政策体系，包括", lambda w: 1)
+    assert understand("政策体系包括哪几块", TODAY).core == "政策体系，块"

@@ -71,3 +71,108 @@ def test_a_filter_nothing_passes_says_so_without_guessing(kb):
     answer = kb.ask("下个月到期的任务有哪些", TODAY)
     assert answer.mode == "list" and answer.hits == []
     assert "没有符合这些条件的条目" in render_text(answer)
+
+
+def test_who_question_with_plural_department_word_answers_the_item_with_departments(kb):
+    answer, item = top(kb, "细颗粒物和臭氧协同控制，有哪些部门参与")
+    assert answer.mode == "item" and "臭氧协同控制" in item.text
+    assert "参与：" in render_text(answer)
+
+
+def test_yes_no_question_about_a_department_shows_that_department(kb):
+    answer, item = top(kb, "细颗粒物和臭氧协同控制这项工作，气象局也参与吗")
+    assert answer.mode == "item" and "臭氧协同控制" in item.text
+    assert "中国气象局" in render_text(answer)
+
+
+def test_coverage_counts_the_region_word_for_an_item_of_that_region_and_split_words():
+    from knowledge.search import WordWeight, _coverage
+
+    weights = {"浙江": WordWeight(2.0, True), "清单": WordWeight(2.0, True)}
+    assert _coverage(weights, "建立重点工作责任清单", "") == 0.5
+    assert _coverage(weights, "建立重点工作责任清单", "", frozenset({"浙江"})) == 1.0
+    charging = {"充电": WordWeight(1.0, True)}
+    assert _coverage(charging, "适度超前的充换电网络体系", "") == 0.6
+    assert _coverage(charging, "充分，电网", "") == 0.0
+
+
+def test_abbreviated_pair_still_found_with_confidence(kb):
+    answer, item = top(kb, "充电换电网络体系怎么建")
+    assert answer.confident and "充换电网络体系" in item.text
+
+
+def test_topic_list_answers_with_the_items_of_the_sections_named(kb):
+    answer = kb.ask("内蒙古园区和交通物流方面2025年的目标", TODAY)
+    assert answer.mode == "list" and answer.confident
+    sections = {h.item.section.split(" › ")[-1] for h in answer.hits}
+    assert sections == {"(二)园区节能环保提升工程", "(四)交通物流节能减排工程"}
+    assert all(any(d.due and d.due.year == 2025 for d in h.item.deadlines) for h in answer.hits)
+    assert [h.item.seq for h in answer.hits] == sorted(h.item.seq for h in answer.hits)
+
+
+def test_topic_list_of_goals_keeps_the_goals_and_drops_the_title(kb):
+    answer = kb.ask("内蒙古挥发性有机物综合整治有哪些目标", TODAY)
+    assert answer.mode == "list" and len(answer.hits) == 2
+    assert all(h.item.targets for h in answer.hits)
+
+
+def test_topic_list_of_a_parent_section_lists_its_sub_sections(kb):
+    answer = kb.ask("内蒙古节能减排有哪些重点工程", TODAY)
+    texts = [h.item.text for h in answer.hits]
+    assert answer.mode == "list" and len(texts) == 10
+    assert texts[0] == "重点行业绿色升级工程。" and "交通物流节能减排工程。" in texts
+
+
+def test_a_single_target_is_not_turned_into_a_topic_list(kb):
+    answer, item = top(kb, "城市主城区绿色出行率目标")
+    assert answer.mode == "item" and "绿色出行率达到65%" in item.text
+
+
+def test_a_list_entry_for_a_paragraph_carries_the_whole_paragraph(kb):
+    from knowledge.answer import answer_json
+
+    answer = kb.ask("住建部参与分工的2021年任务有哪些", TODAY)
+    assert answer.mode == "list" and len(answer.hits) >= 5
+    texts = [r["text"] for r in answer_json(answer, 5)["results"]]
+    assert any("继续加大生态环境治理力度" in t and "净土保卫战成果" in t for t in texts)
+    assert all(len(t) <= 400 for t in texts)
+
+
+def test_filtered_list_words_exclude_the_filters_themselves():
+    from knowledge.intents import understand
+
+    q = understand("内蒙古住建部参与的2025年节能改造任务有哪些", TODAY, {"住建部": "住房城乡建设", "住房城乡建设部": "住房城乡建设"})
+    assert q.structured and "住房城乡建设部" in q.core and "住房城乡建设部" not in q.unfiltered_core
+    assert "内蒙古" not in q.unfiltered_core and "节能改造" in q.unfiltered_core
+
+
+def test_long_sentence_is_clipped_around_the_asked_words():
+    from knowledge.answer import clip_around
+
+    text = "统筹经济发展、能源安全、碳排放、居民生活，对标国际一流和通行规则，准确界定概念和标准，" \
+           "系统分析能源消费总量、碳排放总量、能耗强度、碳排放强度四个指标，用好科技创新关键变量。"
+    shown = clip_around(text, ("系统分析", "指标"), 50)
+    assert "碳排放强度四个指标" in shown and shown.startswith("…") and len(shown) <= 52
+    assert clip_around(text, ("统筹经济",), 50).startswith("统筹经济")
+    assert clip_around("短句", ("短句",), 50) == "短句"
+
+
+def test_every_question_word_brings_candidates_before_bigrams_across_words(kb):
+    from knowledge.intents import understand
+
+    q = understand("能效低于基准水平的项目改造不完，多长时间内淘汰", TODAY, kb.searcher.known_departments())
+    match, _ = kb.searcher._query(q)
+    assert '"淘汰"' in match and '"改造"' in match and '"于基"' not in match
+    answer = kb.ask("能效低于基准水平的项目改造不完，多长时间内淘汰", TODAY)
+    assert any("淘汰时限不超过3年" in h.item.text for h in answer.hits[:3])
+
+
+def test_a_goal_with_a_value_word_is_one_target_not_a_topic_list(kb):
+    answer, item = top(kb, "内蒙古挥发性有机物和氨氮排放总量降幅目标")
+    assert answer.mode == "item" and "排放总量比2020年分别下降" in item.text
+
+
+def test_goals_of_a_section_named_by_its_title_are_listed_not_the_title(kb):
+    answer = kb.ask("内蒙古城镇绿色改造目标", TODAY)
+    assert answer.mode == "list"
+    assert all(h.item.section.endswith("(三)城镇绿色节能改造工程") and h.item.deadlines for h in answer.hits)
