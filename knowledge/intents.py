@@ -60,7 +60,7 @@ class Question:
     def unfiltered_core(self) -> str:
         """The core without what the filters already say: departments, deadline phrase, region."""
         rest = self.core
-        for part in sorted(self.department_names, key=len, reverse=True) + [self.deadline_phrase]:
+        for part in [*sorted(self.department_names, key=len, reverse=True), self.deadline_phrase]:
             if part:
                 rest = rest.replace(part, "，")
         if self.region:

@@ -18,7 +18,6 @@ from rapidfuzz import fuzz
 
 from knowledge.departments import NATIONAL_ALIASES, department_core
 from knowledge.intents import Question, understand
-from knowledge.regions import NATIONAL, find_region
 from knowledge.models import Item
 from knowledge.normalize import (
     EXPANSIONS,
@@ -30,6 +29,7 @@ from knowledge.normalize import (
     syllables,
     words,
 )
+from knowledge.regions import NATIONAL, find_region
 from knowledge.store import KnowledgeStore
 
 CANDIDATES = 60
