@@ -228,7 +228,8 @@ class Searcher:
             if gain(key)[0] < SECTION_GAIN * total:
                 break
             chosen.append(key)
-            covered = {w: max(covered[w], sections[key][w]) for w in topic}
+            for w in topic:
+                covered[w] = max(covered[w], sections[key][w])
             del sections[key]
         match = sum(topic[w].weight * c for w, c in covered.items()) / total
         if not chosen or match < SECTION_MATCH:
