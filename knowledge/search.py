@@ -120,7 +120,7 @@ class Searcher:
             return by_section
         top = hits[0]
         confident = (top.score >= CONFIDENT_SCORE and top.coverage >= CONFIDENT_COVERAGE
-                     and unknown_share(weights) <= MAX_UNKNOWN_SHARE)
+                     and unknown_share(weights) <= MAX_UNKNOWN_SHARE and fits_question(q, top.item))
         if not confident:
             return SearchResult(q, hits[:k], confident=False, mode="not_found")
         if q.wants_list:
@@ -406,6 +406,18 @@ def _content_words(core: str, df: Callable[[str], int]) -> list[str]:
                 continue
         out.append(w)
     return list(dict.fromkeys(out))
+
+
+def fits_question(q: Question, item: Item) -> bool:
+    """An item from another region, or about other years, than the question names is a suggestion at
+    best: 广东 asked, only national or 内蒙古 items found; 2035 asked, the items speak of 2025."""
+    if q.region and item.region != q.region:
+        return False
+    if q.year is None:
+        return True
+    years = {t.year for t in item.targets} | {d.due.year for d in item.deadlines if d.due}
+    spans = any(d.start and d.due and d.start.year <= q.year <= d.due.year for d in item.deadlines)
+    return spans or q.year in years or str(q.year) in item.text or str(q.year) in item.section
 
 
 def unknown_share(weights: dict[str, WordWeight]) -> float:

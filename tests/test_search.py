@@ -176,3 +176,12 @@ def test_goals_of_a_section_named_by_its_title_are_listed_not_the_title(kb):
     answer = kb.ask("内蒙古城镇绿色改造目标", TODAY)
     assert answer.mode == "list"
     assert all(h.item.section.endswith("(三)城镇绿色节能改造工程") and h.item.deadlines for h in answer.hits)
+
+
+def test_a_region_or_year_the_documents_do_not_cover_is_not_a_confident_answer(kb):
+    covered = kb.ask("内蒙古到2025年煤炭消费比重要降到多少", TODAY)
+    assert covered.confident and "75%" in render_text(covered)
+    other_region = kb.ask("广东省到2025年煤炭消费比重要降到多少", TODAY)
+    assert not other_region.confident and other_region.hits  # the 内蒙古 item is a suggestion only
+    other_year = kb.ask("内蒙古到2035年煤炭消费比重要降到多少", TODAY)
+    assert not other_year.confident
