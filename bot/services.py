@@ -6,6 +6,7 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 import aiohttp
 from telegram import Bot
@@ -20,9 +21,19 @@ from reminders.channels import RobotChannel, TelegramChannel
 from reminders.models import TELEGRAM, WEBHOOK_CHANNELS
 from reminders.service import Channel, ReminderService, sync_config_webhooks
 
+T = TypeVar("T")
 SERVICES_KEY = "services"
 LISTS_KEPT_PER_CHAT = 8
 PENDING_IMPORTS_KEPT = 20
+
+
+def keep_newest(kept: OrderedDict[str, T], value: T, limit: int) -> str:
+    """Keep `value` under a new short token (for button data), dropping the oldest beyond `limit`."""
+    token = secrets.token_hex(3)
+    kept[token] = value
+    while len(kept) > limit:
+        kept.popitem(last=False)
+    return token
 
 
 @dataclass
@@ -33,11 +44,7 @@ class ChatState:
     lists: OrderedDict[str, Answer] = field(default_factory=OrderedDict)
 
     def remember_list(self, answer: Answer) -> str:
-        list_id = secrets.token_hex(3)
-        self.lists[list_id] = answer
-        while len(self.lists) > LISTS_KEPT_PER_CHAT:
-            self.lists.popitem(last=False)
-        return list_id
+        return keep_newest(self.lists, answer, LISTS_KEPT_PER_CHAT)
 
 
 @dataclass
@@ -84,11 +91,7 @@ class Services:
         self.worker.shutdown()
 
     def park_import(self, pending: PendingImport) -> str:
-        token = secrets.token_hex(3)
-        self.pending_imports[token] = pending
-        while len(self.pending_imports) > PENDING_IMPORTS_KEPT:
-            self.pending_imports.popitem(last=False)
-        return token
+        return keep_newest(self.pending_imports, pending, PENDING_IMPORTS_KEPT)
 
     def today(self) -> date:
         return datetime.now(self.config.tz).date()

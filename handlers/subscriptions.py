@@ -91,12 +91,10 @@ async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def _upcoming(svc, flt: SubscriptionFilter) -> list[str]:  # type: ignore[no-untyped-def]
+    """The subscription's items due in the next PREVIEW_DAYS, soonest first."""
     today = svc.today()
-    store = svc.kb.store
-    items = store.get_items(store.ids_due_between(today, today + timedelta(days=PREVIEW_DAYS))).values()
-    chosen = [i for i in items if i.status == "active" and i.progress != "done" and flt.matches(i)]
-    chosen.sort(key=lambda i: min(d.due for d in i.deadlines if d.due and d.due >= today))
-    return [f"#{i.id} {i.text[:40]}（{min(d.due for d in i.deadlines if d.due and d.due >= today)}）" for i in chosen]
+    items = [h.item for h in svc.kb.upcoming(today, PREVIEW_DAYS).hits if flt.matches(h.item)]
+    return [f"#{i.id} {i.text[:40]}（{min(d.due for d in i.deadlines if d.due and d.due >= today)}）" for i in items]
 
 
 async def on_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

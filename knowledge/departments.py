@@ -7,6 +7,7 @@ Pure functions. A national document's 发改委 is 国家发展改革委; a regi
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -196,6 +197,26 @@ def is_responsibility_clause(text: str) -> bool:
 def resolve_department_query(text: str) -> set[str]:
     """Canonical national names whose name or alias occurs in a user's text (央行 -> 人民银行)."""
     return {canon for alias, canon in _ALIAS_TO_NATIONAL.items() if len(alias) >= 2 and alias in text}
+
+
+def split_department_query(asked: Iterable[str], known: Mapping[str, str]) -> tuple[set[str], set[str]]:
+    """(names to match exactly, cores to match at any level) for departments a user named. A name given
+    with its level (国家能源局, 自治区能源局) means exactly that one; a bare name or an alias (能源局,
+    发改委) means that department at any level. `known` maps normalised names to their core."""
+    exact: set[str] = set()
+    cores: set[str] = set()
+    for name in asked:
+        core = known.get(name, name)
+        if core != name:
+            exact.add(name)
+        else:
+            cores.add(core)
+    return exact, cores
+
+
+def lists_department(names: Iterable[str], exact: Collection[str], cores: Collection[str]) -> bool:
+    """Does one of an item's departments match a query split by `split_department_query`?"""
+    return any(n in exact or department_core(n) in cores for n in names)
 
 
 def department_core(name: str) -> str:

@@ -16,7 +16,7 @@ from datetime import date
 
 from rapidfuzz import fuzz
 
-from knowledge.departments import NATIONAL_ALIASES, department_core
+from knowledge.departments import NATIONAL_ALIASES, department_core, lists_department, split_department_query
 from knowledge.intents import Question, understand
 from knowledge.models import Item
 from knowledge.normalize import (
@@ -266,18 +266,12 @@ class Searcher:
 
     def _department_filter(self, q: Question) -> tuple[set[str], set[str]]:
         """(names to match exactly, cores to match at any level) for the departments a question names."""
-        exact: set[str] = set()
-        cores: set[str] = set()
-        for asked in q.department_names:
-            core = self.known_departments().get(asked, asked)
-            (exact if core != asked else cores).add(asked if core != asked else core)
-        return exact, cores
+        return split_department_query(q.department_names, self.known_departments())
 
     def asks_for(self, q: Question, names: tuple[str, ...]) -> bool:
         """Does the item list a department the question names? 国家能源局 means exactly that one;
         能源局 or 发改委 mean that department at any level."""
-        exact, cores = self._department_filter(q)
-        return any(n in exact or department_core(n) in cores for n in names)
+        return lists_department(names, *self._department_filter(q))
 
     # ------------------------------------------------------------------ scoring
 

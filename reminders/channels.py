@@ -60,7 +60,7 @@ class TelegramChannel:
         self.sleep = sleep
 
     async def send(self, subscription: Subscription, lines: list[Line]) -> SendResult:
-        from handlers.render import lines_to_html
+        from handlers.render import lines_to_html  # here, not at the top: handlers import this package
 
         assert subscription.chat_id is not None
         text = lines_to_html(lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from knowledge.departments import split_department_query
 from knowledge.normalize import normalize
 from knowledge.regions import canonical_region
 from reminders.channels import detect_channel
@@ -74,10 +75,8 @@ def _department(name: str, known: dict[str, str]) -> dict:
     matches = sorted((n for n in known if n in norm), key=len, reverse=True)
     if not matches or len(matches[0]) < len(norm) - 1:
         raise FilterError(f"不认识部门“{name[:20]}”")
-    asked = matches[0]
-    core = known[asked]
-    # named with its level (国家能源局, 自治区能源局): exactly that one; else that department at any level
-    return {"exact": (asked,)} if core != asked else {"cores": (core,)}
+    exact, cores = split_department_query([matches[0]], known)
+    return {"exact": tuple(exact), "cores": tuple(cores)}
 
 
 def _region(name: str) -> str:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from knowledge.departments import department_core
+from knowledge.departments import lists_department
 from knowledge.models import Item
 from knowledge.normalize import normalize
 from knowledge.regions import short_name
@@ -30,10 +30,8 @@ class SubscriptionFilter:
     keyword: str = ""  # as the user wrote it; matched after normalisation
 
     def matches(self, item: Item) -> bool:
-        if self.exact or self.cores:
-            names = item.departments.all()
-            if not any(n in self.exact or department_core(n) in self.cores for n in names):
-                return False
+        if (self.exact or self.cores) and not lists_department(item.departments.all(), self.exact, self.cores):
+            return False
         if self.region and item.region != self.region:
             return False
         if self.keyword:

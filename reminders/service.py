@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -112,7 +112,7 @@ class ReminderService:
         if result.migrated_to is not None and sub.chat_id is not None:
             await self.worker.run(self.store.migrate_chat, sub.chat_id, result.migrated_to)
             report.migrated += 1
-            sub = Subscription(**{**sub.__dict__, "chat_id": result.migrated_to})
+            sub = replace(sub, chat_id=result.migrated_to)
             result = await self.channels[sub.channel].send(sub, lines)
         if result.ok:
             await self.worker.run(self.store.record, entries, "sent")
