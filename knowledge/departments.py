@@ -108,6 +108,13 @@ def _expand_core(name: str) -> str:
     return name
 
 
+def spell_out(text: str) -> str:
+    """A user's text with the short forms of departments' names spelt out: 住建厅 -> 住房城乡建设厅."""
+    for short, full in _CORE_ALIASES.items():
+        text = text.replace(short, full)
+    return text
+
+
 def region_prefix(region: str) -> str:
     """The word a region's own documents put before their departments: 自治区 / 省 / 市."""
     if region.endswith("自治区"):

@@ -8,7 +8,6 @@ that are gone, and never overwrites an admin's manual edit: that is reported as 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,15 +18,13 @@ from knowledge.documents import DocumentError, RawDocument, parse_document
 from knowledge.extract import extract_items
 from knowledge.formats import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, file_text
 from knowledge.models import Document, Item
+from knowledge.references import DOC_NUMBER
 from knowledge.regions import NATIONAL, canonical_region, find_region
 from knowledge.store import KnowledgeStore
 
 # Bump when extraction changes, so stored documents are re-extracted on their next import.
 EXTRACTOR_VERSION = "2"
 SIMILAR_ENOUGH = 80  # rapidfuzz ratio above which a changed sentence counts as the same item
-
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号")
-
 
 @dataclass
 class DocumentOverrides:
@@ -90,8 +87,8 @@ def describe_document(raw: RawDocument, source: str, overrides: DocumentOverride
         region = find_region(title + raw.issuer) or NATIONAL
     doc_number = overrides.doc_number
     if doc_number is None:
-        m = _DOC_NUMBER.search(title) or next(
-            (m for b in raw.blocks[:3] if len(b.text) <= 40 and (m := _DOC_NUMBER.search(b.text))), None
+        m = DOC_NUMBER.search(title) or next(
+            (m for b in raw.blocks[:3] if len(b.text) <= 40 and (m := DOC_NUMBER.search(b.text))), None
         )
         doc_number = m.group(0) if m else ""
     return Document(

@@ -5,18 +5,22 @@ department, deadline window or year. Pure: a question and today's date in, a Que
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from knowledge.deadlines import find_deadlines, month_end
+from knowledge.departments import region_prefix, spell_out
 from knowledge.normalize import normalize
-from knowledge.regions import NATIONAL, find_region
+from knowledge.references import DocumentReference, cited_documents, find_reference
+from knowledge.regions import NATIONAL, find_region, short_name
 
 _WHEN = re.compile(r"什么时候|什么时间|何时|哪天|哪一天|几月|多久|多长时间|几年|多少年|截止|期限|时限|时间表|到期|deadline|几号|哪年|完成时间")
 _WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|部委|牵头|负责|主管|参与")
 # "哪些部门/哪几个部委" asks who, not for a list of items
 _WHO_PLURAL = re.compile(r"(?:哪些|哪几个?|几个)(?:部门|部委|单位|机构|分支机构)")
 _LEAD = re.compile(r"牵头|主管|主责")
+_ANY_ROLE = re.compile(r"(?:牵头|主管)(?:或者?|和|及|、|还是)(?:参与|配合)|(?:参与|配合)(?:或者?|和|及|、|还是)(?:牵头|主管)")
 _HOW_MUCH = re.compile(r"多少|几成|百分之几|比例|目标|指标|降到|降至|达到|提高到|不超过|多高|多低|几个")
 _LIST = re.compile(r"有哪些|哪些|列出|清单|都有什么|全部|所有|列表|一览")
 _GREETING = re.compile(r"^(?:你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|早上好|下午好|晚上好|谢谢|多谢|感谢|thanks|ok|好的)[!！。.？?～~啊呀呢]*$")
@@ -55,17 +59,19 @@ class Question:
     deadline_phrase: str = ""  # a window phrase with no year: 12月底前
     window: tuple[date | None, date | None] | None = None  # a dated window: 今年, 下个月, 2025年前
     year: int | None = None
+    reference: DocumentReference | None = None  # a document cited by number: 国发6号文
+    doc_ids: tuple[str, ...] = ()  # …the documents it names (none: the knowledge base lacks it)
 
     @property
     def unfiltered_core(self) -> str:
-        """The core without what the filters already say: departments, deadline phrase, region."""
+        """The core without what the filters already say: departments (also as 内蒙古生态环境厅, whose
+        name is 自治区生态环境厅), deadline phrase, region."""
         rest = self.core
-        for part in [*sorted(self.department_names, key=len, reverse=True), self.deadline_phrase]:
+        names = sorted(self.department_names, key=len, reverse=True)
+        for part in [*names, *sorted(self.department_cores, key=len, reverse=True), self.deadline_phrase]:
             if part:
                 rest = rest.replace(part, "，")
         if self.region:
-            from knowledge.regions import short_name
-
             rest = rest.replace(self.region, "，").replace(short_name(self.region), "，")
         return re.sub(r"，+", "，", rest).strip("，")
 
@@ -73,13 +79,14 @@ class Question:
     def core_is_only_filters(self) -> bool:
         """Nothing is left of the question once its filters and list words are taken out."""
         rest = _LIST_NOUN.sub("", _YEAR.sub("", self.unfiltered_core))
-        rest = re.sub(r"要|完成|出台|的|参与|国务院|重点|是|有|，", "", rest)
+        rest = re.sub(r"要|完成|出台|的|参与|国务院|重点|是|有|里|中|或|和|及|，", "", rest)
         return len(rest) <= 1
 
     @property
     def structured(self) -> bool:
         """True when the question asks for the items that pass a filter on their fields."""
-        return self.wants_list and bool(self.deadline_phrase or self.window or self.department_cores)
+        return self.wants_list and bool(self.deadline_phrase or self.window or self.department_cores
+                                        or self.reference)
 
 
 def question_core(norm: str) -> str:
@@ -107,15 +114,30 @@ def _window(norm: str, today: date) -> tuple[date | None, date | None] | None:
     return None
 
 
-def understand(text: str, today: date, known_departments: dict[str, str] | None = None) -> Question:
-    """Parse a question. `known_departments` maps department names (and aliases) to their core."""
+def _as_documents_name_departments(norm: str, region: str | None) -> str:
+    """The question as documents name departments: short forms spelt out, and a region's name as
+    its own documents' prefix: 内蒙古(自治区)发改委 is 自治区发展改革委, 浙江省住建厅 is 省住房城乡建设厅."""
+    norm = spell_out(norm)
+    if not region or region == NATIONAL or not (prefix := region_prefix(region)):
+        return norm
+    return norm.replace(region, prefix).replace(short_name(region), prefix)
+
+
+def understand(text: str, today: date, known_departments: Mapping[str, str] | None = None,
+               document_numbers: Mapping[str, str] | None = None) -> Question:
+    """Parse a question. `known_departments` maps department names (and aliases) to their core,
+    `document_numbers` doc ids to their 文号."""
     norm = normalize(text)[:500]
-    q = Question(raw=text, norm=norm, core=question_core(norm))
+    reference = find_reference(norm)
+    q = Question(raw=text, norm=norm, core=question_core(norm.replace(reference.text, "，") if reference else norm))
+    if reference:
+        q.reference = reference
+        q.doc_ids = cited_documents(reference, document_numbers or {})
     q.greeting = bool(_GREETING.match(norm))
     q.help = bool(_HELP.match(norm))
     q.wants_when = bool(_WHEN.search(norm))
     q.wants_who = bool(_WHO.search(norm))
-    q.wants_lead = bool(_LEAD.search(norm))
+    q.wants_lead = bool(_LEAD.search(norm)) and not _ANY_ROLE.search(norm)
     q.wants_amount = bool(_HOW_MUCH.search(norm)) or bool(re.search(r"(?:率|比重|占比|强度)$", q.core))
     q.wants_list = bool(_LIST.search(_WHO_PLURAL.sub("", norm)))
     q.wants_targets = q.wants_amount and bool(_TARGETS.search(norm)) and not _ONE_VALUE.search(norm)
@@ -123,7 +145,8 @@ def understand(text: str, today: date, known_departments: dict[str, str] | None 
         q.region = NATIONAL
     q.region = find_region(norm) or q.region
     departments = known_departments or {}
-    for name in sorted((n for n in departments if len(n) >= 3 and n in norm), key=len, reverse=True):
+    named = _as_documents_name_departments(norm, q.region)
+    for name in sorted((n for n in departments if len(n) >= 3 and n in named), key=len, reverse=True):
         if any(name in longer for longer in q.department_names):
             continue  # 能源局 inside 国家能源局
         q.department_names.add(name)
@@ -135,7 +158,7 @@ def understand(text: str, today: date, known_departments: dict[str, str] | None 
                     and not re.search(r"\d{4}", d.text):
                 q.deadline_phrase = re.sub(r"^(?:到|至|在|于)", "", d.text)
                 break
-    has_filter = bool(q.deadline_phrase or q.window or q.department_cores)
+    has_filter = bool(q.deadline_phrase or q.window or q.department_cores or q.reference)
     if has_filter and _LIST_NOUN.search(q.core) and not (q.wants_when or q.wants_amount or _ONE_THING.search(norm)):
         q.wants_list = True  # 国家能源局负责的2021年任务 / 年内持续推进的工作
     if m := _YEAR.search(norm):
@@ -165,8 +188,6 @@ def follow_up(previous: str, text: str) -> str | None:
     if region:
         old = find_region(prev)
         if old:
-            from knowledge.regions import short_name
-
             prev = prev.replace(old, "").replace(short_name(old), "")
         return body + prev
     if m_year := _YEAR.search(body):

@@ -45,7 +45,7 @@ CONFIDENT_COVERAGE = 0.5
 MAX_UNKNOWN_SHARE = 0.5
 LIST_SHARE_OF_TOP = 0.7  # a topic list keeps the items scoring at least this share of the best
 LIST_MAX = 30
-GROUP_TEXT_CHARS = 400  # a list entry for a paragraph's items shows at most this much of their text
+ASSIGNMENT_REACH = 40  # a paragraph's items are looked for this many places either side of a match
 FTS_WEIGHTS = (1.0, 0.5, 0.4)
 SECTION_MATCH = 0.6  # a topic list: the chosen sections' headings cover this share of the question's words
 SECTION_GAIN = 0.2  # …each adding at least this share
@@ -62,7 +62,8 @@ class Hit:
     score: float
     coverage: float = 0.0
     siblings: int = 0  # in a list: further items of the same paragraph under the same assignment
-    text: str = ""  # in a list: the whole assignment's text (the paragraph), when it has siblings
+    text: str = ""  # in a list: the whole assignment's text (the paragraph), when it has siblings;
+    # answers clip it around the question's words
 
     @property
     def shown_text(self) -> str:
@@ -83,6 +84,7 @@ class Searcher:
     def __init__(self, store: KnowledgeStore) -> None:
         self.store = store
         self._departments: dict[str, str] | None = None
+        self._numbers: tuple[int, dict[str, str]] | None = None
         self._count: tuple[int, int] | None = None
 
     def known_departments(self) -> dict[str, str]:
@@ -95,11 +97,18 @@ class Searcher:
             self._departments = {normalize(k): v for k, v in names.items()}
         return self._departments
 
+    def document_numbers(self) -> dict[str, str]:
+        """doc id -> 文号, for questions that cite a document (国发6号文)."""
+        if self._numbers is None or self._numbers[0] != self.store.generation:
+            numbers = {d.doc_id: d.doc_number for d in self.store.documents() if d.doc_number}
+            self._numbers = (self.store.generation, numbers)
+        return self._numbers[1]
+
     def invalidate(self) -> None:
         self._departments = None
 
     def search(self, text: str, today: date, k: int = 5) -> SearchResult:
-        q = understand(text, today, self.known_departments())
+        q = understand(text, today, self.known_departments(), self.document_numbers())
         if q.greeting or q.help:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
         match, weights = self._query(q)
@@ -182,17 +191,18 @@ class Searcher:
             rows = self.store.fts_candidates(match, FILTERED_CANDIDATES, FTS_WEIGHTS)
             hits = [h for h in self._scored(q, rows, weights) if self._passes_filters(q, h.item)]
             if hits:
-                return SearchResult(q, self._group_by_assignment(hits, by_score=True), confident=True, mode="list")
+                return SearchResult(q, self._group_by_assignment(hits, weights), confident=True, mode="list")
         exact, cores = self._department_filter(q)
         start, end = q.window or (None, None)
         ids, total = self.store.filter_items(
             exact_departments=exact, department_cores=cores, role="lead" if q.wants_lead else None,
-            deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, region=q.region, limit=LIST_LIMIT)
+            deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, region=q.region,
+            doc_ids=q.doc_ids if q.reference else None, limit=LIST_LIMIT)
         if not ids:
             return SearchResult(q, [], confident=True, mode="list")  # nothing passes: say so, no guesses
         items = self.store.get_items(ids)
         hits = [Hit(items[i], 1.0, 1.0) for i in ids if i in items]
-        return SearchResult(q, self._group_by_assignment(hits, by_score=False), confident=True, mode="list",
+        return SearchResult(q, self._group_by_assignment(hits), confident=True, mode="list",
                             total=total if total > len(ids) else 0)
 
     def _section_list(self, q: Question, hits: list[Hit], weights: dict[str, WordWeight]) -> SearchResult | None:
@@ -300,12 +310,16 @@ class Searcher:
                 bonus += 0.08
         if q.year and any(d.due and d.due.year == q.year for d in item.deadlines):
             bonus += 0.08
+        if q.reference:
+            bonus += 0.15 if item.doc_id in q.doc_ids else -0.3
         if q.deadline_phrase and any(q.deadline_phrase in d.text for d in item.deadlines):
             bonus += 0.3
         return bonus
 
     def _passes_filters(self, q: Question, item: Item) -> bool:
         if q.region and item.region != q.region:
+            return False
+        if q.reference and item.doc_id not in q.doc_ids:
             return False
         if q.deadline_phrase and not any(q.deadline_phrase in d.text for d in item.deadlines):
             return False
@@ -320,23 +334,56 @@ class Searcher:
                 return False
         return True
 
-    def _group_by_assignment(self, hits: list[Hit], by_score: bool) -> list[Hit]:
+    def _group_by_assignment(self, hits: list[Hit], weights: dict[str, WordWeight] | None = None) -> list[Hit]:
         """One list entry per assignment: the items one responsibility clause governs are one task
-        for that department or deadline; the entry is the paragraph's first item."""
+        for that department or deadline; the entry is the paragraph's first item, with the whole
+        paragraph's text. Hits ranked by the question's `weights` are some of a paragraph's items:
+        the rest are fetched, and entries under headings that name the question's words (those its
+        document's title does not already say) come first: a long paragraph has most words
+        somewhere. Hits from the filters alone are whole paragraphs, kept in their order."""
         groups: dict[tuple, list[Hit]] = {}
         for h in hits:
             key = (h.item.doc_id, h.item.section, h.item.clause) if h.item.clause else (h.item.id,)
             groups.setdefault(key, []).append(h)
         entries = []
-        for members in groups.values():
+        for key, members in groups.items():
             members.sort(key=lambda h: h.item.seq)
-            first = members[0]
-            text = clip("".join(m.item.text if m.item.text.endswith(("。", "；")) else m.item.text + "；"
-                                for m in members).rstrip("；"), GROUP_TEXT_CHARS) if len(members) > 1 else ""
-            entries.append(Hit(first.item, max(m.score for m in members), first.coverage, len(members) - 1, text))
-        if by_score:
-            entries.sort(key=lambda h: -h.score)
+            paragraph = self._assignment(members[0].item) if weights and len(key) > 1 else [m.item for m in members]
+            first = paragraph[0]
+            text = "".join(i.text if i.text.endswith(("。", "；")) else i.text + "；"
+                           for i in paragraph).rstrip("；") if len(paragraph) > 1 else ""
+            entries.append(Hit(first, max(m.score for m in members), members[0].coverage, len(paragraph) - 1, text))
+        if weights:
+            titles = {e.item.doc_id: normalize(self.store.document_title(e.item.doc_id)) for e in entries}
+            by_heading = {(e.item.doc_id, e.item.section): _heading_coverage(weights, e.item, titles[e.item.doc_id])
+                          for e in entries}
+            entries.sort(key=lambda h: (-round(by_heading[h.item.doc_id, h.item.section], 1), -h.score))
         return entries
+
+    def _assignment(self, item: Item) -> list[Item]:
+        """The items next to `item` under the same section and responsibility clause, in order."""
+        near = self.store.items_between(item.doc_id, item.seq - ASSIGNMENT_REACH, item.seq + ASSIGNMENT_REACH)
+        at = next((n for n, i in enumerate(near) if i.id == item.id), None)
+        if at is None:
+            return [item]
+
+        def same(i: Item) -> bool:
+            return (i.section, i.clause) == (item.section, item.clause)
+
+        start = at
+        while start > 0 and same(near[start - 1]):
+            start -= 1
+        end = at + 1
+        while end < len(near) and same(near[end]):
+            end += 1
+        return near[start:end]
+
+
+def _heading_coverage(weights: dict[str, WordWeight], item: Item, title: str) -> float:
+    """How much of the question the item's section headings say, leaving out what its document's
+    (normalised) title says: that is the topic of every section."""
+    own = {w: ww for w, ww in weights.items() if w not in title}
+    return _coverage(own, normalize(item.section), "") if own else 0.0
 
 
 def _is_title(item: Item) -> bool:
@@ -403,9 +450,12 @@ def _content_words(core: str, df: Callable[[str], int]) -> list[str]:
 
 
 def fits_question(q: Question, item: Item) -> bool:
-    """An item from another region, or about other years, than the question names is a suggestion at
-    best: 广东 asked, only national or 内蒙古 items found; 2035 asked, the items speak of 2025."""
+    """An item from another region or document, or about other years, than the question names is a
+    suggestion at best: 广东 asked, only national or 内蒙古 items found; 2035 asked, the items speak of
+    2025; 国发〔2022〕1号 asked, which the knowledge base lacks."""
     if q.region and item.region != q.region:
+        return False
+    if q.reference and item.doc_id not in q.doc_ids:
         return False
     if q.year is None:
         return True

@@ -127,6 +127,12 @@ class KnowledgeStore:
         )
         return [_item(r) for r in rows]
 
+    def items_between(self, doc_id: str, first_seq: int, last_seq: int) -> list[Item]:
+        """A document's active items from one place to another, in document order."""
+        rows = self.db.query("SELECT * FROM items WHERE doc_id = ? AND seq BETWEEN ? AND ? AND status = 'active'"
+                             " ORDER BY seq, id", [doc_id, first_seq, last_seq])
+        return [_item(r) for r in rows]
+
     def all_items(self, statuses: tuple[str, ...] = ("active",)) -> Iterator[Item]:
         marks = ",".join("?" * len(statuses))
         for row in self.db.query(
@@ -277,9 +283,9 @@ class KnowledgeStore:
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
                      role: str | None = None, deadline_phrase: str = "", due_from: date | None = None,
                      due_to: date | None = None, region: str | None = None,
-                     limit: int = 300) -> tuple[list[int], int]:
+                     doc_ids: Collection[str] | None = None, limit: int = 300) -> tuple[list[int], int]:
         """Active items that pass every given filter, newest document first then in document order
-        (at most `limit` ids), and how many pass in all."""
+        (at most `limit` ids), and how many pass in all. `doc_ids` (when not None) keeps those documents'."""
         where: list[str] = ["i.status = 'active'"]
         params: list[Any] = []
         if exact_departments or department_cores:
@@ -307,6 +313,9 @@ class KnowledgeStore:
         if region:
             where.append("i.region = ?")
             params.append(region)
+        if doc_ids is not None:
+            where.append(f"i.doc_id IN ({','.join('?' * len(doc_ids))})")
+            params += list(doc_ids)
         rows = self.db.execute(
             f"SELECT i.id, count(*) OVER () FROM items i JOIN documents doc USING (doc_id)"
             f" WHERE {' AND '.join(where)} ORDER BY doc.date DESC, i.seq, i.id LIMIT ?",

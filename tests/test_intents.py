@@ -64,3 +64,27 @@ def test_ascii_compound_is_one_word_and_punctuation_no_word():
     assert "1+n" in words("1+n政策体系")
     assert "+" not in _content_words("1+n政策体系，包括", lambda w: 1)
     assert understand("政策体系包括哪几块", TODAY).core == "政策体系，块"
+
+
+def test_region_named_department_is_the_regions_own():
+    known = {"自治区发展改革委": "发展改革委", "发展改革委": "发展改革委", "省住房城乡建设厅": "住房城乡建设厅"}
+    q = understand("内蒙古发改委负责的事项有哪些", TODAY, known)
+    assert q.department_names == {"自治区发展改革委"} and q.region == "内蒙古自治区"
+    assert q.core_is_only_filters
+    assert understand("浙江省住建厅牵头哪些工作", TODAY, known).department_names == {"省住房城乡建设厅"}
+    assert understand("发改委负责的事项有哪些", TODAY, known).department_names == {"发展改革委"}
+
+
+def test_lead_or_support_asks_for_any_role():
+    assert not understand("财政部牵头或者参与的事项", TODAY).wants_lead
+    assert not understand("财政部参与和牵头的事项", TODAY).wants_lead
+    assert understand("财政部牵头的事项", TODAY).wants_lead
+
+
+def test_cited_document_is_a_filter():
+    numbers = {"a": "国发〔2021〕6号", "b": "国办发〔2021〕6号", "c": "国发〔2022〕6号"}
+    q = understand("国发2021年6号文里交通运输部参与的工作", TODAY, {}, numbers)
+    assert q.doc_ids == ("a",) and q.wants_list and q.structured
+    assert "6号" not in q.core
+    assert understand("国发6号文件有哪些任务", TODAY, {}, numbers).doc_ids == ("a", "c")
+    assert understand("国发〔2023〕1号有哪些任务", TODAY, {}, numbers).doc_ids == ()

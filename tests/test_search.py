@@ -185,3 +185,34 @@ def test_a_region_or_year_the_documents_do_not_cover_is_not_a_confident_answer(k
     assert not national_only.confident and national_only.hits  # the national target is a suggestion only
     other_year = kb.ask("2035年非化石能源消费比重达到多少", TODAY)  # the documents' figure is for 2025
     assert not other_year.confident
+
+
+def test_regional_department_named_with_its_region_lists_whole_paragraphs(kb):
+    answer = kb.ask("内蒙古生态环境厅牵头哪些事项", TODAY)
+    assert answer.mode == "list" and answer.hits
+    assert all("自治区生态环境厅" in h.item.departments.lead for h in answer.hits)
+    sections = [h.item.section for h in answer.hits]
+    assert len(sections) == len(set(sections))  # one entry per paragraph
+    grouped = next(h for h in answer.hits if h.siblings)
+    rest = kb.store.items_between(grouped.item.doc_id, grouped.item.seq, grouped.item.seq + grouped.siblings)
+    assert all(i.text in grouped.shown_text for i in rest)
+
+
+def test_words_and_department_list_shows_the_paragraph_not_only_matching_sentences(kb):
+    answer = kb.ask("内蒙古重点工程里自治区能源局参与哪些工作", TODAY)
+    assert answer.mode == "list" and len(answer.hits) >= 3
+    assert all("重点工程" in h.item.section for h in answer.hits[:3])  # the headings name the asked words
+    for h in answer.hits:
+        assert any(n == "自治区能源局" for n in h.item.departments.all())
+        assert h.shown_text.startswith(h.item.text)
+
+
+def test_cited_document_number_filters_lists_and_answers(kb):
+    answer = kb.ask("国发〔2021〕6号文里人民银行参与的工作", TODAY)
+    assert answer.mode == "list" and answer.hits
+    assert {h.item.doc_id for h in answer.hits} == {answer.hits[0].item.doc_id}
+    assert answer.documents[answer.hits[0].item.doc_id].doc_number == "国发〔2021〕6号"
+    assert kb.ask("国发〔2023〕1号文里有哪些任务", TODAY).hits == []
+    missing = kb.ask("国办发〔2021〕6号文 碳减排支持工具什么时候出台", TODAY)
+    assert not missing.confident
+    assert kb.ask("国发6号文 碳减排支持工具什么时候出台", TODAY).confident
