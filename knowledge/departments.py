@@ -162,13 +162,22 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
     lead: list[str] = []
     responsible: list[str] = []
     time_parts: list[str] = []
+    support: list[str] = []
     pending = ""  # names before a '，' that belong to the next 牵头/负责 part
     body = clause.strip().strip("（）()")
     for part in re.split(r"[，,；;。]", body):
         part = part.strip()
         if not part:
             continue
-        if m := _LEAD.match(part):
+        if m := _LABELLED_FIELD.match(part):  # 牵头单位：… / 配合单位：… / 完成时限：…
+            field, value = m["label"], m["value"]
+            if field in _TIME_LABELS:
+                time_parts.append(value)
+            else:
+                names = _names_with_prefix(value, region)
+                (lead if field in _LEAD_LABELS else support if field in _SUPPORT_LABELS else responsible).extend(names)
+            pending = ""
+        elif m := _LEAD.match(part):
             lead += _names_with_prefix(pending + m["names"], region)
             pending = ""
         elif (m := _RESPONSIBLE.match(part)) and not _TIME_WORDS.search(part):
@@ -184,7 +193,7 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
     if not lead and responsible:
         lead, responsible = responsible[:1], responsible[1:]
     lead_t = _dedupe(lead)
-    support_t = tuple(n for n in _dedupe(responsible) if n not in lead_t)
+    support_t = tuple(n for n in _dedupe(responsible + support) if n not in lead_t)
     return ClauseParts(Departments(lead_t, support_t), tuple(time_parts))
 
 
@@ -193,7 +202,26 @@ def _looks_like_names(part: str) -> bool:
     return bool(names) and all(_GOV_SUFFIX.search(n) or re.search(r"银行|公司|集团|中心|政府|公署", n) for n in names)
 
 
-_CLAUSE_HINT = re.compile(r"牵头|负责|配合|底前|日前|年内|持续推进|前完成|前出台")
+_CLAUSE_HINT = re.compile(r"牵头|负责|配合|底前|日前|年内|持续推进|前完成|前出台|责任单位|责任部门|完成时限")
+
+# Labelled fields, as task lists print them: 牵头单位：省发展改革委；配合单位：省统计局；完成时限：4月底前.
+_LEAD_LABELS = ("牵头单位", "牵头部门", "主责单位", "主责部门")
+_SUPPORT_LABELS = ("配合单位", "配合部门", "协办单位", "参与单位", "协同单位")
+_RESPONSIBLE_LABELS = ("责任单位", "责任部门", "责任主体")
+_TIME_LABELS = ("完成时限", "完成时间", "时间节点", "时限")
+_LABEL = "|".join((*_LEAD_LABELS, *_SUPPORT_LABELS, *_RESPONSIBLE_LABELS, *_TIME_LABELS))
+_LABELLED_FIELD = re.compile(rf"^(?P<label>{_LABEL})[:：]\s*(?P<value>.+)$")
+# A paragraph's labelled tail (…目标。牵头单位：…；完成时限：…。) or a line of its own (责任单位：…).
+_LABELLED_CLAUSE = re.compile(rf"(?:^|(?<=[。；;！!]))\s*(?:{'|'.join((*_LEAD_LABELS, *_RESPONSIBLE_LABELS))})[:：]")
+
+
+def labelled_clause_start(text: str) -> int | None:
+    """Where a paragraph's labelled responsibility clause begins (牵头单位：… / 责任单位：…), if it
+    ends the paragraph and is short; else None."""
+    m = _LABELLED_CLAUSE.search(text)
+    if m is None or len(text) - m.start() > 200:
+        return None
+    return m.start()
 
 
 def is_responsibility_clause(text: str) -> bool:

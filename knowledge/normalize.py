@@ -41,6 +41,7 @@ REWRITES: dict[str, str] = {
     "碳交易": "碳排放权交易",
     "碳市场": "碳排放权交易市场",
     "双碳": "碳达峰碳中和",
+    "啥": "什么",
     "煤碳": "煤炭",
     "十四五期间": "十四五时期",
     "全年持续推进": "年内持续推进",
@@ -130,7 +131,7 @@ def _is_cjk(u: str) -> bool:
     return len(u) == 1 and "\u3400" <= u <= "\ufaff"
 
 
-_TOKEN_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:\.[0-9]+)?|[ⅰ-ⅻ]+|%")
+_TOKEN_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:\.[0-9]+)?|[ⅰ-ⅻ]+")  # no "%": the index drops it
 
 
 def bigrams(norm: str) -> list[str]:

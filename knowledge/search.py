@@ -126,6 +126,8 @@ class Searcher:
         if not hits:
             return SearchResult(q, mode="not_found")
         if (q.wants_list or q.wants_targets) and (by_section := self._section_list(q, hits, weights)):
+            if q.wants_list:
+                by_section.hits += self._elsewhere(q, hits, by_section.hits, weights)[:LIST_MAX - len(by_section.hits)]
             return by_section
         top = hits[0]
         confident = (top.score >= CONFIDENT_SCORE and top.coverage >= CONFIDENT_COVERAGE
@@ -246,25 +248,38 @@ class Searcher:
             return None
         if not q.wants_list and max((h.coverage for h in hits if not _is_title(h.item)), default=0.0) > match:
             return None  # goals asked for, but one item says it better than any heading (VOCs排放总量降幅目标)
-        items: list[Item] = []
+        entries: list[Hit] = []
         for doc_id, path in sorted(chosen, key=lambda k: (k[0], k[1])):
-            items += self._section_items(q, doc_id, path)
-        if not items:
+            entries += self._section_entries(q, doc_id, path)
+        if not entries:
             return None
-        listed = [Hit(i, 1.0, 1.0) for i in items[:LIST_MAX]]
-        return SearchResult(q, listed, confident=True, mode="list", total=len(items) if len(items) > LIST_MAX else 0)
+        return SearchResult(q, entries[:LIST_MAX], confident=True, mode="list",
+                            total=len(entries) if len(entries) > LIST_MAX else 0)
 
-    def _section_items(self, q: Question, doc_id: str, path: str) -> list[Item]:
-        """The items of one section in document order: its children's title items when it has
-        sub-sections, else its own items without the title; only the asked year's or goals if any."""
+    def _elsewhere(self, q: Question, hits: list[Hit], entries: list[Hit],
+                   weights: dict[str, WordWeight]) -> list[Hit]:
+        """After a topic list's sections: the items of other documents that answer the question
+        about as well as the best hit (碳汇 in a plan's 碳汇 section, and in a work report). Within
+        the sections' own documents their headings already said where the topic is."""
+        listed = {e.item.doc_id for e in entries}
+        best = hits[0].score
+        others = [h for h in hits if h.score >= best * LIST_SHARE_OF_TOP and h.coverage >= CONFIDENT_COVERAGE
+                  and h.item.doc_id not in listed and not _is_title(h.item) and fits_question(q, h.item)]
+        return self._group_by_assignment(others, weights)
+
+    def _section_entries(self, q: Question, doc_id: str, path: str) -> list[Hit]:
+        """The entries of one section in document order: one per sub-section when it has them (its
+        title item, with the sub-section's whole text), else its own items without the title; only
+        the asked year's or goals if any."""
         inside = [i for i in self.store.items_of_document(doc_id) if i.section == path
                   or i.section.startswith(path + " › ")]
-        children: dict[str, Item] = {}
+        children: dict[str, list[Item]] = {}
         for i in inside:
             if i.section != path:
-                children.setdefault(" › ".join(i.section.split(" › ")[:path.count(" › ") + 2]), i)
+                children.setdefault(" › ".join(i.section.split(" › ")[:path.count(" › ") + 2]), []).append(i)
         if children and not (q.year or q.wants_targets):
-            return list(children.values())
+            return [Hit(members[0], 1.0, 1.0, len(members) - 1, _joined(members) if len(members) > 1 else "")
+                    for members in children.values()]
         own = [i for i in inside if i.section == path] or inside
         own = [i for i in own if not _is_title(i)] or own
         if q.year:
@@ -272,7 +287,7 @@ class Searcher:
                                          for d in i.deadlines)]
         elif q.wants_targets:
             own = [i for i in own if i.targets or any(d.due and not d.ongoing for d in i.deadlines)]
-        return own
+        return [Hit(i, 1.0, 1.0) for i in own]
 
     def _department_filter(self, q: Question) -> tuple[set[str], set[str]]:
         """(names to match exactly, cores to match at any level) for the departments a question names."""
@@ -350,8 +365,7 @@ class Searcher:
             members.sort(key=lambda h: h.item.seq)
             paragraph = self._assignment(members[0].item) if weights and len(key) > 1 else [m.item for m in members]
             first = paragraph[0]
-            text = "".join(i.text if i.text.endswith(("。", "；")) else i.text + "；"
-                           for i in paragraph).rstrip("；") if len(paragraph) > 1 else ""
+            text = _joined(paragraph) if len(paragraph) > 1 else ""
             entries.append(Hit(first, max(m.score for m in members), members[0].coverage, len(paragraph) - 1, text))
         if weights:
             titles = {e.item.doc_id: normalize(self.store.document_title(e.item.doc_id)) for e in entries}
@@ -377,6 +391,11 @@ class Searcher:
         while end < len(near) and same(near[end]):
             end += 1
         return near[start:end]
+
+
+def _joined(items: list[Item]) -> str:
+    """Items' texts as one paragraph."""
+    return "".join(i.text if i.text.endswith(("。", "；")) else i.text + "；" for i in items).rstrip("；")
 
 
 def _heading_coverage(weights: dict[str, WordWeight], item: Item, title: str) -> float:
@@ -435,13 +454,14 @@ def sounds_like_in(word: str, text: str) -> bool:
 
 def _content_words(core: str, df: Callable[[str], int]) -> list[str]:
     """The question's words worth matching; a compound the knowledge base lacks (废旧电池) is
-    replaced by its parts (废旧, 电池)."""
+    replaced by its parts (废旧, 电池) — the longest ones: 个人所得税 is 个人 + 所得税, not also 所得."""
     out: list[str] = []
     for w in words(core):
         if (len(w) < 2 and not w.isascii()) or not re.search(r"\w", w):  # a lone character, punctuation
             continue
         if len(w) >= 3 and not w.isascii() and not df(w):
             parts = [p for p in search_words(w) if len(p) >= 2 and p != w]
+            parts = [p for p in parts if not any(p != q and p in q for q in parts)]
             if parts:
                 out += parts
                 continue

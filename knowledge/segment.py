@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.departments import is_responsibility_clause
+from knowledge.departments import is_responsibility_clause, labelled_clause_start
 from knowledge.documents import Block
 from knowledge.targets import find_targets
 
@@ -28,6 +28,11 @@ _MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("num_paren", re.compile(r"^[（(]\d{1,2}[）)]")),
     ("article", re.compile(rf"^第[{_CN_NUM}百零]+[条章节]")),
 ]
+# A part of its own in a plain-text document: an annex or the embedded title of what a notice issues
+# (附件：2022年重点任务清单 / 武汉市进一步促进新能源汽车消费若干措施): it closes every open section.
+_PART_HEADING = re.compile(
+    r"^(?:附件\d*[:：]?\s*[^。；！？]{2,40}|[^。；，！？：:、]{4,40}(?:方案|清单|措施|意见|办法|细则|计划|要点|目录|规划|安排|纲要|指南|规定))$"
+)
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])(?![”’」』）)])|(?<=[。！？!?][”’」』）)])|(?<=\d\.)(?=[^\d\s])")
 _TIME_LEAD = re.compile(
     r"^(?:到|至|力争|确保)?(?:\d{4}年(?:底|末|前)?|[“\"「]?十[一二三四五六七八九]五[”\"」]?(?:时期|期间|期末|末))$"
@@ -69,6 +74,8 @@ def _heading_and_body(block: Block) -> tuple[str | None, str, str]:
     if kind == "cn_dun" and len(text) <= 40 and not re.search(r"[。；]", text):
         return kind, text, ""
     if not kind:
+        if _PART_HEADING.match(text):
+            return "part", text, ""
         return None, "", text
     title, sep, _ = text.partition("。")
     if sep and len(title) <= 40 and "，" not in title:
@@ -82,7 +89,11 @@ def _strip_marker(text: str) -> str:
 
 
 def _find_clauses(text: str) -> list[tuple[int, int]]:
-    """Spans of bracketed responsibility/deadline clauses, outermost brackets only."""
+    """Spans of responsibility/deadline clauses: bracketed ones (outermost brackets only), and a
+    labelled tail (…。牵头单位：…；完成时限：…。)."""
+    tail = labelled_clause_start(text)
+    if tail is not None:
+        return [*_find_clauses(text[:tail]), (tail, len(text))]
     spans: list[tuple[int, int]] = []
     depth, start = 0, -1
     for i, ch in enumerate(text):
@@ -153,16 +164,26 @@ def segment(blocks: list[Block]) -> list[Piece]:
     """All pieces of a document in reading order."""
     stack: list[tuple[str, str]] = []  # (marker kind, heading title)
     pieces: list[Piece] = []
+    paragraph_start = 0  # where the last paragraph's pieces begin
     for block in blocks:
+        if not block.heading and labelled_clause_start(block.text.strip()) == 0 and pieces:
+            # a line of its own (责任单位：…) assigns the paragraph before it
+            clause = block.text.strip()
+            pieces[paragraph_start:] = [p if p.clause else Piece(p.text, p.section, clause, p.lead_in)
+                                        for p in pieces[paragraph_start:]]
+            continue
         kind, title, body = _heading_and_body(block)
         if kind:
             kinds = [k for k, _ in stack]
-            if kind in kinds:
+            if kind == "part":
+                stack.clear()
+            elif kind in kinds:
                 del stack[kinds.index(kind):]
             if title:  # a numbered paragraph without a title closes its level but opens none
                 stack.append((kind, short_heading(title)))
         section = " › ".join(t for _, t in stack)
         if body:
+            paragraph_start = len(pieces)
             pieces += _pieces_of_paragraph(body, section)
     return pieces
 

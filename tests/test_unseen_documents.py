@@ -53,3 +53,35 @@ def test_action_plan_targets(kb):
     kb.searcher.invalidate()
     answer = kb.ask("浙江2030年非化石能源消费比重目标", TODAY)
     assert "25%" in render_text(answer)
+
+
+def test_task_list_labelled_fields_lines_and_parts(kb):
+    """牵头单位：…；配合单位：…；完成时限：… after a task, a 责任单位 line of its own, a bracketed
+    （责任单位：…）, and the issued text's own title as a part that closes the notice's sections."""
+    report = import_path(kb.store, DATA / "task_list_2023.txt")
+    items = kb.store.items_of_document(report.doc_id)
+    by_text = {i.text: i for i in items}
+    coke = next(i for t, i in by_text.items() if "焦炉" in t)
+    assert coke.departments.lead == ("省工业和信息化厅",)
+    assert coke.departments.support == ("省生态环境厅", "省能源局")
+    assert coke.deadline.due == date(2023, 10, 31)
+    assert coke.section.startswith("山西省2023年节能减排重点工作安排 › 一、推进重点行业节能降碳")
+    data_center = next(i for t, i in by_text.items() if "电能利用效率" in t)
+    assert data_center.deadline.due == date(2023, 9, 30) and data_center.departments.lead == ("省能源局",)
+    gas = [i for t, i in by_text.items() if "瓦斯" in t]
+    assert gas and all(i.departments.lead == ("省能源局",) and i.departments.support == ("省发展改革委",)
+                       for i in gas)
+    heating = next(i for t, i in by_text.items() if "清洁取暖改造" in t)
+    assert heating.departments.lead == ("省住房城乡建设厅",) and heating.departments.support == ("省财政厅",)
+    assert not any(t.startswith(("牵头单位", "配合单位", "完成时限", "责任单位")) for t in by_text)
+
+
+def test_task_list_answers_who_and_when(kb):
+    import_path(kb.store, DATA / "task_list_2023.txt")
+    answer = kb.ask("山西焦炉关停那项谁牵头，啥时候完成", TODAY)
+    text = render_text(answer)
+    assert answer.confident and "牵头：省工业和信息化厅" in text and "2023-10-31" in text
+    listed = kb.ask("山西省能源局牵头的任务有哪些", TODAY)
+    assert listed.mode == "list"
+    assert {h.item.departments.lead for h in listed.hits} == {("省能源局",)}
+    assert len(listed.hits) == 2
