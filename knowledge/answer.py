@@ -17,6 +17,7 @@ from knowledge.search import Hit, Searcher, SearchResult, clip
 MAX_LEAD_SHOWN = 3
 MAX_SUPPORT_SHOWN = 5
 RELATED_SHOWN = 2
+PARAGRAPH_SHOWN = 200  # a section title's answer shows this much of its paragraph
 LIST_PAGE = 5
 NOTHING_MATCHES = "没有符合这些条件的条目（部门、期限或地区）。可以放宽条件再问，或发送“帮助”。"
 
@@ -77,7 +78,7 @@ def format_deadline(d: Deadline, today: date, done: bool = False) -> str:
 
 
 def format_departments(deps: Departments, asked: Callable[[str], bool] = lambda _: False,
-                       support_limit: int = MAX_SUPPORT_SHOWN) -> str:
+                       support_limit: int = MAX_SUPPORT_SHOWN, lead_limit: int = MAX_LEAD_SHOWN) -> str:
     """牵头/参与 lines; a long list ends with 等N个部门 but always shows the departments asked about."""
 
     def names(ns: tuple[str, ...], limit: int) -> str:
@@ -86,7 +87,7 @@ def format_departments(deps: Departments, asked: Callable[[str], bool] = lambda 
 
     parts = []
     if deps.lead:
-        parts.append("牵头：" + names(deps.lead, MAX_LEAD_SHOWN))
+        parts.append("牵头：" + names(deps.lead, lead_limit))
     if deps.support:
         parts.append("参与：" + names(deps.support, support_limit))
     return "；".join(parts)
@@ -165,16 +166,19 @@ def render_list(answer: Answer) -> str:
     return "\n".join(line.text for line in list_lines(answer))
 
 
-def item_detail_lines(item: Item, doc: Document | None, today: date, answer: Answer | None = None) -> list[Line]:
-    """The lines that describe one item: text, deadline, departments, targets, source."""
-    lines = [Line(item.text + progress_note(item), strong=True)]
+def item_detail_lines(item: Item, doc: Document | None, today: date, answer: Answer | None = None,
+                      text: str = "") -> list[Line]:
+    """The lines that describe one item: text (or the given text: a title's paragraph), deadline,
+    departments, targets, source."""
+    lines = [Line((text or item.text) + progress_note(item), strong=True)]
     done = item.progress == "done"
     if item.deadlines:
         lines.append(Line("期限：" + "；".join(format_deadline(d, today, done) for d in item.deadlines[:3])))
     if item.departments:
         asked = answer.asked_department if answer else (lambda _: False)
-        limit = MAX_SUPPORT_SHOWN * 2 if answer and answer.wants_who else MAX_SUPPORT_SHOWN
-        lines.append(Line(format_departments(item.departments, asked, limit)))
+        who = bool(answer and answer.wants_who)  # asked who: every lead, more of the others
+        lines.append(Line(format_departments(item.departments, asked, MAX_SUPPORT_SHOWN * (2 if who else 1),
+                                             MAX_LEAD_SHOWN * (3 if who else 1))))
     if item.targets and len(item.targets) > 1:
         lines.append(Line("目标：" + "；".join(t.describe() for t in item.targets[:4])))
     source = format_source(doc, item.section)
@@ -185,7 +189,8 @@ def item_detail_lines(item: Item, doc: Document | None, today: date, answer: Ans
 
 def _item_lines(answer: Answer) -> list[Line]:
     best = answer.hits[0]
-    lines = item_detail_lines(best.item, answer.documents.get(best.item.doc_id), answer.today, answer)
+    text = clip_around(best.text, answer.focus, PARAGRAPH_SHOWN) if best.text else ""
+    lines = item_detail_lines(best.item, answer.documents.get(best.item.doc_id), answer.today, answer, text)
     related = related_hits(answer)
     if related:
         lines.append(Line("相关："))

@@ -146,7 +146,14 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
     q.region = find_region(norm) or q.region
     departments = known_departments or {}
     named = _as_documents_name_departments(norm, q.region)
-    for name in sorted((n for n in departments if len(n) >= 3 and n in named), key=len, reverse=True):
+    prefix = region_prefix(q.region) if q.region and q.region != NATIONAL else ""
+
+    def named_in_question(name: str) -> bool:  # 福建…工信厅 names 省工业和信息化厅
+        if name in named:
+            return True
+        return bool(prefix) and name.startswith(prefix) and len(name) - len(prefix) >= 3 and name[len(prefix):] in named
+
+    for name in sorted((n for n in departments if len(n) >= 3 and named_in_question(n)), key=len, reverse=True):
         if any(name in longer for longer in q.department_names):
             continue  # 能源局 inside 国家能源局
         q.department_names.add(name)

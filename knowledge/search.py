@@ -137,6 +137,8 @@ class Searcher:
         if q.wants_list:
             listed_hits = [h for h in hits if h.score >= top.score * LIST_SHARE_OF_TOP][:LIST_MAX]
             return SearchResult(q, listed_hits, confident=True, mode="list")
+        if _is_title(top.item) and len(paragraph := self._assignment(top.item)) > 1:
+            hits[0] = Hit(top.item, top.score, top.coverage, len(paragraph) - 1, _joined(paragraph))  # the task itself
         return SearchResult(q, hits, confident=True, mode="item")
 
     # ------------------------------------------------------------------ candidates

@@ -71,8 +71,8 @@ def _heading_and_body(block: Block) -> tuple[str | None, str, str]:
     kind = _marker_kind(text)
     if block.heading:
         return kind or "heading", short_heading(text), ""
-    if kind == "cn_dun" and len(text) <= 40 and not re.search(r"[。；]", text):
-        return kind, text, ""
+    if kind and len(text) <= 40 and not re.search(r"[。；，！？]", text):
+        return kind, text, ""  # a heading line of its own: （一）能源绿色低碳转型行动
     if not kind:
         if _PART_HEADING.match(text):
             return "part", text, ""

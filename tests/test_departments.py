@@ -58,3 +58,12 @@ def test_canonical_department(name, region, canonical):
 def test_core_matches_across_levels():
     assert department_core("国家发展改革委") == department_core("自治区发展改革委") == "发展改革委"
     assert department_core("市场监管总局") == "市场监管总局"
+
+
+def test_labelled_fields():
+    parts = parse_clause("牵头单位：省发展改革委、省机关事务管理局；配合单位：省生态环境厅；完成时限：2022年6月底前。", "福建省")
+    assert parts.departments.lead == ("省发展改革委", "省机关事务管理局")
+    assert parts.departments.support == ("省生态环境厅",)
+    assert parts.time_parts == ("2022年6月底前",)
+    parts = parse_clause("（责任单位：市商务局、市财政局，各区人民政府）", "湖北省")
+    assert parts.departments.lead == ("市商务局",) and parts.departments.support == ("市财政局",)

@@ -88,3 +88,9 @@ def test_cited_document_is_a_filter():
     assert "6号" not in q.core
     assert understand("国发6号文件有哪些任务", TODAY, {}, numbers).doc_ids == ("a", "c")
     assert understand("国发〔2023〕1号有哪些任务", TODAY, {}, numbers).doc_ids == ()
+
+
+def test_region_department_named_apart_from_the_region():
+    known = {"省工业和信息化厅": "工业和信息化厅", "自治区工业和信息化厅": "工业和信息化厅"}
+    q = understand("福建清单里工信厅牵头的任务有哪些", TODAY, known)
+    assert q.department_names == {"省工业和信息化厅"} and q.region == "福建省"

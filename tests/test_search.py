@@ -216,3 +216,11 @@ def test_cited_document_number_filters_lists_and_answers(kb):
     missing = kb.ask("国办发〔2021〕6号文 碳减排支持工具什么时候出台", TODAY)
     assert not missing.confident
     assert kb.ask("国发6号文 碳减排支持工具什么时候出台", TODAY).confident
+
+
+def test_a_section_title_answer_shows_its_paragraph(kb):
+    answer, item = top(kb, "内蒙古农牧业节能减排工程是哪几个厅局牵头")
+    text = render_text(answer)
+    assert item.text == "农牧业节能减排工程。" and answer.hits[0].siblings > 0
+    assert "推广使用节油、环保农机和设备" in text  # the task itself, not only its name
+    assert "自治区乡村振兴局" in text  # asked who: every lead department is named
