@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -195,7 +196,9 @@ class Searcher:
             rows = self.store.fts_candidates(match, FILTERED_CANDIDATES, FTS_WEIGHTS)
             hits = [h for h in self._scored(q, rows, weights) if self._passes_filters(q, h.item)]
             if hits:
-                return SearchResult(q, self._group_by_assignment(hits, weights), confident=True, mode="list")
+                tasks = len({_assignment_key(h.item) for h in hits})
+                return SearchResult(q, self._group_by_assignment(hits, weights), confident=True, mode="list",
+                                    total=tasks if tasks > LIST_MAX else 0)
         exact, cores = self._department_filter(q)
         start, end = q.window or (None, None)
         ids, total = self.store.filter_items(
@@ -354,45 +357,51 @@ class Searcher:
     def _group_by_assignment(self, hits: list[Hit], weights: dict[str, WordWeight] | None = None) -> list[Hit]:
         """One list entry per assignment: the items one responsibility clause governs are one task
         for that department or deadline; the entry is the paragraph's first item, with the whole
-        paragraph's text. Hits ranked by the question's `weights` are some of a paragraph's items:
-        the rest are fetched, and entries under headings that name the question's words (those its
-        document's title does not already say) come first: a long paragraph has most words
-        somewhere. Hits from the filters alone are whole paragraphs, kept in their order."""
+        paragraph's text. Hits from the filters alone are whole paragraphs, kept in their order.
+        Hits ranked by the question's `weights` are some of a paragraph's items: entries under
+        headings that name the question's words (those the document's title does not already say)
+        come first, as a long paragraph has most words somewhere; the best LIST_MAX are kept and
+        their paragraphs' other items fetched."""
         groups: dict[tuple, list[Hit]] = {}
         for h in hits:
-            key = (h.item.doc_id, h.item.section, h.item.clause) if h.item.clause else (h.item.id,)
-            groups.setdefault(key, []).append(h)
-        entries = []
-        for key, members in groups.items():
+            groups.setdefault(_assignment_key(h.item), []).append(h)
+        for members in groups.values():
             members.sort(key=lambda h: h.item.seq)
-            paragraph = self._assignment(members[0].item) if weights and len(key) > 1 else [m.item for m in members]
-            first = paragraph[0]
-            text = _joined(paragraph) if len(paragraph) > 1 else ""
-            entries.append(Hit(first, max(m.score for m in members), members[0].coverage, len(paragraph) - 1, text))
         if weights:
-            titles = {e.item.doc_id: normalize(self.store.document_title(e.item.doc_id)) for e in entries}
-            by_heading = {(e.item.doc_id, e.item.section): _heading_coverage(weights, e.item, titles[e.item.doc_id])
-                          for e in entries}
-            entries.sort(key=lambda h: (-round(by_heading[h.item.doc_id, h.item.section], 1), -h.score))
-        return entries
+            titles = {d: normalize(self.store.document_title(d)) for d in {h.item.doc_id for h in hits}}
+
+            def rank(members: list[Hit]) -> tuple[float, float]:
+                item = members[0].item
+                return -round(_heading_coverage(weights, item, titles[item.doc_id]), 1), -max(m.score for m in members)
+
+            ranked = sorted(groups.items(), key=lambda kv: rank(kv[1]))[:LIST_MAX]
+            paragraphs = [self._assignment(m[0].item) if len(key) > 1 else [m[0].item] for key, m in ranked]
+            chosen = [m for _, m in ranked]
+        else:
+            chosen = list(groups.values())
+            paragraphs = [[m.item for m in members] for members in chosen]
+        return [Hit(paragraph[0], max(m.score for m in members), members[0].coverage, len(paragraph) - 1,
+                    _joined(paragraph) if len(paragraph) > 1 else "")
+                for members, paragraph in zip(chosen, paragraphs, strict=True)]
 
     def _assignment(self, item: Item) -> list[Item]:
         """The items next to `item` under the same section and responsibility clause, in order."""
-        near = self.store.items_between(item.doc_id, item.seq - ASSIGNMENT_REACH, item.seq + ASSIGNMENT_REACH)
+        near = self.store.items_between(item.doc_id, item.seq - ASSIGNMENT_REACH, item.seq + ASSIGNMENT_REACH,
+                                        section=item.section, clause=item.clause)
         at = next((n for n, i in enumerate(near) if i.id == item.id), None)
         if at is None:
             return [item]
-
-        def same(i: Item) -> bool:
-            return (i.section, i.clause) == (item.section, item.clause)
-
-        start = at
-        while start > 0 and same(near[start - 1]):
+        start = at  # the run of consecutive places around the item
+        while start > 0 and near[start - 1].seq == near[start].seq - 1:
             start -= 1
         end = at + 1
-        while end < len(near) and same(near[end]):
+        while end < len(near) and near[end].seq == near[end - 1].seq + 1:
             end += 1
         return near[start:end]
+
+def _assignment_key(item: Item) -> tuple:
+    """Items with one key are one assignment: a paragraph under one responsibility clause."""
+    return (item.doc_id, item.section, item.clause) if item.clause else (item.id,)
 
 
 def _joined(items: list[Item]) -> str:
@@ -404,7 +413,12 @@ def _heading_coverage(weights: dict[str, WordWeight], item: Item, title: str) ->
     """How much of the question the item's section headings say, leaving out what its document's
     (normalised) title says: that is the topic of every section."""
     own = {w: ww for w, ww in weights.items() if w not in title}
-    return _coverage(own, normalize(item.section), "") if own else 0.0
+    return _coverage(own, _normal_heading(item.section), "") if own else 0.0
+
+
+@lru_cache(maxsize=4096)
+def _normal_heading(section: str) -> str:
+    return normalize(section)
 
 
 def _is_title(item: Item) -> bool:

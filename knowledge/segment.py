@@ -33,6 +33,10 @@ _MARKERS: list[tuple[str, re.Pattern[str]]] = [
 _PART_HEADING = re.compile(
     r"^(?:附件\d*[:：]?\s*[^。；！？]{2,40}|[^。；，！？：:、]{4,40}(?:方案|清单|措施|意见|办法|细则|计划|要点|目录|规划|安排|纲要|指南|规定))$"
 )
+# A notice's addressees (各省、自治区、直辖市人民政府，国务院各部委：) and its issuing formula
+# (《…》已经省人民政府同意，现印发给你们，请认真贯彻落实。): the wrapper, not the policy.
+_ADDRESSEES = re.compile(r"^各[^。；]{2,80}[：:]$")
+_ISSUING_FORMULA = re.compile(r"现印发给你们|现予印发|请认真(?:贯彻|组织|抓好)?(?:执行|实施|落实|贯彻落实)")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])(?![”’」』）)])|(?<=[。！？!?][”’」』）)])|(?<=\d\.)(?=[^\d\s])")
 _TIME_LEAD = re.compile(
     r"^(?:到|至|力争|确保)?(?:\d{4}年(?:底|末|前)?|[“\"「]?十[一二三四五六七八九]五[”\"」]?(?:时期|期间|期末|末))$"
@@ -172,6 +176,8 @@ def segment(blocks: list[Block]) -> list[Piece]:
             pieces[paragraph_start:] = [p if p.clause else Piece(p.text, p.section, clause, p.lead_in)
                                         for p in pieces[paragraph_start:]]
             continue
+        if _ADDRESSEES.match(block.text.strip()):
+            continue
         kind, title, body = _heading_and_body(block)
         if kind:
             kinds = [k for k, _ in stack]
@@ -195,6 +201,8 @@ def _pieces_of_paragraph(body: str, section: str) -> list[Piece]:
     for start, end in spans:
         clause = body[start:end]
         for sentence in split_sentences(body[cursor:start]):
+            if _ISSUING_FORMULA.search(sentence):
+                continue
             for text, lead in _pieces_of_sentence(sentence):
                 for part in _split_long(text):
                     if pieces and len(part.strip("。；，")) < MIN_PIECE_CHARS and pieces[-1].clause == clause:

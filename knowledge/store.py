@@ -127,11 +127,18 @@ class KnowledgeStore:
         )
         return [_item(r) for r in rows]
 
-    def items_between(self, doc_id: str, first_seq: int, last_seq: int) -> list[Item]:
-        """A document's active items from one place to another, in document order."""
-        rows = self.db.query("SELECT * FROM items WHERE doc_id = ? AND seq BETWEEN ? AND ? AND status = 'active'"
-                             " ORDER BY seq, id", [doc_id, first_seq, last_seq])
-        return [_item(r) for r in rows]
+    def items_between(self, doc_id: str, first_seq: int, last_seq: int, *, section: str | None = None,
+                      clause: str | None = None) -> list[Item]:
+        """A document's active items from one place to another, in document order; only those of
+        one section and clause when given."""
+        where, params = "doc_id = ? AND seq BETWEEN ? AND ? AND status = 'active'", [doc_id, first_seq, last_seq]
+        if section is not None:
+            where += " AND section = ?"
+            params.append(section)
+        if clause is not None:
+            where += " AND coalesce(clause, '') = ?"
+            params.append(clause)
+        return [_item(r) for r in self.db.query(f"SELECT * FROM items WHERE {where} ORDER BY seq, id", params)]
 
     def all_items(self, statuses: tuple[str, ...] = ("active",)) -> Iterator[Item]:
         marks = ",".join("?" * len(statuses))

@@ -24,3 +24,9 @@ def test_labelled_tail_is_the_clause_not_an_item():
     pieces = segment([Block("3.按季度发布能耗强度预警。牵头单位：省发展改革委；配合单位：省统计局；完成时限：2022年4月底前。")])
     assert [p.text for p in pieces] == ["按季度发布能耗强度预警。"]
     assert pieces[0].clause.startswith("牵头单位：省发展改革委")
+
+
+def test_a_notices_addressees_and_issuing_formula_are_no_items():
+    pieces = segment([Block("各市人民政府，省人民政府各委、办、厅、局："),
+                      Block("《工作安排》已经省人民政府同意，现印发给你们，请认真贯彻执行。各地要抓好落实。")])
+    assert [p.text for p in pieces] == ["各地要抓好落实。"]
