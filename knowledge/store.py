@@ -290,11 +290,9 @@ class KnowledgeStore:
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
                      role: str | None = None, deadline_phrase: str = "", due_from: date | None = None,
                      due_to: date | None = None, region: str | None = None,
-                     doc_ids: Collection[str] | None = None, limit: int = 300) -> tuple[list[int], bool]:
+                     doc_ids: Collection[str] | None = None, limit: int = 300) -> tuple[list[int], int]:
         """Active items that pass every given filter, newest document first then in document order
-        (at most `limit` ids), and whether more pass. `doc_ids` (when not None) keeps those documents'.
-        The documents are walked newest first and the walk stops once `limit` items are found: no
-        count of tens of thousands of matches."""
+        (at most `limit` ids), and how many pass in all. `doc_ids` (when not None) keeps those documents'."""
         where: list[str] = ["i.status = 'active'"]
         params: list[Any] = []
         if exact_departments or department_cores:
@@ -326,10 +324,10 @@ class KnowledgeStore:
             where.append(f"i.doc_id IN ({','.join('?' * len(doc_ids))})")
             params += list(doc_ids)
         rows = self.db.execute(
-            f"SELECT i.id FROM documents doc CROSS JOIN items i ON i.doc_id = doc.doc_id"
+            f"SELECT i.id, count(*) OVER () FROM items i JOIN documents doc USING (doc_id)"
             f" WHERE {' AND '.join(where)} ORDER BY doc.date DESC, i.seq, i.id LIMIT ?",
-            [*params, limit + 1]).fetchall()
-        return [int(r[0]) for r in rows[:limit]], len(rows) > limit
+            [*params, limit]).fetchall()
+        return [int(r[0]) for r in rows], int(rows[0][1]) if rows else 0
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics after a bulk change (cheap when nothing changed)."""
