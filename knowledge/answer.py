@@ -12,7 +12,7 @@ from datetime import date
 
 from knowledge.deadlines import deadline_status
 from knowledge.models import Deadline, Departments, Document, Item
-from knowledge.search import Hit, Searcher, SearchResult, clip
+from knowledge.search import LIST_LIMIT, MORE_THAN_LISTED, Hit, Searcher, SearchResult, clip
 
 MAX_LEAD_SHOWN = 3
 MAX_SUPPORT_SHOWN = 5
@@ -221,8 +221,12 @@ def page_hits(answer: Answer) -> list[Hit]:
 def list_lines(answer: Answer) -> list[Line]:
     start = answer.page * LIST_PAGE
     page = page_hits(answer)
-    found = f"共找到 {len(answer.hits)} 条" if answer.total <= len(answer.hits) else \
-        f"共 {answer.total} 条符合，列出前 {len(answer.hits)} 项"
+    if answer.total == MORE_THAN_LISTED:
+        found = f"符合的条目超过 {LIST_LIMIT} 条，列出前 {len(answer.hits)} 项"
+    elif answer.total > len(answer.hits):
+        found = f"共 {answer.total} 条符合，列出前 {len(answer.hits)} 项"
+    else:
+        found = f"共找到 {len(answer.hits)} 条"
     lines = [Line(f"{found}，第 {start + 1}–{start + len(page)} 条：", strong=True)]
     lines += [Line(f"{start + i + 1}. " + one_line(h.item, answer.today, 70, clip_around(h.shown_text, answer.focus, 70))
                    + (f"（同段另有{h.siblings}项）" if h.siblings else "")) for i, h in enumerate(page)]

@@ -99,6 +99,11 @@ def _m006_reminders(db: sqlite_utils.Database) -> None:
     db.table("items").create_index(["created_at"])
 
 
+def _m007_documents_by_date(db: sqlite_utils.Database) -> None:
+    # Filtered lists walk the documents newest first and stop once the page is full.
+    db.table("documents").create_index(["date"])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
@@ -106,6 +111,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("004_search_texts_in_index", _m004_search_texts_in_index),
     ("005_department_lookup_indexes", _m005_department_lookup_indexes),
     ("006_reminders", _m006_reminders),
+    ("007_documents_by_date", _m007_documents_by_date),
 ]
 
 

@@ -35,7 +35,8 @@ from knowledge.store import KnowledgeStore
 
 CANDIDATES = 60
 FILTERED_CANDIDATES = 200  # a filtered list with words of its own: ranked among this many matches
-LIST_LIMIT = 300  # a filtered list shows at most this many entries (and says how many match in all)
+LIST_LIMIT = 300  # a filtered list takes at most this many items (and says when more match)
+MORE_THAN_LISTED = -1
 MAX_QUERY_TOKENS = 48
 MAX_MATCH_TOKENS = 8  # the rarest tokens select candidates; the rest only re-rank
 COMMON_TOKEN_SHARE = 0.02  # tokens in more than this share of items only re-rank, they do not select
@@ -77,7 +78,7 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     confident: bool = False
     mode: str = "item"  # item | list | not_found | greeting | help
-    total: int = 0  # a filtered list: how many items pass, when more than are listed
+    total: int = 0  # a list cut short: how many match in all, or MORE_THAN_LISTED (over LIST_LIMIT items)
     focus: tuple[str, ...] = ()  # the question's words the knowledge base knows, weightiest first
 
 
@@ -201,7 +202,7 @@ class Searcher:
                                     total=tasks if tasks > LIST_MAX else 0)
         exact, cores = self._department_filter(q)
         start, end = q.window or (None, None)
-        ids, total = self.store.filter_items(
+        ids, more = self.store.filter_items(
             exact_departments=exact, department_cores=cores, role="lead" if q.wants_lead else None,
             deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, region=q.region,
             doc_ids=q.doc_ids if q.reference else None, limit=LIST_LIMIT)
@@ -210,7 +211,7 @@ class Searcher:
         items = self.store.get_items(ids)
         hits = [Hit(items[i], 1.0, 1.0) for i in ids if i in items]
         return SearchResult(q, self._group_by_assignment(hits), confident=True, mode="list",
-                            total=total if total > len(ids) else 0)
+                            total=MORE_THAN_LISTED if more else 0)
 
     def _section_list(self, q: Question, hits: list[Hit], weights: dict[str, WordWeight]) -> SearchResult | None:
         """A topic list (内蒙古交通领域的目标有哪些): the items of the sections whose headings name the

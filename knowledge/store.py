@@ -290,9 +290,11 @@ class KnowledgeStore:
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
                      role: str | None = None, deadline_phrase: str = "", due_from: date | None = None,
                      due_to: date | None = None, region: str | None = None,
-                     doc_ids: Collection[str] | None = None, limit: int = 300) -> tuple[list[int], int]:
+                     doc_ids: Collection[str] | None = None, limit: int = 300) -> tuple[list[int], bool]:
         """Active items that pass every given filter, newest document first then in document order
-        (at most `limit` ids), and how many pass in all. `doc_ids` (when not None) keeps those documents'."""
+        (at most `limit` ids), and whether more pass. `doc_ids` (when not None) keeps those documents'.
+        The documents are walked newest first and the walk stops once `limit` items are found: no
+        count of tens of thousands of matches."""
         where: list[str] = ["i.status = 'active'"]
         params: list[Any] = []
         if exact_departments or department_cores:
@@ -323,11 +325,16 @@ class KnowledgeStore:
         if doc_ids is not None:
             where.append(f"i.doc_id IN ({','.join('?' * len(doc_ids))})")
             params += list(doc_ids)
+        # Deadline filters alone match thousands: walk the documents newest first (index on their
+        # date) and stop once the page is full. Departments, regions and documents select few: start
+        # from the matches.
+        walk = not (exact_departments or department_cores or region or doc_ids is not None)
+        join = "documents doc CROSS JOIN items i ON i.doc_id = doc.doc_id" if walk else \
+            "items i JOIN documents doc USING (doc_id)"
         rows = self.db.execute(
-            f"SELECT i.id, count(*) OVER () FROM items i JOIN documents doc USING (doc_id)"
-            f" WHERE {' AND '.join(where)} ORDER BY doc.date DESC, i.seq, i.id LIMIT ?",
-            [*params, limit]).fetchall()
-        return [int(r[0]) for r in rows], int(rows[0][1]) if rows else 0
+            f"SELECT i.id FROM {join} WHERE {' AND '.join(where)} ORDER BY doc.date DESC, i.seq, i.id LIMIT ?",
+            [*params, limit + 1]).fetchall()
+        return [int(r[0]) for r in rows[:limit]], len(rows) > limit
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics after a bulk change (cheap when nothing changed)."""

@@ -224,3 +224,19 @@ def test_a_section_title_answer_shows_its_paragraph(kb):
     assert item.text == "农牧业节能减排工程。" and answer.hits[0].siblings > 0
     assert "推广使用节油、环保农机和设备" in text  # the task itself, not only its name
     assert "自治区乡村振兴局" in text  # asked who: every lead department is named
+
+
+def test_filtered_list_stops_at_its_limit_and_says_more_match(kb):
+    ids, more = kb.store.filter_items(deadline_phrase="12月底前", limit=2)
+    assert len(ids) == 2 and more
+    every, more = kb.store.filter_items(deadline_phrase="12月底前", limit=1000)
+    assert not more and every[:2] == ids and len(every) > 2
+    dates = [kb.store.get_document(i.doc_id).date for i in kb.store.get_items(every).values()]
+    assert dates == sorted(dates, reverse=True)  # newest document first
+
+
+def test_list_beyond_the_limit_says_so(kb, monkeypatch):
+    import knowledge.search as search
+
+    monkeypatch.setattr(search, "LIST_LIMIT", 2)
+    assert "符合的条目超过" in render_text(kb.ask("12月底前要完成哪些任务", TODAY))
