@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 # As printed: issuer, bracketed year, number (国发〔2021〕6号, 内政办发〔2022〕12号).
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号")
@@ -48,9 +49,11 @@ def find_reference(text: str) -> DocumentReference | None:
 
 def cited_documents(reference: DocumentReference, numbers: Mapping[str, str]) -> tuple[str, ...]:
     """The ids of the documents (doc_id -> document number) that `reference` cites."""
-    out = []
-    for doc_id, number in numbers.items():
-        parsed = find_reference(number) if number else None
-        if parsed and reference.cites(parsed):
-            out.append(doc_id)
-    return tuple(out)
+    return tuple(doc_id for doc_id, number in numbers.items()
+                 if (printed := _printed(number)) and reference.cites(printed))
+
+
+@lru_cache(maxsize=4096)
+def _printed(number: str) -> DocumentReference | None:
+    """A document's own number, parsed once."""
+    return find_reference(number) if number else None

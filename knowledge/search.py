@@ -400,6 +400,7 @@ class Searcher:
             end += 1
         return near[start:end]
 
+
 def _assignment_key(item: Item) -> tuple:
     """Items with one key are one assignment: a paragraph under one responsibility clause."""
     return (item.doc_id, item.section, item.clause) if item.clause else (item.id,)

@@ -170,13 +170,13 @@ def segment(blocks: list[Block]) -> list[Piece]:
     pieces: list[Piece] = []
     paragraph_start = 0  # where the last paragraph's pieces begin
     for block in blocks:
-        if not block.heading and labelled_clause_start(block.text.strip()) == 0 and pieces:
+        line = block.text.strip()
+        if not block.heading and labelled_clause_start(line) == 0 and pieces:
             # a line of its own (责任单位：…) assigns the paragraph before it
-            clause = block.text.strip()
-            pieces[paragraph_start:] = [p if p.clause else Piece(p.text, p.section, clause, p.lead_in)
+            pieces[paragraph_start:] = [p if p.clause else Piece(p.text, p.section, line, p.lead_in)
                                         for p in pieces[paragraph_start:]]
             continue
-        if _ADDRESSEES.match(block.text.strip()):
+        if _ADDRESSEES.match(line):
             continue
         kind, title, body = _heading_and_body(block)
         if kind:

@@ -293,8 +293,7 @@ class KnowledgeStore:
                      doc_ids: Collection[str] | None = None, limit: int = 300) -> tuple[list[int], bool]:
         """Active items that pass every given filter, newest document first then in document order
         (at most `limit` ids), and whether more pass. `doc_ids` (when not None) keeps those documents'.
-        The documents are walked newest first and the walk stops once `limit` items are found: no
-        count of tens of thousands of matches."""
+        Nothing counts every match: a deadline filter alone can match tens of thousands."""
         where: list[str] = ["i.status = 'active'"]
         params: list[Any] = []
         if exact_departments or department_cores:
