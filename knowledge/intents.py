@@ -58,6 +58,7 @@ class Question:
     department_names: set[str] = field(default_factory=set)  # named with their level: 国家能源局
     deadline_phrase: str = ""  # a window phrase with no year: 12月底前
     window: tuple[date | None, date | None] | None = None  # a dated window: 今年, 下个月, 2025年前
+    window_phrase: str = ""  # …the words that name it
     year: int | None = None
     reference: DocumentReference | None = None  # a document cited by number: 国发6号文
     doc_ids: tuple[str, ...] = ()  # …the documents it names (none: the knowledge base lacks it)
@@ -68,7 +69,8 @@ class Question:
         name is 自治区生态环境厅), deadline phrase, region."""
         rest = self.core
         names = sorted(self.department_names, key=len, reverse=True)
-        for part in [*names, *sorted(self.department_cores, key=len, reverse=True), self.deadline_phrase]:
+        for part in [*names, *sorted(self.department_cores, key=len, reverse=True), self.deadline_phrase,
+                     self.window_phrase]:
             if part:
                 rest = rest.replace(part, "，")
         if self.region:
@@ -79,7 +81,7 @@ class Question:
     def core_is_only_filters(self) -> bool:
         """Nothing is left of the question once its filters and list words are taken out."""
         rest = _LIST_NOUN.sub("", _YEAR.sub("", self.unfiltered_core))
-        rest = re.sub(r"要|完成|出台|的|参与|国务院|重点|是|有|里|中|或|和|及|，", "", rest)
+        rest = re.sub(r"要|完成|出台|到期|截止|的|参与|国务院|重点|是|有|里|中|或|和|及|，", "", rest)
         return len(rest) <= 1
 
     @property
@@ -94,24 +96,27 @@ def question_core(norm: str) -> str:
     return re.sub(r"[，\s]+", "，", _STOP.sub("，", norm)).strip("，")
 
 
-def _window(norm: str, today: date) -> tuple[date | None, date | None] | None:
-    if "下个月" in norm or "下月" in norm:
-        first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
-        return first, month_end(first.year, first.month)
-    if "本月" in norm or "这个月" in norm or "当月" in norm:
-        return today, month_end(today.year, today.month)
-    if "今年" in norm or "本年" in norm:
-        return date(today.year, 1, 1), date(today.year, 12, 31)
-    if "明年" in norm:
-        return date(today.year + 1, 1, 1), date(today.year + 1, 12, 31)
-    if "下周" in norm:
-        return today, today + timedelta(days=14)
+def _window(norm: str, today: date) -> tuple[tuple[date | None, date | None], str] | None:
+    """A dated window the question names, relative to today, and the words that name it."""
+    for words, start, end in (
+            (("下个月", "下月"), *_month_after(today)),
+            (("本月", "这个月", "当月"), today, month_end(today.year, today.month)),
+            (("今年", "本年"), date(today.year, 1, 1), date(today.year, 12, 31)),
+            (("明年",), date(today.year + 1, 1, 1), date(today.year + 1, 12, 31)),
+            (("下周",), today, today + timedelta(days=14))):
+        if said := next((w for w in words if w in norm), None):
+            return (start, end), said
     if m := _RELATIVE_DAYS.search(norm):
-        return today, today + timedelta(days=int(m[1]))
+        return (today, today + timedelta(days=int(m[1]))), m[0]
     for d in find_deadlines(norm, None):  # 2025年前, but not 2030年前碳达峰行动方案 (a name)
         if d.due and re.fullmatch(r"(?:到|至)?\d{4}年(?:前|之前|以前|底前|底)", d.text):
-            return None, d.due
+            return (None, d.due), d.text
     return None
+
+
+def _month_after(today: date) -> tuple[date, date]:
+    first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return first, month_end(first.year, first.month)
 
 
 def _as_documents_name_departments(norm: str, region: str | None) -> str:
@@ -158,8 +163,9 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
             continue  # 能源局 inside 国家能源局
         q.department_names.add(name)
         q.department_cores.add(departments[name])
-    q.window = _window(norm, today)
-    if not q.window:
+    if said := _window(norm, today):
+        q.window, q.window_phrase = said
+    else:
         for d in find_deadlines(norm, None):
             if d.due is None and (d.ongoing or re.search(r"月|季度|半年|年底|年内", d.text)) \
                     and not re.search(r"\d{4}", d.text):

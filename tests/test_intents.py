@@ -94,3 +94,10 @@ def test_region_department_named_apart_from_the_region():
     known = {"省工业和信息化厅": "工业和信息化厅", "自治区工业和信息化厅": "工业和信息化厅"}
     q = understand("福建清单里工信厅牵头的任务有哪些", TODAY, known)
     assert q.department_names == {"省工业和信息化厅"} and q.region == "福建省"
+
+
+def test_a_window_alone_leaves_no_words_to_rank_by():
+    for text in ("未来30天内到期的任务有哪些", "下个月截止的事项有哪些", "2025年前要完成哪些任务"):
+        q = understand(text, TODAY)
+        assert q.window and q.window_phrase in text and q.core_is_only_filters, text
+    assert not understand("未来30天内到期的光伏任务有哪些", TODAY).core_is_only_filters

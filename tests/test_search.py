@@ -1,5 +1,7 @@
 """Answer behaviour on the seed knowledge base, phrased differently from the eval's dev questions."""
 
+from datetime import date
+
 from conftest import TODAY
 
 from knowledge.answer import render_text
@@ -233,6 +235,16 @@ def test_filtered_list_stops_at_its_limit_and_says_more_match(kb):
     assert not more and every[:2] == ids and len(every) > 2
     dates = [kb.store.get_document(i.doc_id).date for i in kb.store.get_items(every).values()]
     assert dates == sorted(dates, reverse=True)  # newest document first
+
+
+def test_wide_and_narrow_deadline_windows_list_the_same_items(kb, monkeypatch):
+    import knowledge.store as store
+
+    window = {"due_from": date(2021, 1, 1), "due_to": date(2025, 12, 31)}
+    from_matches, _ = kb.store.filter_items(**window)
+    monkeypatch.setattr(store, "WALK_FROM", 1)  # every window counts as wide: walk the documents
+    walked, _ = kb.store.filter_items(**window)
+    assert len(from_matches) > 3 and walked == from_matches
 
 
 def test_list_beyond_the_limit_says_so(kb, monkeypatch):
