@@ -70,7 +70,7 @@ _CORE_ALIASES = {
 
 _ALIAS_TO_NATIONAL = {alias: canon for canon, aliases in NATIONAL_ALIASES.items() for alias in (canon, *aliases)}
 
-_REGION_PREFIXES = ("自治区", "省", "市", "区", "县", "盟", "旗")
+_REGION_PREFIXES = ("自治区", "省", "市", "区", "县", "盟", "旗", "州", "地区")
 _GOV_SUFFIX = re.compile(r"(?:厅|局|委|办|委员会|办公室|部|中心)$")
 _QUALIFIED = re.compile(r"^(?:国家|中国|国务院|中共|中央|全国)|银行|集团|公司|支行|分行")
 _LEAD = re.compile(r"^(?P<names>.+?)(?:共同)?牵头$")
@@ -116,13 +116,11 @@ def spell_out(text: str) -> str:
 
 
 def region_prefix(region: str) -> str:
-    """The word a region's own documents put before their departments: 自治区 / 省 / 市."""
-    if region.endswith("自治区"):
-        return "自治区"
-    if region.endswith("省"):
-        return "省"
-    if region.endswith("市"):
-        return "市"
+    """The word a region's own documents put before their departments: 自治区 / 省 / 市 / 州 / 盟."""
+    for suffix, prefix in (("自治区", "自治区"), ("省", "省"), ("市", "市"), ("自治州", "州"), ("盟", "盟"),
+                           ("地区", "地区")):
+        if region.endswith(suffix):
+            return prefix
     return ""
 
 

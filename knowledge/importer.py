@@ -19,7 +19,7 @@ from knowledge.extract import extract_items
 from knowledge.formats import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, file_text
 from knowledge.models import Document, Item
 from knowledge.references import DOC_NUMBER
-from knowledge.regions import NATIONAL, canonical_region, find_region
+from knowledge.regions import canonical_region, document_region
 from knowledge.store import KnowledgeStore
 
 # Bump when extraction changes, so stored documents are re-extracted on their next import.
@@ -84,7 +84,7 @@ def describe_document(raw: RawDocument, source: str, overrides: DocumentOverride
     title = overrides.title or raw.title or Path(source).stem
     region = (canonical_region(overrides.region) if overrides.region else None) or overrides.region
     if not region:
-        region = find_region(title + raw.issuer) or NATIONAL
+        region = document_region(title, raw.issuer)
     doc_number = overrides.doc_number
     if doc_number is None:
         m = DOC_NUMBER.search(title) or next(

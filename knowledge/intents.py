@@ -13,7 +13,7 @@ from knowledge.deadlines import find_deadlines, month_end
 from knowledge.departments import region_prefix, spell_out
 from knowledge.normalize import normalize
 from knowledge.references import DocumentReference, cited_documents, find_reference
-from knowledge.regions import NATIONAL, find_region, short_name
+from knowledge.regions import NATIONAL, find_region, province_of, short_name
 
 _WHEN = re.compile(r"什么时候|最晚|最迟|什么时间|何时|哪天|哪一天|几月|多久|多长时间|几年|多少年|截止|期限|时限|时间表|到期|deadline|几号|哪年|完成时间")
 _WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|部委|牵头|负责|主管|参与")
@@ -28,13 +28,14 @@ _HELP = re.compile(r"^(?:帮助|help|使用说明|怎么用|你能做什么|你�
 _STOP = re.compile(
     r"什么时候|什么时间|何时|最晚|最迟|今年|明年|去年|本月|下个月|这个月|活儿|交差|哪一天|哪天|几月|多久|哪个部门|哪些部门|哪个单位|由谁|谁来|谁|是什么|是多少|多少|什么|"
     r"有哪些|哪些|哪几个|哪几项|哪几|几个|几项|怎么样|怎么|如何|请问|一下|那个|这个|这项|这些|还能|可以|需要|应该|关于|"
-    r"要求|情况|进展|方面|具体|要不要|是不是|能不能|会不会|有没有|可不可以|是否|还要|也要|里面|部委|包括|包含|"
+    r"要求|情况|进展|方面|具体|现在|目前|眼下|要不要|是不是|能不能|会不会|有没有|可不可以|是否|还要|也要|里面|部委|包括|包含|"
     r"按职责分工负责|分工负责|负责|牵头|哪个|时限|期限|完成时间|量化目标|目标|指标|领域|"
     r"吗|呢|吧|啊|呀|的|了|[?？!！。，,、；;：:]"
 )
 _YEAR = re.compile(r"(20\d{2})年")
 _LIST_NOUN = re.compile(r"任务|工作|事项|举措|措施|事情|部署")
 _TARGETS = re.compile(r"目标|指标")
+_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元?|多少资金|金额|补(?:贴|助)?多少|奖(?:励)?多少|给多少")
 _ONE_VALUE = re.compile(r"多少|几成|百分之几|多高|多低|几类|降到|降至|提高到|不超过|是几|降幅|增幅|幅度|比例|占比|比重")
 _ONE_THING = re.compile(r"这项|这个|该项|[吗么][?？]?$")  # one task named, or a yes/no question: not a list
 _RELATIVE_DAYS = re.compile(r"(?:近|未来|接下来|最近)?(\d{1,3})天(?:内|之内|以内)?")
@@ -49,6 +50,7 @@ class Question:
     wants_who: bool = False
     wants_lead: bool = False
     wants_amount: bool = False
+    wants_money: bool = False  # 补多少钱: a sum of money, not a target
     wants_list: bool = False
     wants_targets: bool = False  # the goals of a topic (农牧业方面的目标), not one value (降到多少)
     greeting: bool = False
@@ -76,6 +78,17 @@ class Question:
         if self.region:
             rest = rest.replace(self.region, "，").replace(short_name(self.region), "，")
         return re.sub(r"，+", "，", rest).strip("，")
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The regions whose items answer the question: a city's own and then its province's."""
+        if not self.region:
+            return ()
+        province = province_of(self.region)
+        return (self.region, province) if province else (self.region,)
+
+    def in_region(self, region: str) -> bool:
+        return not self.region or region in self.regions
 
     @property
     def core_is_only_filters(self) -> bool:
@@ -145,6 +158,8 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
     q.wants_lead = bool(_LEAD.search(norm)) and not _ANY_ROLE.search(norm)
     q.wants_amount = bool(_HOW_MUCH.search(norm)) or bool(re.search(r"(?:率|比重|占比|强度)$", q.core))
     q.wants_list = bool(_LIST.search(_WHO_PLURAL.sub("", norm)))
+    q.wants_money = bool(_MONEY.search(norm))
+    q.wants_amount = q.wants_amount or q.wants_money
     q.wants_targets = q.wants_amount and bool(_TARGETS.search(norm)) and not _ONE_VALUE.search(norm)
     if re.search(r"全国|国家层面|中央", norm):
         q.region = NATIONAL

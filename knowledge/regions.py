@@ -1,6 +1,11 @@
-"""China's provincial-level regions: full names, the short names people use, detection in text."""
+"""China's regions a policy document can come from: the provincial-level ones and their
+prefecture-level cities (地级市, 自治州, 地区, 盟) — full names, the short names people use, and
+detection in titles and questions."""
 
 from __future__ import annotations
+
+import re
+from functools import lru_cache
 
 NATIONAL = "国家"
 
@@ -11,26 +16,102 @@ PROVINCES: tuple[str, ...] = (
     "宁夏回族自治区", "新疆维吾尔自治区", "香港特别行政区", "澳门特别行政区",
 )
 
+def _names_in(text: str) -> list[str]:
+    return text.split()
+
+
+# Prefecture-level divisions by province; a bare name is "<name>市".
+_CITIES_BY_PROVINCE: dict[str, str] = {
+    "河北省": "石家庄 唐山 秦皇岛 邯郸 邢台 保定 张家口 承德 沧州 廊坊 衡水",
+    "山西省": "太原 大同 阳泉 长治 晋城 朔州 晋中 运城 忻州 临汾 吕梁",
+    "内蒙古自治区": "呼和浩特 包头 乌海 赤峰 通辽 鄂尔多斯 呼伦贝尔 巴彦淖尔 乌兰察布 兴安盟 锡林郭勒盟 阿拉善盟",
+    "辽宁省": "沈阳 大连 鞍山 抚顺 本溪 丹东 锦州 营口 阜新 辽阳 盘锦 铁岭 朝阳 葫芦岛",
+    "吉林省": "长春 吉林 四平 辽源 通化 白山 松原 白城 延边朝鲜族自治州",
+    "黑龙江省": "哈尔滨 齐齐哈尔 鸡西 鹤岗 双鸭山 大庆 伊春 佳木斯 七台河 牡丹江 黑河 绥化 大兴安岭地区",
+    "江苏省": "南京 无锡 徐州 常州 苏州 南通 连云港 淮安 盐城 扬州 镇江 泰州 宿迁",
+    "浙江省": "杭州 宁波 温州 嘉兴 湖州 绍兴 金华 衢州 舟山 台州 丽水",
+    "安徽省": "合肥 芜湖 蚌埠 淮南 马鞍山 淮北 铜陵 安庆 黄山 滁州 阜阳 宿州 六安 亳州 池州 宣城",
+    "福建省": "福州 厦门 莆田 三明 泉州 漳州 南平 龙岩 宁德",
+    "江西省": "南昌 景德镇 萍乡 九江 新余 鹰潭 赣州 吉安 宜春 抚州 上饶",
+    "山东省": "济南 青岛 淄博 枣庄 东营 烟台 潍坊 济宁 泰安 威海 日照 临沂 德州 聊城 滨州 菏泽",
+    "河南省": "郑州 开封 洛阳 平顶山 安阳 鹤壁 新乡 焦作 濮阳 许昌 漯河 三门峡 南阳 商丘 信阳 周口 驻马店 济源",
+    "湖北省": "武汉 黄石 十堰 宜昌 襄阳 鄂州 荆门 孝感 荆州 黄冈 咸宁 随州 恩施土家族苗族自治州",
+    "湖南省": "长沙 株洲 湘潭 衡阳 邵阳 岳阳 常德 张家界 益阳 郴州 永州 怀化 娄底 湘西土家族苗族自治州",
+    "广东省": "广州 韶关 深圳 珠海 汕头 佛山 江门 湛江 茂名 肇庆 惠州 梅州 汕尾 河源 阳江 清远 东莞 中山 潮州 揭阳 云浮",
+    "广西壮族自治区": "南宁 柳州 桂林 梧州 北海 防城港 钦州 贵港 玉林 百色 贺州 河池 来宾 崇左",
+    "海南省": "海口 三亚 三沙 儋州",
+    "四川省": "成都 自贡 攀枝花 泸州 德阳 绵阳 广元 遂宁 内江 乐山 南充 眉山 宜宾 广安 达州 雅安 巴中 资阳 "
+              "阿坝藏族羌族自治州 甘孜藏族自治州 凉山彝族自治州",
+    "贵州省": "贵阳 六盘水 遵义 安顺 毕节 铜仁 黔西南布依族苗族自治州 黔东南苗族侗族自治州 黔南布依族苗族自治州",
+    "云南省": "昆明 曲靖 玉溪 保山 昭通 丽江 普洱 临沧 楚雄彝族自治州 红河哈尼族彝族自治州 文山壮族苗族自治州 "
+              "西双版纳傣族自治州 大理白族自治州 德宏傣族景颇族自治州 怒江傈僳族自治州 迪庆藏族自治州",
+    "西藏自治区": "拉萨 日喀则 昌都 林芝 山南 那曲 阿里地区",
+    "陕西省": "西安 铜川 宝鸡 咸阳 渭南 延安 汉中 榆林 安康 商洛",
+    "甘肃省": "兰州 嘉峪关 金昌 白银 天水 武威 张掖 平凉 酒泉 庆阳 定西 陇南 临夏回族自治州 甘南藏族自治州",
+    "青海省": "西宁 海东 海北藏族自治州 黄南藏族自治州 海南藏族自治州 果洛藏族自治州 玉树藏族自治州 海西蒙古族藏族自治州",
+    "宁夏回族自治区": "银川 石嘴山 吴忠 固原 中卫",
+    "新疆维吾尔自治区": "乌鲁木齐 克拉玛依 吐鲁番 哈密 昌吉回族自治州 博尔塔拉蒙古自治州 巴音郭楞蒙古自治州 阿克苏地区 "
+                        "克孜勒苏柯尔克孜自治州 喀什地区 和田地区 伊犁哈萨克自治州 塔城地区 阿勒泰地区",
+}
+
+# Short names that are also ordinary words, inside common phrases or other places (日照 sunshine, 宁德
+# in 宁德时代, 大理 in 大理石, 广安 in 推广安装, 朝阳 a Beijing district): a city only when written in full.
+_SHORT_ONLY_IN_FULL = frozenset(_names_in(
+    "朝阳 大同 白银 中山 北海 三明 白山 红河 文山 普洱 玉树 阿里 山南 海北 海西 海东 黄南 甘南 海南 吉林 大理 安康 长治 "
+    "日照 开封 来宾 河源 怒江 黑河 宁德 兴安 大兴安岭 德州 黄山 通化 淮北 淮南 定西 平凉 武威 新乡 新余 广安 固原"))
+
+_ETHNIC = "土家族|苗族|朝鲜族|布依族|侗族|藏族|羌族|彝族|哈尼族|壮族|傣族|白族|景颇族|傈僳族|回族|蒙古族|柯尔克孜|哈萨克|蒙古"
+_SUFFIX = re.compile(rf"^(?P<short>.+?)(?:(?:{_ETHNIC})+自治州|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|"
+                     r"地区|盟|省|市)$")
+
+
+def _full_name(name: str) -> str:
+    return name if re.search(r"(?:自治州|地区|盟)$", name) else name + "市"
+
+
+CITIES: dict[str, str] = {_full_name(name): province
+                          for province, names in _CITIES_BY_PROVINCE.items() for name in _names_in(names)}
+
 
 def short_name(region: str) -> str:
-    """'内蒙古自治区' -> '内蒙古', '浙江省' -> '浙江', '广西壮族自治区' -> '广西'."""
-    for suffix in ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区", "省", "市"):
-        if region.endswith(suffix) and len(region) > len(suffix):
-            return region[: -len(suffix)]
-    return region
+    """'内蒙古自治区' -> '内蒙古', '浙江省' -> '浙江', '武汉市' -> '武汉', '恩施土家族苗族自治州' -> '恩施'."""
+    m = _SUFFIX.match(region)
+    return m["short"] if m and len(m["short"]) >= 2 else region
 
 
-_BY_SHORT = {short_name(p): p for p in PROVINCES}
+def province_of(region: str) -> str | None:
+    """The province a city belongs to (武汉市 -> 湖北省); None for a province or 国家."""
+    return CITIES.get(region)
 
 
+def _names() -> dict[str, str]:
+    """Every way a region is written -> its full name. Provinces come last so that they win a tie
+    (吉林 is the province; the city is 吉林市)."""
+    names: dict[str, str] = {}
+    for city in CITIES:
+        names[city] = city
+        if (short := short_name(city)) not in _SHORT_ONLY_IN_FULL:
+            names[short] = city
+    for province in PROVINCES:
+        names[province] = names[short_name(province)] = province
+    return names
+
+
+_BY_NAME = _names()
+# Longest first, so that at one position 吉林市 beats 吉林 and 内蒙古自治区 beats 内蒙古.
+_ANY_REGION = re.compile("|".join(sorted(map(re.escape, _BY_NAME), key=len, reverse=True)))
+
+
+@lru_cache(maxsize=4096)
 def find_region(text: str) -> str | None:
-    """The first provincial region named in `text` (full or short name), as its full name."""
-    best: tuple[int, str] | None = None
-    for short, full in _BY_SHORT.items():
-        i = text.find(short)
-        if i >= 0 and (best is None or i < best[0]):
-            best = (i, full)
-    return best[1] if best else None
+    """The first region named in `text` (full or short name; a province or a city), as its full name."""
+    m = _ANY_REGION.search(text)
+    if not m:
+        return None
+    found = _BY_NAME[m[0]]
+    if (city := _ANY_REGION.match(text, m.end())) and CITIES.get(_BY_NAME[city[0]]) == found:
+        return _BY_NAME[city[0]]  # 湖北省武汉市: the city
+    return found
 
 
 def canonical_region(name: str) -> str | None:
@@ -38,6 +119,21 @@ def canonical_region(name: str) -> str | None:
     name = name.strip()
     if name in ("国家", "全国", "中央", "国务院"):
         return NATIONAL
-    if name in PROVINCES:
-        return name
-    return _BY_SHORT.get(short_name(name))
+    return _BY_NAME.get(name) or _BY_NAME.get(short_name(name)) or _BY_NAME.get(name.removesuffix("州"))  # 恩施州
+
+
+_NATIONAL_ISSUER = re.compile(r"^(?:中共中央|国务院|全国|国家|中华人民共和国|最高人民|中国人民银行|[^省市区州县]{2,8}(?:部|总局|委员会))")
+
+
+def document_region(title: str, issuer: str) -> str:
+    """Where a document comes from: the region its title starts with (武汉市人民政府办公厅关于…), else
+    its signature's (issuer's) region, else national when title or issuer is a national body
+    (国务院关于支持赣州… is national), else the first region the title names."""
+    for text in (title, issuer):
+        if (m := _ANY_REGION.match(text)):
+            return _BY_NAME[m[0]]
+    if issuer and (found := find_region(issuer)):
+        return found
+    if _NATIONAL_ISSUER.match(title) or _NATIONAL_ISSUER.match(issuer):
+        return NATIONAL
+    return find_region(title) or NATIONAL

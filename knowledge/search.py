@@ -33,6 +33,7 @@ from knowledge.normalize import (
 from knowledge.regions import NATIONAL, find_region
 from knowledge.store import KnowledgeStore
 
+_MONEY_AMOUNT = re.compile(r"\d(?:[\d.,]*)\s*(?:万|亿)?元")
 CANDIDATES = 60
 FILTERED_CANDIDATES = 200  # a filtered list with words of its own: ranked among this many matches
 LIST_LIMIT = 300  # a filtered list takes at most this many items (and says when more match)
@@ -185,7 +186,7 @@ class Searcher:
         items = self.store.get_items([r[0] for r in rows])
         region_words = _region_words(q, weights)
         hits = [self._score(q, items[i], s / best, weights, text, context,
-                            region_words if items[i].region == q.region else frozenset())
+                            region_words if items[i].region in q.regions else frozenset())
                 for i, s, text, context in rows if i in items]
         hits.sort(key=lambda h: (-h.score, h.item.id))
         return hits
@@ -204,7 +205,7 @@ class Searcher:
         start, end = q.window or (None, None)
         ids, more = self.store.filter_items(
             exact_departments=exact, department_cores=cores, role="lead" if q.wants_lead else None,
-            deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, region=q.region,
+            deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, regions=q.regions,
             doc_ids=q.doc_ids if q.reference else None, limit=LIST_LIMIT)
         if not ids:
             return SearchResult(q, [], confident=True, mode="list")  # nothing passes: say so, no guesses
@@ -226,7 +227,7 @@ class Searcher:
         sections: dict[tuple[str, str], dict[str, float]] = {}
         for h in hits:
             item = h.item
-            if not item.section or (q.region and item.region != q.region):
+            if not item.section or not q.in_region(item.region):
                 continue
             parts = item.section.split(" › ")
             for depth in range(1, len(parts) + 1):
@@ -320,10 +321,12 @@ class Searcher:
             bonus += 0.08
         if q.wants_who and item.departments:
             bonus += 0.08
-        if q.wants_amount and item.targets:
+        if q.wants_money:
+            bonus += 0.2 if _MONEY_AMOUNT.search(item.text) else 0.0
+        elif q.wants_amount and item.targets:
             bonus += 0.2
         if q.region:
-            bonus += 0.15 if item.region == q.region else -0.3
+            bonus += 0.15 if item.region == q.region else 0.0 if q.in_region(item.region) else -0.3
         if q.department_names:
             if self.asks_for(q, item.departments.lead):
                 bonus += 0.25 if q.wants_lead and "牵头" in item.clause else 0.15
@@ -338,7 +341,7 @@ class Searcher:
         return bonus
 
     def _passes_filters(self, q: Question, item: Item) -> bool:
-        if q.region and item.region != q.region:
+        if not q.in_region(item.region):
             return False
         if q.reference and item.doc_id not in q.doc_ids:
             return False
@@ -491,7 +494,7 @@ def fits_question(q: Question, item: Item) -> bool:
     """An item from another region or document, or about other years, than the question names is a
     suggestion at best: 广东 asked, only national or 内蒙古 items found; 2035 asked, the items speak of
     2025; 国发〔2022〕1号 asked, which the knowledge base lacks."""
-    if q.region and item.region != q.region:
+    if not q.in_region(item.region):
         return False
     if q.reference and item.doc_id not in q.doc_ids:
         return False
@@ -512,7 +515,7 @@ def _region_words(q: Question, weights: dict[str, WordWeight]) -> frozenset[str]
     """The question's words that name its region (内蒙古, 浙江省): an item of that region has them."""
     if not q.region or q.region == NATIONAL:
         return frozenset()
-    return frozenset(w for w in weights if find_region(w) == q.region)
+    return frozenset(w for w in weights if find_region(w) in q.regions)
 
 
 def _split_match(word: str, text: str) -> bool:

@@ -292,7 +292,7 @@ class KnowledgeStore:
 
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
                      role: str | None = None, deadline_phrase: str = "", due_from: date | None = None,
-                     due_to: date | None = None, region: str | None = None,
+                     due_to: date | None = None, regions: Collection[str] = (),
                      doc_ids: Collection[str] | None = None, limit: int = 300) -> tuple[list[int], bool]:
         """Active items that pass every given filter, newest document first then in document order
         (at most `limit` ids), and whether more pass. `doc_ids` (when not None) keeps those documents'.
@@ -324,9 +324,10 @@ class KnowledgeStore:
             matching = " AND ".join(conditions)
             where.append(f"EXISTS (SELECT 1 FROM item_deadlines d WHERE d.item_id = i.id AND {matching})" if walk
                          else f"i.id IN (SELECT d.item_id FROM item_deadlines d WHERE {matching})")
-        if region:
-            where.append("doc.region = ? AND i.region = ?" if walk else "i.region = ?")
-            params += [region, region] if walk else [region]
+        if regions:
+            marks = ",".join("?" * len(regions))
+            where.append(f"doc.region IN ({marks}) AND i.region IN ({marks})" if walk else f"i.region IN ({marks})")
+            params += [*regions, *regions] if walk else list(regions)
         if doc_ids is not None:
             where.append(f"i.doc_id IN ({','.join('?' * len(doc_ids))})")
             params += list(doc_ids)

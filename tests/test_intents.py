@@ -101,3 +101,11 @@ def test_a_window_alone_leaves_no_words_to_rank_by():
         q = understand(text, TODAY)
         assert q.window and q.window_phrase in text and q.core_is_only_filters, text
     assert not understand("未来30天内到期的光伏任务有哪些", TODAY).core_is_only_filters
+
+
+def test_cities_are_regions_of_their_own_and_answer_with_their_province():
+    q = understand("武汉的新能源汽车补贴有哪些", TODAY)
+    assert q.region == "武汉市" and q.regions == ("武汉市", "湖北省")
+    assert q.in_region("湖北省") and not q.in_region("湖南省") and not q.in_region("国家")
+    assert understand("内蒙古煤炭消费比重", TODAY).regions == ("内蒙古自治区",)
+    assert understand("推广安装屋顶光伏的要求", TODAY).region is None  # 广安 inside 推广安装 is no city

@@ -85,3 +85,25 @@ def test_task_list_answers_who_and_when(kb):
     assert listed.mode == "list"
     assert {h.item.departments.lead for h in listed.hits} == {("省能源局",)}
     assert len(listed.hits) == 2
+
+
+def test_a_city_document_is_that_citys_and_its_questions_find_it(kb):
+    city = import_path(kb.store, DATA / "city_measures_2024.txt")
+    province = import_path(kb.store, DATA / "province_charging_2024.txt")
+    kb.searcher.invalidate()
+    assert kb.store.get_document(city.doc_id).region == "成都市"
+    assert kb.store.get_document(province.doc_id).region == "四川省"
+    service_fee = next(i for i in kb.store.items_of_document(city.doc_id) if "运营补贴" in i.text)
+    assert service_fee.departments.lead == ("市发展改革委",)  # the city's own, not 国家发展改革委
+    assert service_fee.departments.support == ("市财政局",)
+
+    answer = kb.ask("成都公共充电桩到2025年要达到多少", TODAY)
+    assert answer.confident and "8万个" in render_text(answer)  # the city's target, not the province's
+    answer = kb.ask("四川公共充电桩到2025年要达到多少", TODAY)
+    assert "20万个" in render_text(answer).split("\n")[0]
+    answer = kb.ask("在成都买纯电车补多少钱", TODAY)
+    assert answer.confident and "3000元" in render_text(answer)
+
+    listed = kb.ask("成都2025年前要完成哪些任务", TODAY)  # the city's and its province's, no other region's
+    regions = {kb.store.get_document(h.item.doc_id).region for h in listed.hits}
+    assert listed.mode == "list" and regions == {"成都市", "四川省"}
