@@ -246,10 +246,18 @@ class Searcher:
             key = max(sections, key=gain)
             if gain(key)[0] < SECTION_GAIN * total:
                 break
+            # sub-sections that answer alike (钢铁/有色金属/建材行业 under 工业领域): their parent, whole
+            alike = [k for k in sections if k != key and _parent(k) == _parent(key)
+                     and all(abs(c - sections[key][w]) < 0.05 for w, c in sections[k].items())]
+            for k in (key, *alike):
+                for w in topic:
+                    covered[w] = max(covered[w], sections[k][w])
+                del sections[k]
+            if alike and _parent(key)[1]:
+                key = _parent(key)
+                sections.pop(key, None)
+                chosen = [k for k in chosen if _parent(k) != key]
             chosen.append(key)
-            for w in topic:
-                covered[w] = max(covered[w], sections[key][w])
-            del sections[key]
         match = sum(topic[w].weight * c for w, c in covered.items()) / total
         if not chosen or match < SECTION_MATCH:
             return None
@@ -503,6 +511,11 @@ def fits_question(q: Question, item: Item) -> bool:
     years = {t.year for t in item.targets} | {d.due.year for d in item.deadlines if d.due}
     spans = any(d.start and d.due and d.start.year <= q.year <= d.due.year for d in item.deadlines)
     return spans or q.year in years or str(q.year) in item.text or str(q.year) in item.section
+
+
+def _parent(section: tuple[str, str]) -> tuple[str, str]:
+    """(doc id, path) of a section's parent; the path is empty for a top-level section."""
+    return section[0], section[1].rpartition(" › ")[0]
 
 
 def unknown_share(weights: dict[str, WordWeight]) -> float:

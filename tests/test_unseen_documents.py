@@ -107,3 +107,15 @@ def test_a_city_document_is_that_citys_and_its_questions_find_it(kb):
     listed = kb.ask("成都2025年前要完成哪些任务", TODAY)  # the city's and its province's, no other region's
     regions = {kb.store.get_document(h.item.doc_id).region for h in listed.hits}
     assert listed.mode == "list" and regions == {"成都市", "四川省"}
+
+
+def test_sub_sections_that_answer_alike_are_listed_through_their_parent(kb):
+    import_path(kb.store, DATA / "peak_plan_2022.txt")
+    kb.searcher.invalidate()
+    answer = kb.ask("安徽工业领域碳达峰行动分了哪几个行业，各自要干啥", TODAY)
+    text = render_text(answer)
+    assert answer.mode == "list" and len(answer.hits) == 3
+    for task in ("推广短流程电炉炼钢", "推广窑炉余热利用", "淘汰落后合成氨产能"):  # each industry's whole task
+        assert task in text
+    answer = kb.ask("安徽碳达峰方案的能源结构调整行动都包括啥", TODAY)
+    assert answer.mode == "list" and "皖北采煤沉陷区" in render_text(answer) and "绩溪" in render_text(answer)
