@@ -69,8 +69,8 @@ class Question:
     @property
     def unfiltered_core(self) -> str:
         """The core without what the filters already say: departments (also as 内蒙古生态环境厅, whose
-        name is 自治区生态环境厅), deadline phrase, region."""
-        rest = self.core
+        name is 自治区生态环境厅, or as 住建厅), deadline phrase, region."""
+        rest = spell_out(self.core)
         names = sorted(self.department_names, key=len, reverse=True)
         for part in [*names, *sorted(self.department_cores, key=len, reverse=True), self.deadline_phrase,
                      self.window_phrase]:
@@ -95,7 +95,8 @@ class Question:
     def core_is_only_filters(self) -> bool:
         """Nothing is left of the question once its filters and list words are taken out."""
         rest = _LIST_NOUN.sub("", _YEAR.sub("", self.unfiltered_core))
-        rest = re.sub(r"要|完成|出台|到期|截止|的|参与|国务院|重点|是|有|里|中|或|和|及|，", "", rest)
+        rest = re.sub(r"要|完成|出台|到期|截止|的|参与|国务院|重点|是|有|里|中|或|和|及|，|"
+                      r"方案|文件|通知|意见|活", "", rest)  # 江西方案里…的活: the region's document, its tasks
         return len(rest) <= 1
 
     @property

@@ -73,6 +73,8 @@ def test_region_named_department_is_the_regions_own():
     assert q.core_is_only_filters
     assert understand("浙江省住建厅牵头哪些工作", TODAY, known).department_names == {"省住房城乡建设厅"}
     assert understand("发改委负责的事项有哪些", TODAY, known).department_names == {"发展改革委"}
+    q = understand("浙江方案里住建厅牵头的活有哪些", TODAY, known)  # named short, the region's document
+    assert q.department_names == {"省住房城乡建设厅"} and q.core_is_only_filters
 
 
 def test_lead_or_support_asks_for_any_role():
