@@ -216,8 +216,9 @@ class Searcher:
 
     def _section_list(self, q: Question, hits: list[Hit], weights: dict[str, WordWeight]) -> SearchResult | None:
         """A topic list (内蒙古交通领域的目标有哪些): the items of the sections whose headings name the
-        question's topic, as few sections as cover it, in document order — children's titles for a
-        parent section; only the goals of the asked year when a year or goals are asked for."""
+        question's topic, as few sections as cover it, in the order the question names their topics —
+        children's titles for a parent section; only the goals of the asked year when a year or goals
+        are asked for."""
         region_words = _region_words(q, weights)
         topic = {w: ww for w, ww in weights.items() if ww.known and w not in region_words
                  and not (q.year and w == str(q.year)) and w not in _TASK_WORDS}
@@ -237,34 +238,15 @@ class Searcher:
                     leads = item.departments.lead if depth == len(parts) else ()  # who leads a leaf section's work
                     context = normalize(" ".join((*parts[:depth - 1], *leads)))
                     sections[key] = {w: _coverage({w: ww}, heading, context) for w, ww in topic.items()}
-        chosen: list[tuple[str, str]] = []
-        covered = dict.fromkeys(topic, 0.0)
-        while sections and len(chosen) < MAX_TOPIC_SECTIONS:
-            def gain(key: tuple[str, str]) -> tuple[float, int]:
-                return (sum(topic[w].weight * max(0.0, c - covered[w]) for w, c in sections[key].items()),
-                        -key[1].count(" › "))  # on a tie the parent, whose children all match
-            key = max(sections, key=gain)
-            if gain(key)[0] < SECTION_GAIN * total:
-                break
-            # sub-sections that answer alike (钢铁/有色金属/建材行业 under 工业领域): their parent, whole
-            alike = [k for k in sections if k != key and _parent(k) == _parent(key)
-                     and all(abs(c - sections[key][w]) < 0.05 for w, c in sections[k].items())]
-            for k in (key, *alike):
-                for w in topic:
-                    covered[w] = max(covered[w], sections[k][w])
-                del sections[k]
-            if alike and _parent(key)[1]:
-                key = _parent(key)
-                sections.pop(key, None)
-                chosen = [k for k in chosen if _parent(k) != key]
-            chosen.append(key)
-        match = sum(topic[w].weight * c for w, c in covered.items()) / total
+        chosen = _choose_sections(topic, sections)
+        match = sum(ww.weight * max((found[w] for found in chosen.values()), default=0.0)
+                    for w, ww in topic.items()) / total
         if not chosen or match < SECTION_MATCH:
             return None
         if not q.wants_list and max((h.coverage for h in hits if not _is_title(h.item)), default=0.0) > match:
             return None  # goals asked for, but one item says it better than any heading (VOCs排放总量降幅目标)
         entries: list[Hit] = []
-        for doc_id, path in sorted(chosen, key=lambda k: (k[0], k[1])):
+        for doc_id, path in chosen:
             entries += self._section_entries(q, doc_id, path)
         if not entries:
             return None
@@ -511,6 +493,41 @@ def fits_question(q: Question, item: Item) -> bool:
     years = {t.year for t in item.targets} | {d.due.year for d in item.deadlines if d.due}
     spans = any(d.start and d.due and d.start.year <= q.year <= d.due.year for d in item.deadlines)
     return spans or q.year in years or str(q.year) in item.text or str(q.year) in item.section
+
+
+def _choose_sections(topic: dict[str, WordWeight],
+                     sections: dict[tuple[str, str], dict[str, float]]) -> dict[tuple[str, str], dict[str, float]]:
+    """The fewest sections whose headings cover the topic's words, greedily, each adding at least
+    SECTION_GAIN of it: {(doc id, path): coverage of each word}, in the order the question names
+    their words (充电设施 … 支持政策). Sub-sections that match alike (钢铁/有色金属/建材行业 under
+    工业领域) are chosen as their parent; a section inside another chosen one is left to its parent."""
+    sections = dict(sections)
+    total = sum(ww.weight for ww in topic.values())
+    chosen: dict[tuple[str, str], dict[str, float]] = {}
+    covered = dict.fromkeys(topic, 0.0)
+
+    def gain(key: tuple[str, str]) -> tuple[float, int]:
+        return (sum(topic[w].weight * max(0.0, c - covered[w]) for w, c in sections[key].items()),
+                -key[1].count(" › "))  # on a tie the parent, whose children all match
+
+    while sections and len(chosen) < MAX_TOPIC_SECTIONS:
+        key = max(sections, key=gain)
+        if gain(key)[0] < SECTION_GAIN * total:
+            break
+        alike = [k for k in sections if k != key and _parent(k) == _parent(key)
+                 and all(abs(c - sections[key][w]) < 0.05 for w, c in sections[k].items())]
+        found = {w: max(sections[k][w] for k in (key, *alike)) for w in topic}
+        for k in (key, *alike):
+            del sections[k]
+        if alike and _parent(key)[1]:
+            key = _parent(key)
+            sections.pop(key, None)
+        chosen[key] = found
+        covered = {w: max(c, found[w]) for w, c in covered.items()}
+    order = list(topic)
+    kept = [k for k in chosen if not any(o[0] == k[0] and k[1].startswith(o[1] + " › ") for o in chosen)]
+    kept.sort(key=lambda k: min((order.index(w) for w, c in chosen[k].items() if c >= 0.5), default=len(order)))
+    return {k: chosen[k] for k in kept}
 
 
 def _parent(section: tuple[str, str]) -> tuple[str, str]:

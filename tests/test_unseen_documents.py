@@ -119,3 +119,13 @@ def test_sub_sections_that_answer_alike_are_listed_through_their_parent(kb):
         assert task in text
     answer = kb.ask("安徽碳达峰方案的能源结构调整行动都包括啥", TODAY)
     assert answer.mode == "list" and "皖北采煤沉陷区" in render_text(answer) and "绩溪" in render_text(answer)
+
+
+def test_a_topic_list_follows_the_order_the_question_names_its_topics(kb):
+    import_path(kb.store, DATA / "peak_plan_2022.txt")
+    kb.searcher.invalidate()
+    for question, first in (("安徽工业领域碳达峰和能源结构调整方面各有哪些任务", "钢铁"),
+                            ("安徽能源结构调整和工业领域碳达峰方面各有哪些任务", "光伏")):
+        answer = kb.ask(question, TODAY)
+        assert answer.mode == "list" and len(answer.hits) == 5, question
+        assert first in answer.hits[0].item.text, question
