@@ -22,8 +22,9 @@ _WHO_PLURAL = re.compile(r"(?:哪些|哪几个?|几个)(?:部门|部委|单位|�
 _LEAD = re.compile(r"牵头|主管|主责")
 _ANY_ROLE = re.compile(r"(?:牵头|主管)(?:或者?|和|及|、|还是)(?:参与|配合)|(?:参与|配合)(?:或者?|和|及|、|还是)(?:牵头|主管)")
 _HOW_MUCH = re.compile(r"多少|几成|百分之几|比例|目标|指标|降到|降至|达到|提高到|不超过|多高|多低|几个")
-_LIST = re.compile(r"有哪些|哪些|哪几(?:个)?(?:项|方面|块|条|件|领域|大)|列出|清单|都有什么|全部|所有|列表|一览|各自|"
+_LIST = re.compile(r"有哪些|哪些|哪几(?:个)?(?:项|方面|块|条|件|领域|大)|列出|都有什么|列表|一览|各自|"
                    r"(?:包括|包含|涵盖)(?:了)?(?:什么|哪些)")
+_LIST_UNLESS_ASKED = re.compile(r"清单|全部|所有")  # a list, unless the question asks when / who / how much
 _GREETING = re.compile(r"^(?:你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|早上好|下午好|晚上好|谢谢|多谢|感谢|thanks|ok|好的)[!！。.？?～~啊呀呢]*$")
 _HELP = re.compile(r"^(?:帮助|help|使用说明|怎么用|你能做什么|你是谁|功能)[!！。.？?～~]*$")
 _STOP = re.compile(
@@ -159,7 +160,8 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
     q.wants_who = bool(_WHO.search(norm))
     q.wants_lead = bool(_LEAD.search(norm)) and not _ANY_ROLE.search(norm)
     q.wants_amount = bool(_HOW_MUCH.search(norm)) or bool(re.search(r"(?:率|比重|占比|强度)$", q.core))
-    q.wants_list = bool(_LIST.search(_WHO_PLURAL.sub("", norm)))
+    q.wants_list = bool(_LIST.search(_WHO_PLURAL.sub("", norm))) or bool(
+        _LIST_UNLESS_ASKED.search(norm) and not (q.wants_when or q.wants_who or q.wants_amount))
     q.wants_money = bool(_MONEY.search(norm))
     q.wants_amount = q.wants_amount or q.wants_money
     q.wants_targets = q.wants_amount and bool(_TARGETS.search(norm)) and not _ONE_VALUE.search(norm)

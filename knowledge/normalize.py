@@ -100,6 +100,11 @@ EXPANSIONS: dict[str, str] = {
     "补贴": "奖补 财政支持 资金支持",
     "贷款": "信贷 再贷款",
     "碳税": "碳减排相关税收政策",
+    "分摊": "分担",
+    "省里": "省级",  # spoken 省里/市里/区里/县里: the documents' 省级/市级…
+    "市里": "市级",
+    "区里": "区级",
+    "县里": "县级",
 }
 
 _converter: opencc.OpenCC | None = None

@@ -111,3 +111,10 @@ def test_cities_are_regions_of_their_own_and_answer_with_their_province():
     assert q.in_region("湖北省") and not q.in_region("湖南省") and not q.in_region("国家")
     assert understand("内蒙古煤炭消费比重", TODAY).regions == ("内蒙古自治区",)
     assert understand("推广安装屋顶光伏的要求", TODAY).region is None  # 广安 inside 推广安装 is no city
+
+
+def test_a_list_word_inside_the_topic_does_not_make_a_when_question_a_list():
+    assert not understand("两高项目排查、建清单的完成时限是？", TODAY).wants_list
+    assert understand("两高项目清单", TODAY).wants_list
+    assert understand("能源转型行动都包括啥", TODAY).wants_list
+    assert understand("分了哪几个行业，各自要干啥", TODAY).wants_list
