@@ -35,6 +35,8 @@ _STOP = re.compile(
     r"吗|呢|吧|啊|呀|的|了|[?？!！。，,、；;：:]"
 )
 _YEAR = re.compile(r"(20\d{2})年")
+# A document named by its kind, as in 江西方案里 / 浙江碳达峰实施方案的 (措施 and 工作 are also tasks' words)
+_DOCUMENT_KIND = re.compile(r"(方案|规划|意见|通知|办法|条例|纲要)(?:里|中|的|是|提出|要求|规定|明确|[，,?？]|$)")
 _LIST_NOUN = re.compile(r"任务|工作|事项|举措|措施|事情|部署")
 _TARGETS = re.compile(r"目标|指标")
 _MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元?|多少资金|金额|补(?:贴|助)?多少|奖(?:励)?多少|给多少")
@@ -66,6 +68,8 @@ class Question:
     year: int | None = None
     reference: DocumentReference | None = None  # a document cited by number: 国发6号文
     doc_ids: tuple[str, ...] = ()  # …the documents it names (none: the knowledge base lacks it)
+    document_kind: str = ""  # a region's document named by its kind: 浙江碳达峰实施方案 -> 方案
+    kind_doc_ids: tuple[str, ...] = ()  # …the documents of that region and kind the knowledge base has
 
     @property
     def unfiltered_core(self) -> str:
@@ -195,6 +199,8 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
         q.wants_list = True  # 国家能源局负责的2021年任务 / 年内持续推进的工作
     if m := _YEAR.search(norm):
         q.year = int(m[1])
+    if q.region and q.region != NATIONAL and (m := _DOCUMENT_KIND.search(norm)):
+        q.document_kind = m[1]
     return q
 
 

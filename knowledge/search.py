@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 
 from knowledge.departments import NATIONAL_ALIASES, department_core, lists_department, split_department_query
 from knowledge.intents import Question, understand
-from knowledge.models import Item
+from knowledge.models import Document, Item
 from knowledge.normalize import (
     EXPANSIONS,
     bigrams,
@@ -87,7 +87,7 @@ class Searcher:
     def __init__(self, store: KnowledgeStore) -> None:
         self.store = store
         self._departments: dict[str, str] | None = None
-        self._numbers: tuple[int, dict[str, str]] | None = None
+        self._docs: tuple[int, list[Document], dict[str, str]] | None = None
         self._count: tuple[int, int] | None = None
 
     def known_departments(self) -> dict[str, str]:
@@ -100,18 +100,25 @@ class Searcher:
             self._departments = {normalize(k): v for k, v in names.items()}
         return self._departments
 
+    def _documents(self) -> tuple[list[Document], dict[str, str]]:
+        """Every document, and doc id -> 文号; remembered until the next write."""
+        if self._docs is None or self._docs[0] != self.store.generation:
+            docs = self.store.documents()
+            self._docs = (self.store.generation, docs, {d.doc_id: d.doc_number for d in docs if d.doc_number})
+        return self._docs[1], self._docs[2]
+
     def document_numbers(self) -> dict[str, str]:
         """doc id -> 文号, for questions that cite a document (国发6号文)."""
-        if self._numbers is None or self._numbers[0] != self.store.generation:
-            numbers = {d.doc_id: d.doc_number for d in self.store.documents() if d.doc_number}
-            self._numbers = (self.store.generation, numbers)
-        return self._numbers[1]
+        return self._documents()[1]
 
     def invalidate(self) -> None:
         self._departments = None
 
     def search(self, text: str, today: date, k: int = 5) -> SearchResult:
         q = understand(text, today, self.known_departments(), self.document_numbers())
+        if q.document_kind:
+            q.kind_doc_ids = tuple(d.doc_id for d in self._documents()[0] if q.in_region(d.region)
+                                   and q.document_kind in normalize(d.title))
         if q.greeting or q.help:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
         match, weights = self._query(q)
@@ -488,6 +495,8 @@ def fits_question(q: Question, item: Item) -> bool:
         return False
     if q.reference and item.doc_id not in q.doc_ids:
         return False
+    if q.document_kind and item.doc_id not in q.kind_doc_ids:
+        return False  # 浙江碳达峰实施方案 asked; only a meeting's report found
     if q.year is None:
         return True
     years = {t.year for t in item.targets} | {d.due.year for d in item.deadlines if d.due}

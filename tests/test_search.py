@@ -252,3 +252,10 @@ def test_list_beyond_the_limit_says_so(kb, monkeypatch):
 
     monkeypatch.setattr(search, "LIST_LIMIT", 2)
     assert "符合的条目超过" in render_text(kb.ask("12月底前要完成哪些任务", TODAY))
+
+
+def test_a_regions_document_named_by_kind_that_the_knowledge_base_lacks_is_not_answered(kb):
+    lacking = kb.ask("浙江省碳达峰行动方案里对光伏有什么要求", TODAY)  # only a meeting's report from 浙江
+    assert not lacking.confident and lacking.mode == "not_found"
+    held = kb.ask("内蒙古节能减排方案里煤炭消费比重降到多少", TODAY)
+    assert held.confident and "75%" in render_text(held)
