@@ -129,3 +129,11 @@ def test_a_topic_list_follows_the_order_the_question_names_its_topics(kb):
         answer = kb.ask(question, TODAY)
         assert answer.mode == "list" and len(answer.hits) == 5, question
         assert first in answer.hits[0].item.text, question
+
+
+def test_a_notices_reporting_duty_is_an_item_found_in_spoken_words(kb):
+    import_path(kb.store, DATA / "task_list_2023.txt")
+    kb.searcher.invalidate()
+    answer = kb.ask("山西节能减排工作安排的进展多久报一次、报给谁", TODAY)
+    text = render_text(answer)
+    assert answer.confident and "每半年末月20日前" in text and "省发展改革委" in text
