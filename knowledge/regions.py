@@ -94,6 +94,7 @@ def _names() -> dict[str, str]:
             names[short] = city
     for province in PROVINCES:
         names[province] = names[short_name(province)] = province
+    names["内蒙"] = "内蒙古自治区"  # as often said as 内蒙古
     return names
 
 

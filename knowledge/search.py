@@ -140,15 +140,16 @@ class Searcher:
                 by_section.hits += self._elsewhere(q, hits, by_section.hits, weights)[:LIST_MAX - len(by_section.hits)]
             return by_section
         top = hits[0]
+        if not q.wants_list and _is_title(top.item) and len(paragraph := self._assignment(top.item)) > 1:
+            top = hits[0] = Hit(top.item, top.score, top.coverage, len(paragraph) - 1, _joined(paragraph))  # the task itself
         confident = (top.score >= CONFIDENT_SCORE and top.coverage >= CONFIDENT_COVERAGE
-                     and unknown_share(weights) <= MAX_UNKNOWN_SHARE and fits_question(q, top.item))
-        if not confident:
+                     and unknown_share(weights) <= MAX_UNKNOWN_SHARE and fits_question(q, top.item)
+                     and not (q.wants_money and not _MONEY_AMOUNT.search(top.text or top.item.text)))
+        if not confident:  # (a sum of money asked, none said: 碳价多少钱一吨)
             return SearchResult(q, hits[:k], confident=False, mode="not_found")
         if q.wants_list:
             listed_hits = [h for h in hits if h.score >= top.score * LIST_SHARE_OF_TOP][:LIST_MAX]
             return SearchResult(q, listed_hits, confident=True, mode="list")
-        if _is_title(top.item) and len(paragraph := self._assignment(top.item)) > 1:
-            hits[0] = Hit(top.item, top.score, top.coverage, len(paragraph) - 1, _joined(paragraph))  # the task itself
         return SearchResult(q, hits, confident=True, mode="item")
 
     # ------------------------------------------------------------------ candidates

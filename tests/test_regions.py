@@ -7,6 +7,7 @@ from knowledge.regions import NATIONAL, canonical_region, document_region, find_
 
 @pytest.mark.parametrize(("text", "region"), [
     ("内蒙古煤炭消费比重", "内蒙古自治区"),
+    ("内蒙十四五单位GDP能耗", "内蒙古自治区"),
     ("武汉现在买电车补多少钱", "武汉市"),
     ("吉林省的任务", "吉林省"),
     ("吉林市的任务", "吉林市"),  # the city only when written in full

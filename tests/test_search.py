@@ -259,3 +259,8 @@ def test_a_regions_document_named_by_kind_that_the_knowledge_base_lacks_is_not_a
     assert not lacking.confident and lacking.mode == "not_found"
     held = kb.ask("内蒙古节能减排方案里煤炭消费比重降到多少", TODAY)
     assert held.confident and "75%" in render_text(held)
+
+
+def test_a_sum_of_money_asked_and_none_said_is_no_answer(kb):
+    answer = kb.ask("全国碳市场现在碳价多少钱一吨", TODAY)  # the documents speak of the market, not its price
+    assert not answer.confident
