@@ -12,6 +12,13 @@ from knowledge.importer import DocumentOverrides, import_path
 DATA = Path(__file__).parent / "data"
 
 
+def imported(kb, name: str) -> str:
+    """Import a test document into the knowledge base the questions search; its doc id."""
+    report = import_path(kb.store, DATA / name)
+    kb.searcher.invalidate()
+    return report.doc_id
+
+
 def test_measures_signature_dates_every_deadline(kb):
     report = import_path(kb.store, DATA / "measures_2022.txt")
     doc = kb.store.get_document(report.doc_id)
@@ -30,8 +37,7 @@ def test_measures_signature_dates_every_deadline(kb):
 
 
 def test_measures_answers(kb):
-    import_path(kb.store, DATA / "measures_2022.txt")
-    kb.searcher.invalidate()
+    imported(kb, "measures_2022.txt")
     answer = kb.ask("分时电价指导意见什么时候出台", TODAY)
     text = render_text(answer)
     assert answer.confident and "2022-09-30" in text and "国家发展改革委" in text
@@ -88,12 +94,9 @@ def test_task_list_answers_who_and_when(kb):
 
 
 def test_a_city_document_is_that_citys_and_its_questions_find_it(kb):
-    city = import_path(kb.store, DATA / "city_measures_2024.txt")
-    province = import_path(kb.store, DATA / "province_charging_2024.txt")
-    kb.searcher.invalidate()
-    assert kb.store.get_document(city.doc_id).region == "成都市"
-    assert kb.store.get_document(province.doc_id).region == "四川省"
-    service_fee = next(i for i in kb.store.items_of_document(city.doc_id) if "运营补贴" in i.text)
+    city, province = imported(kb, "city_measures_2024.txt"), imported(kb, "province_charging_2024.txt")
+    assert kb.store.get_document(city).region == "成都市" and kb.store.get_document(province).region == "四川省"
+    service_fee = next(i for i in kb.store.items_of_document(city) if "运营补贴" in i.text)
     assert service_fee.departments.lead == ("市发展改革委",)  # the city's own, not 国家发展改革委
     assert service_fee.departments.support == ("市财政局",)
 
@@ -110,8 +113,7 @@ def test_a_city_document_is_that_citys_and_its_questions_find_it(kb):
 
 
 def test_sub_sections_that_answer_alike_are_listed_through_their_parent(kb):
-    import_path(kb.store, DATA / "peak_plan_2022.txt")
-    kb.searcher.invalidate()
+    imported(kb, "peak_plan_2022.txt")
     answer = kb.ask("安徽工业领域碳达峰行动分了哪几个行业，各自要干啥", TODAY)
     text = render_text(answer)
     assert answer.mode == "list" and len(answer.hits) == 3
@@ -122,8 +124,7 @@ def test_sub_sections_that_answer_alike_are_listed_through_their_parent(kb):
 
 
 def test_a_topic_list_follows_the_order_the_question_names_its_topics(kb):
-    import_path(kb.store, DATA / "peak_plan_2022.txt")
-    kb.searcher.invalidate()
+    imported(kb, "peak_plan_2022.txt")
     for question, first in (("安徽工业领域碳达峰和能源结构调整方面各有哪些任务", "钢铁"),
                             ("安徽能源结构调整和工业领域碳达峰方面各有哪些任务", "光伏")):
         answer = kb.ask(question, TODAY)
@@ -132,8 +133,7 @@ def test_a_topic_list_follows_the_order_the_question_names_its_topics(kb):
 
 
 def test_a_notices_reporting_duty_is_an_item_found_in_spoken_words(kb):
-    import_path(kb.store, DATA / "task_list_2023.txt")
-    kb.searcher.invalidate()
+    imported(kb, "task_list_2023.txt")
     answer = kb.ask("山西节能减排工作安排的进展多久报一次、报给谁", TODAY)
     text = render_text(answer)
     assert answer.confident and "每半年末月20日前" in text and "省发展改革委" in text
