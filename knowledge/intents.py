@@ -56,7 +56,7 @@ class Question:
     wants_amount: bool = False
     wants_money: bool = False  # 补多少钱: a sum of money, not a target
     wants_list: bool = False
-    wants_targets: bool = False  # the goals of a topic (农牧业方面的目标), not one value (降到多少)
+    wants_targets: bool = False  # the goals of a topic (交通领域的目标), not one value (降到多少)
     greeting: bool = False
     help: bool = False
     region: str | None = None

@@ -218,7 +218,7 @@ def words(norm: str) -> list[str]:
 
 
 def search_words(word: str) -> list[str]:
-    """The shorter words inside a word (jieba's search mode): 废旧电池 -> 废旧, 电池."""
+    """The shorter words inside a word (jieba's search mode): 废旧轮胎 -> 废旧, 轮胎."""
     return [w for w in _segmenter().lcut_for_search(word) if w.strip()]
 
 

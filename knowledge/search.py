@@ -472,8 +472,8 @@ def sounds_like_in(word: str, text: str) -> bool:
 
 
 def _content_words(core: str, df: Callable[[str], int]) -> list[str]:
-    """The question's words worth matching; a compound the knowledge base lacks (废旧电池) is
-    replaced by its parts (废旧, 电池) — the longest ones: 个人所得税 is 个人 + 所得税, not also 所得."""
+    """The question's words worth matching; a compound the knowledge base lacks (废旧轮胎) is
+    replaced by its parts (废旧, 轮胎) — the longest ones: 个人所得税 is 个人 + 所得税, not also 所得."""
     out: list[str] = []
     for w in words(core):
         if (len(w) < 2 and not w.isascii()) or not re.search(r"\w", w):  # a lone character, punctuation
