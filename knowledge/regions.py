@@ -16,10 +16,6 @@ PROVINCES: tuple[str, ...] = (
     "宁夏回族自治区", "新疆维吾尔自治区", "香港特别行政区", "澳门特别行政区",
 )
 
-def _names_in(text: str) -> list[str]:
-    return text.split()
-
-
 # Prefecture-level divisions by province; a bare name is "<name>市".
 _CITIES_BY_PROVINCE: dict[str, str] = {
     "河北省": "石家庄 唐山 秦皇岛 邯郸 邢台 保定 张家口 承德 沧州 廊坊 衡水",
@@ -56,9 +52,11 @@ _CITIES_BY_PROVINCE: dict[str, str] = {
 
 # Short names that are also ordinary words, inside common phrases or other places (日照 sunshine, 宁德
 # in 宁德时代, 大理 in 大理石, 广安 in 推广安装, 朝阳 a Beijing district): a city only when written in full.
-_SHORT_ONLY_IN_FULL = frozenset(_names_in(
-    "朝阳 大同 白银 中山 北海 三明 白山 红河 文山 普洱 玉树 阿里 山南 海北 海西 海东 黄南 甘南 海南 吉林 大理 安康 长治 "
-    "日照 开封 来宾 河源 怒江 黑河 宁德 兴安 大兴安岭 德州 黄山 通化 淮北 淮南 定西 平凉 武威 新乡 新余 广安 固原"))
+_SHORT_ONLY_IN_FULL = frozenset({
+    "朝阳", "大同", "白银", "中山", "北海", "三明", "白山", "红河", "文山", "普洱", "玉树", "阿里", "山南", "海北", "海西", "海东", "黄南", "甘南",
+    "海南", "吉林", "大理", "安康", "长治", "日照", "开封", "来宾", "河源", "怒江", "黑河", "宁德", "兴安", "大兴安岭", "德州", "黄山", "通化",
+    "淮北", "淮南", "定西", "平凉", "武威", "新乡", "新余", "广安", "固原",
+})
 
 _ETHNIC = "土家族|苗族|朝鲜族|布依族|侗族|藏族|羌族|彝族|哈尼族|壮族|傣族|白族|景颇族|傈僳族|回族|蒙古族|柯尔克孜|哈萨克|蒙古"
 _SUFFIX = re.compile(rf"^(?P<short>.+?)(?:(?:{_ETHNIC})+自治州|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|"
@@ -70,7 +68,7 @@ def _full_name(name: str) -> str:
 
 
 CITIES: dict[str, str] = {_full_name(name): province
-                          for province, names in _CITIES_BY_PROVINCE.items() for name in _names_in(names)}
+                          for province, names in _CITIES_BY_PROVINCE.items() for name in names.split()}
 
 
 def short_name(region: str) -> str:
@@ -130,10 +128,9 @@ def document_region(title: str, issuer: str) -> str:
     """Where a document comes from: the region its title starts with (武汉市人民政府办公厅关于…), else
     its signature's (issuer's) region, else national when title or issuer is a national body
     (国务院关于支持赣州… is national), else the first region the title names."""
-    for text in (title, issuer):
-        if (m := _ANY_REGION.match(text)):
-            return _BY_NAME[m[0]]
-    if issuer and (found := find_region(issuer)):
+    if m := _ANY_REGION.match(title):
+        return _BY_NAME[m[0]]
+    if found := find_region(issuer):
         return found
     if _NATIONAL_ISSUER.match(title) or _NATIONAL_ISSUER.match(issuer):
         return NATIONAL

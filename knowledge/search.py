@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 
 from knowledge.departments import NATIONAL_ALIASES, department_core, lists_department, split_department_query
 from knowledge.intents import Question, understand
-from knowledge.models import Document, Item
+from knowledge.models import Item
 from knowledge.normalize import (
     EXPANSIONS,
     bigrams,
@@ -83,11 +83,20 @@ class SearchResult:
     focus: tuple[str, ...] = ()  # the question's words the knowledge base knows, weightiest first
 
 
+@dataclass(frozen=True)
+class _Documents:
+    """Per document id: its region, normalised title and 文号 (when it has one)."""
+    generation: int
+    regions: dict[str, str]
+    titles: dict[str, str]
+    numbers: dict[str, str]
+
+
 class Searcher:
     def __init__(self, store: KnowledgeStore) -> None:
         self.store = store
         self._departments: dict[str, str] | None = None
-        self._docs: tuple[int, list[Document], dict[str, str]] | None = None
+        self._docs: _Documents | None = None
         self._count: tuple[int, int] | None = None
 
     def known_departments(self) -> dict[str, str]:
@@ -100,16 +109,18 @@ class Searcher:
             self._departments = {normalize(k): v for k, v in names.items()}
         return self._departments
 
-    def _documents(self) -> tuple[list[Document], dict[str, str]]:
-        """Every document, and doc id -> 文号; remembered until the next write."""
-        if self._docs is None or self._docs[0] != self.store.generation:
+    def _documents(self) -> _Documents:
+        """What questions look up about documents; remembered until the next write."""
+        if self._docs is None or self._docs.generation != self.store.generation:
             docs = self.store.documents()
-            self._docs = (self.store.generation, docs, {d.doc_id: d.doc_number for d in docs if d.doc_number})
-        return self._docs[1], self._docs[2]
+            self._docs = _Documents(self.store.generation, {d.doc_id: d.region for d in docs},
+                                    {d.doc_id: normalize(d.title) for d in docs},
+                                    {d.doc_id: d.doc_number for d in docs if d.doc_number})
+        return self._docs
 
     def document_numbers(self) -> dict[str, str]:
         """doc id -> 文号, for questions that cite a document (国发6号文)."""
-        return self._documents()[1]
+        return self._documents().numbers
 
     def invalidate(self) -> None:
         self._departments = None
@@ -117,8 +128,9 @@ class Searcher:
     def search(self, text: str, today: date, k: int = 5) -> SearchResult:
         q = understand(text, today, self.known_departments(), self.document_numbers())
         if q.document_kind:
-            q.kind_doc_ids = tuple(d.doc_id for d in self._documents()[0] if q.in_region(d.region)
-                                   and q.document_kind in normalize(d.title))
+            docs = self._documents()
+            q.kind_doc_ids = tuple(d for d, title in docs.titles.items()
+                                   if q.document_kind in title and q.in_region(docs.regions[d]))
         if q.greeting or q.help:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
         match, weights = self._query(q)
@@ -370,7 +382,7 @@ class Searcher:
         for members in groups.values():
             members.sort(key=lambda h: h.item.seq)
         if weights:
-            titles = {d: normalize(self.store.document_title(d)) for d in {h.item.doc_id for h in hits}}
+            titles = self._documents().titles
 
             def rank(members: list[Hit]) -> tuple[float, float]:
                 item = members[0].item
