@@ -1,4 +1,5 @@
-"""The composition root: the PTB Application, its services and its handlers."""
+"""The composition root for `policybot run`: the PTB Application, the shared services, the
+conversation, the reminder scheduler, and the Telegram adapter's handlers."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from bot.config import Config
-from bot.services import SERVICES_KEY, Services
-from handlers import register
+from bot.services import SERVICES_KEY, attach_reminders, close_services, open_services
+from bot.telegram_adapter import APP, CONVERSATION_KEY, register
+from bot.telegram_channel import TelegramChannel
 from handlers.commands import public_commands
+from handlers.core import Conversation
+from handlers.services import Services
 from reminders.schedule import start_scheduler
 
 log = logging.getLogger(__name__)
@@ -32,13 +36,14 @@ class MissingToken(RuntimeError):
 
 
 def build_application(config: Config, *, request: BaseRequest | None = None) -> Application:
-    """The bot, ready for run_polling(): services open in post_init and close in post_shutdown."""
+    """The bot, ready for run_polling(): services open in post_init and close in post_shutdown.
+    Updates of different chats are handled side by side; the conversation keeps each chat's order."""
     token = config.telegram_token
     if not token:
         raise MissingToken("缺少 Telegram token：请设置环境变量 POLICYBOT_TELEGRAM_TOKEN，或在配置文件 [telegram] token 中填写")
     builder: ApplicationBuilder = (
         ApplicationBuilder().token(token).post_init(_post_init).post_shutdown(_post_shutdown)
-        .rate_limiter(rate_limiter())
+        .rate_limiter(rate_limiter()).concurrent_updates(True)
     )
     if config.telegram.base_url:
         builder = builder.base_url(config.telegram.base_url)
@@ -61,8 +66,9 @@ async def check_token(config: Config) -> None:
 
 async def _post_init(app: Application) -> None:
     config: Config = app.bot_data["config"]
-    services = app.bot_data[SERVICES_KEY] = await Services.open(config)
-    reminders = await services.attach_reminders(app.bot)
+    services = app.bot_data[SERVICES_KEY] = await open_services(config)
+    reminders = await attach_reminders(services, config, {APP: TelegramChannel(app.bot)})
+    app.bot_data[CONVERSATION_KEY] = Conversation(services)
     if config.reminders.enabled:
         app.bot_data[SCHEDULER_KEY] = start_scheduler(reminders, reminders.settings.send_at,
                                                       config.reminders.retry_minutes)
@@ -76,4 +82,4 @@ async def _post_shutdown(app: Application) -> None:
         scheduler.shutdown(wait=False)
     services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
-        await services.close()
+        await close_services(services)

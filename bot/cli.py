@@ -135,11 +135,7 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     from bot.console import run_console
 
-    kb = open_knowledge_base(config)
-    try:
-        return run_console(kb, today=args.today, tz=config.tz)
-    finally:
-        kb.close()
+    return run_console(config, today=args.today)
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:

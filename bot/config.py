@@ -61,6 +61,11 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class ConsoleConfig:
+    admin: bool = True  # the person at the keyboard may use admin commands (changes logged as admin:console:<user>)
+
+
+@dataclass(frozen=True)
 class RemindersConfig:
     enabled: bool = True
     timezone: str = "Asia/Shanghai"
@@ -103,6 +108,7 @@ class Config:
     answers: AnswersConfig = field(default_factory=AnswersConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     source: str = "built-in defaults"
 
@@ -120,7 +126,8 @@ class Config:
 
 
 _SECTIONS = {"storage": StorageConfig, "knowledge": KnowledgeConfig, "answers": AnswersConfig,
-             "logging": LoggingConfig, "telegram": TelegramConfig, "reminders": RemindersConfig}
+             "logging": LoggingConfig, "telegram": TelegramConfig, "console": ConsoleConfig,
+             "reminders": RemindersConfig}
 
 
 def _section(name: str, cls: type, raw: Any, where: str) -> Any:

@@ -1,56 +1,111 @@
-"""`policybot chat`: a console conversation with the bot over the local knowledge base."""
+"""`policybot chat`: the console adapter. A conversation with the bot over the local knowledge base,
+with every command an ordinary user has; choices are numbered lines answered with their number, and
+files (/export, /ics) are saved in the current folder. Admin commands act as the local operator."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from datetime import date, datetime
+from datetime import date
+from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
-from knowledge.answer import LIST_PAGE, Answer, render_list, render_text
-from knowledge.base import KnowledgeBase
-from knowledge.intents import follow_up
+from bot.config import Config
+from bot.services import CONSOLE, close_services, console_user, open_services
+from handlers.core import Conversation, split_command
+from handlers.messages import PRIVATE, Choice, Incoming, IncomingFile, OutFile, Reply
 
 PROMPT = "你> "
-BANNER = "PolicyBot 控制台（输入问题后回车；“更多”翻页，“退出”结束）"
+BANNER = "PolicyBot 控制台（输入问题后回车；/help 查看命令；“更多”翻页；输入选项前的数字选择；“退出”结束）"
 QUIT_WORDS = {"退出", "exit", "quit", "q", "再见"}
-MORE_WORDS = {"更多", "下一页", "more", "next"}
+MAX_LINE = 2000
 
 
-def run_console(kb: KnowledgeBase, *, today: date | None, tz: ZoneInfo,
-                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    interactive = stdin.isatty()
-    print(BANNER, file=stdout)
-    print(f"知识库：{kb.store.count_items()} 条，来自 {len(kb.store.documents())} 份文件。", file=stdout)
-    last: Answer | None = None
-    previous = ""
-    while True:
-        if interactive:
-            stdout.write(PROMPT)
-            stdout.flush()
-        line = stdin.readline()
-        if not line:
-            break
-        text = line.strip()
-        if not text:
-            continue
-        if text.lower() in QUIT_WORDS:
-            break
-        if text.lower() in MORE_WORDS:
-            if last and last.mode == "list" and (last.page + 1) * LIST_PAGE < len(last.hits):
-                last.page += 1
-                print(render_list(last) + "\n", file=stdout)
-            else:
-                print("没有更多了。\n", file=stdout)
-            continue
-        question = text[:2000]
-        rewritten = follow_up(previous, question)
-        last = kb.ask(rewritten or question, today or datetime.now(tz).date())
-        previous = rewritten or question
-        note = f"（按“{rewritten}”回答）\n" if rewritten else ""
-        print("机器人> " + note + render_text(last) + "\n", file=stdout)
-        stdout.flush()
+def render(replies: list[Reply], folder: Path) -> tuple[str, list[Choice]]:
+    """Plain text of the replies, with their choices numbered from 1; files are saved in `folder`."""
+    out: list[str] = []
+    choices: list[Choice] = []
+    for reply in replies:
+        if reply.lines:
+            out.append(reply.text)
+        if reply.file is not None:
+            out.append(f"已保存文件：{save(reply.file, folder)}" + (f"（{reply.file.caption}）" if reply.file.caption else ""))
+        for row in reply.choices:
+            for choice in row:
+                choices.append(choice)
+                out.append(f"  [{len(choices)}] {choice.describe or choice.label}")
+    return "\n".join(out), choices
+
+
+def save(file: OutFile, folder: Path) -> Path:
+    """Write the file without overwriting: name.ext, name-2.ext, …"""
+    path = folder / Path(file.name).name
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{Path(file.name).stem}-{n}{Path(file.name).suffix}"
+    path.write_bytes(file.data)
+    return path
+
+
+def local_file(text: str) -> IncomingFile | None:
+    """`/import PATH`: the console reads a local file as if it had been sent with the command."""
+    command = split_command(text)
+    if command is None or command[0] != "import" or not command[1]:
+        return None
+    path = Path(command[1]).expanduser()
+    if not path.is_file():
+        return None
+
+    async def fetch() -> bytes:
+        return await asyncio.to_thread(path.read_bytes)
+
+    return IncomingFile(path.name, path.stat().st_size, fetch)
+
+
+def run_console(config: Config, *, today: date | None, stdin: TextIO | None = None,
+                stdout: TextIO | None = None, folder: Path | None = None) -> int:
+    return asyncio.run(_converse(config, today, stdin or sys.stdin, stdout or sys.stdout, folder or Path.cwd()))
+
+
+async def _converse(config: Config, today: date | None, stdin: TextIO, stdout: TextIO, folder: Path) -> int:
+    services = await open_services(config, today=today)
+    try:
+        conversation = Conversation(services)
+        interactive = stdin.isatty()
+        items = await services.worker.run(services.kb.store.count_items)
+        documents = await services.worker.run(services.kb.store.documents)
+        print(BANNER, file=stdout)
+        print(f"知识库：{items} 条，来自 {len(documents)} 份文件。", file=stdout)
+        user = console_user()
+        choices: list[Choice] = []
+        while True:
+            if interactive:
+                stdout.write(PROMPT)
+                stdout.flush()
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+            text = line.strip()[:MAX_LINE]
+            if not text:
+                continue
+            if text.lower() in QUIT_WORDS:
+                break
+            chosen = choices[int(text) - 1] if text.isdigit() and 0 < int(text) <= len(choices) else None
+            incoming = Incoming(app=CONSOLE, chat_id="local", chat_kind=PRIVATE, sender_id=user,
+                                text="" if chosen else text, addressed=True,
+                                choice=chosen.payload if chosen else None, file=local_file(text))
+            printed: list[Choice] = []
+
+            async def send(replies: list[Reply], printed: list[Choice] = printed) -> None:
+                body, new = render(replies, folder)
+                printed.extend(new)
+                print("机器人> " + body + "\n", file=stdout)
+                stdout.flush()
+
+            await conversation.handle(incoming, send)
+            choices = printed or choices
+    finally:
+        await close_services(services)
     print("再见！", file=stdout)
     return 0

@@ -9,7 +9,7 @@ from datetime import datetime
 from telegram.ext import ExtBot
 
 from bot.config import Config
-from bot.services import Services
+from bot.services import attach_reminders, close_services, open_services
 from reminders.models import CHANNEL_NAMES, TELEGRAM, Delivery
 
 
@@ -32,9 +32,9 @@ def destination(delivery: Delivery) -> str:
 
 
 async def preview(config: Config, now: datetime | None, days: int) -> int:
-    services = await Services.open(config)
+    services = await open_services(config)
     try:
-        reminders = await services.attach_reminders(None)
+        reminders = await attach_reminders(services, config)
         planned = await reminders.preview(now, days)
         if not planned:
             print(f"未来 {days} 个提醒时段没有要发送的提醒。")
@@ -44,19 +44,20 @@ async def preview(config: Config, now: datetime | None, days: int) -> int:
             print()
         return 0
     finally:
-        await services.close()
+        await close_services(services)
 
 
 async def send(config: Config, now: datetime | None) -> int:
     from bot.app import rate_limiter
+    from bot.telegram_channel import TelegramChannel
 
-    services = await Services.open(config)
+    services = await open_services(config)
     bot = ExtBot(config.telegram_token, base_url=config.telegram.base_url or "https://api.telegram.org/bot",
                  rate_limiter=rate_limiter()) if config.telegram_token else None
     try:
         if bot is not None:
             await bot.initialize()
-        reminders = await services.attach_reminders(bot)
+        reminders = await attach_reminders(services, config, {TELEGRAM: TelegramChannel(bot)} if bot else None)
         report = await reminders.run_due(now)
         print(report.summary())
         if report.skipped:
@@ -65,4 +66,4 @@ async def send(config: Config, now: datetime | None) -> int:
     finally:
         if bot is not None:
             await bot.shutdown()
-        await services.close()
+        await close_services(services)

@@ -2,74 +2,54 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import ContextTypes
-
 from handlers import texts
-from handlers.ask import send_answer, services
+from handlers.ask import list_or_answer
 from handlers.commands import help_lines
+from handlers.messages import Reply, say
+from handlers.turn import Turn
+from knowledge.answer import Line
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3650
 
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if update.effective_message:
-        await update.effective_message.reply_text(texts.WELCOME)
+async def on_start(turn: Turn) -> list[Reply]:
+    return [say(texts.WELCOME)]
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None:
-        return
-    is_admin = services(context).is_admin(update.effective_user.id if update.effective_user else None)
-    await message.reply_text("\n".join(help_lines(is_admin)))
+async def on_help(turn: Turn) -> list[Reply]:
+    return [say("\n".join(help_lines(turn.is_admin)))]
 
 
-async def on_deadlines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None:
-        return
-    args = context.args or []
+async def on_deadlines(turn: Turn) -> list[Reply]:
+    args = turn.args.split()
     days = DEFAULT_DAYS
     if args:
         if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= MAX_DAYS:
-            await message.reply_text(texts.DEADLINES_USAGE)
-            return
+            return [say(texts.DEADLINES_USAGE)]
         days = int(args[0])
-    svc = services(context)
+    svc = turn.services
     answer = await svc.worker.run(svc.kb.upcoming, svc.today(), days)
     if not answer.hits:
-        await message.reply_text(texts.NO_DEADLINES.format(days=days))
-        return
-    await send_answer(message, svc, answer, prefix=texts.DEADLINES_TITLE.format(days=days, today=svc.today()) + "\n")
+        return [say(texts.NO_DEADLINES.format(days=days))]
+    return [list_or_answer(turn, answer, [Line(texts.DEADLINES_TITLE.format(days=days, today=svc.today()))])]
 
 
-async def on_dept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None:
-        return
-    name = " ".join(context.args or []).strip()
+async def on_dept(turn: Turn) -> list[Reply]:
+    name = turn.args[:50]
     if not name:
-        await message.reply_text(texts.DEPT_USAGE)
-        return
-    svc = services(context)
-    answer = await svc.worker.run(svc.kb.department_items, name[:50], svc.today())
+        return [say(texts.DEPT_USAGE)]
+    svc = turn.services
+    answer = await svc.worker.run(svc.kb.department_items, name, svc.today())
     if answer is None or not answer.hits:
         examples = "、".join(await svc.worker.run(svc.kb.department_examples))
-        await message.reply_text(texts.UNKNOWN_DEPARTMENT.format(name=name[:50], examples=examples))
-        return
-    await send_answer(message, svc, answer)
+        return [say(texts.UNKNOWN_DEPARTMENT.format(name=name, examples=examples))]
+    return [list_or_answer(turn, answer)]
 
 
-async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None:
-        return
-    keywords = " ".join(context.args or []).strip()
-    if not keywords:
-        await message.reply_text(texts.SEARCH_USAGE)
-        return
-    svc = services(context)
-    answer = await svc.worker.run(svc.kb.search_items, keywords[: texts.MAX_QUESTION_CHARS], svc.today())
-    await send_answer(message, svc, answer)
+async def on_search(turn: Turn) -> list[Reply]:
+    if not turn.args:
+        return [say(texts.SEARCH_USAGE)]
+    svc = turn.services
+    answer = await svc.worker.run(svc.kb.search_items, turn.args[: texts.MAX_QUESTION_CHARS], svc.today())
+    return [list_or_answer(turn, answer)]

@@ -1,185 +1,191 @@
-"""Deadline subscriptions from the chat: /subscribe /subscriptions /unsubscribe /ics, the unsubscribe
-buttons, and keeping subscriptions right when a group migrates or removes the bot.
+"""Deadline subscriptions from the chat: /subscribe /subscriptions /unsubscribe /ics, the unsubscribe and
+page choices, and keeping subscriptions right when a group moves or removes the bot.
 
-In groups only group administrators and bot admins may change subscriptions; in a private chat the
-user subscribes for themselves. Pushing to a WeCom / DingTalk / Feishu robot is for bot admins.
+In groups only those who manage the group and bot admins change subscriptions; in a private chat the
+person subscribes for themselves. Pushing to a WeCom / DingTalk / Feishu robot is for bot admins. An app
+the reminders cannot reach (the console) previews what a subscription would remind about instead.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-
-from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType
-from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from datetime import date, timedelta
 
 from handlers import texts
-from handlers.admin import command_rest, reply_lines
-from handlers.ask import services
-from handlers.render import Callback
+from handlers.callbacks import Callback, subscriptions_payload, unsubscribe_payload
+from handlers.messages import Choice, Incoming, OutFile, Reply, say
+from handlers.services import Services
+from handlers.turn import Turn
 from knowledge.answer import Line
 from reminders import ics
 from reminders.filters import FilterError, parse_subscribe
-from reminders.models import TELEGRAM, SubscriptionFilter
+from reminders.models import TELEGRAM, Subscription, SubscriptionFilter
 from reminders.service import ReminderService
+from reminders.store import MAX_PER_CHAT, SubscriptionLimit
 
 log = logging.getLogger(__name__)
-ADMIN_STATUSES = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
-GONE_STATUSES = (ChatMember.LEFT, ChatMember.BANNED)
 PREVIEW_DAYS = 30
+PAGE = 10  # subscriptions listed per page
 
 
-async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Private chats: yes. Groups: group administrators (also when posting anonymously) and bot admins."""
-    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
-    if chat is None or chat.type == ChatType.PRIVATE:
+def store_chat_id(incoming: Incoming) -> int | str:
+    """The chat as the reminder store keys it (Telegram's are numbers)."""
+    chat = incoming.chat_id
+    return int(chat) if chat.lstrip("-").isdigit() else chat
+
+
+def pushes_to(turn: Turn) -> ReminderService | None:
+    """The reminder service if it can push to this chat's app."""
+    reminders = turn.services.reminders
+    return reminders if reminders is not None and turn.incoming.app in reminders.channels else None
+
+
+async def may_manage(turn: Turn) -> bool:
+    """Private chats: yes. Groups: bot admins, and whoever the app says manages the group."""
+    if not turn.incoming.in_group or turn.is_admin:
         return True
-    if services(context).is_admin(user.id if user else None):
-        return True
-    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
-        return True  # an anonymous group administrator
-    if user is None:
-        return False
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-    except TelegramError as e:
-        log.warning("getChatMember failed in %s: %s", chat.id, e)
-        return False
-    return member.status in ADMIN_STATUSES
+    check = turn.incoming.check_manager
+    return bool(check and await check())
 
 
-async def managing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ReminderService | None:
-    """The reminder service if this user may change this chat's subscriptions; else a refusal and None."""
-    if update.effective_message is None or update.effective_chat is None:
-        return None
-    if not await may_manage(update, context):
-        await update.effective_message.reply_text(texts.GROUP_ADMINS_ONLY)
-        return None
-    return services(context).reminders
+async def managing(turn: Turn) -> list[Reply] | None:
+    """None if this person may change this chat's subscriptions; else the refusal to send."""
+    return None if await may_manage(turn) else [turn.refusal(texts.GROUP_ADMINS_ONLY)]
 
 
-async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    reminders = await managing(update, context)
-    if reminders is None or message is None or chat is None:
-        return
-    svc = services(context)
-    rest = command_rest(message)
+async def chat_subscriptions(turn: Turn) -> list[Subscription]:
+    reminders = pushes_to(turn)
+    if reminders is None:
+        return []
+    return await turn.services.worker.run(reminders.store.for_chat, store_chat_id(turn.incoming))
+
+
+async def on_subscribe(turn: Turn) -> list[Reply]:
+    if refused := await managing(turn):
+        return refused
+    svc = turn.services
     known = await svc.worker.run(svc.kb.searcher.known_departments)
     try:
-        request = parse_subscribe(rest[0] if rest else "", known)
+        request = parse_subscribe(turn.args, known)
     except FilterError as e:
-        await message.reply_text(f"{texts.NOT_SUBSCRIBED}{e}\n{texts.SUBSCRIBE_USAGE}")
-        return
-    if request.channel != TELEGRAM and not svc.is_admin(user.id if user else None):
-        await message.reply_text(texts.WEBHOOK_ADMINS_ONLY)
-        return
+        return [say(f"{texts.NOT_SUBSCRIBED}{e}\n{texts.SUBSCRIBE_USAGE}")]
+    robot = request.channel != TELEGRAM
+    if robot and not turn.is_admin:
+        return [say(texts.WEBHOOK_ADMINS_ONLY)]
+    upcoming = await svc.worker.run(upcoming_lines, svc, request.filter)
+    reminders = svc.reminders if robot else pushes_to(turn)
+    if reminders is None:  # nothing can push here: say what it would remind about
+        return [Reply([Line(texts.SUBSCRIBE_PREVIEW_ONLY.format(filter=request.filter.describe()), strong=True),
+                       *_upcoming_lines(upcoming)])]
     store = reminders.store
-    sub = await svc.worker.run(lambda: store.add(chat_id=chat.id, filter=request.filter, channel=request.channel,
-                                                 webhook_url=request.webhook_url, secret=request.secret,
-                                                 created_by=f"user:{user.id if user else '?'}"))
-    upcoming = await svc.worker.run(_upcoming, svc, sub.filter)
+    try:
+        sub = await svc.worker.write(
+            store.add, chat_id=store_chat_id(turn.incoming), filter=request.filter,
+            channel=request.channel if robot else turn.incoming.app, webhook_url=request.webhook_url,
+            secret=request.secret, created_by=f"user:{turn.incoming.sender_id}")
+    except SubscriptionLimit:
+        return [say(texts.TOO_MANY_SUBSCRIPTIONS.format(n=MAX_PER_CHAT))]
     settings = reminders.settings
     lines = [Line(texts.SUBSCRIBED.format(sub=sub.describe()), strong=True),
              Line(texts.SUBSCRIBE_POLICY.format(leads="/".join(map(str, settings.lead_days)),
                                                 at=settings.send_at.strftime("%H:%M")))]
-    lines.append(Line(texts.SUBSCRIBE_UPCOMING.format(days=PREVIEW_DAYS, n=len(upcoming))))
-    lines += [Line(f"· {text}") for text in upcoming[:5]]
-    await reply_lines(message, lines)
+    return [Reply([*lines, *_upcoming_lines(upcoming)])]
 
 
-def _upcoming(svc, flt: SubscriptionFilter) -> list[str]:  # type: ignore[no-untyped-def]
-    """The subscription's items due in the next PREVIEW_DAYS, soonest first."""
+def _upcoming_lines(upcoming: list[str]) -> list[Line]:
+    return [Line(texts.SUBSCRIBE_UPCOMING.format(days=PREVIEW_DAYS, n=len(upcoming))),
+            *(Line(f"· {text}") for text in upcoming[:5])]
+
+
+def upcoming_lines(svc: Services, flt: SubscriptionFilter) -> list[str]:
+    """The filter's items due in the next PREVIEW_DAYS, soonest first."""
     today = svc.today()
     items = [h.item for h in svc.kb.upcoming(today, PREVIEW_DAYS).hits if flt.matches(h.item)]
     return [f"#{i.id} {i.text[:40]}（{min(d.due for d in i.deadlines if d.due and d.due >= today)}）" for i in items]
 
 
-async def on_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
-        return
-    svc = services(context)
-    assert svc.reminders is not None
-    subs = await svc.worker.run(svc.reminders.store.for_chat, chat.id)
+async def on_subscriptions(turn: Turn) -> list[Reply]:
+    page = int(turn.args) - 1 if turn.args.isdigit() and 0 < int(turn.args) < 100 else 0
+    return subscriptions_page(turn, await chat_subscriptions(turn), page)
+
+
+async def on_subscriptions_choice(turn: Turn, callback: Callback) -> list[Reply]:
+    replies = subscriptions_page(turn, await chat_subscriptions(turn), callback.page)
+    replies[0].replace = True
+    return replies
+
+
+def subscriptions_page(turn: Turn, subs: list[Subscription], page: int, title: str = "") -> list[Reply]:
+    """One page of the chat's subscriptions with an unsubscribe choice each, and page choices."""
     if not subs:
-        await message.reply_text(texts.NO_SUBSCRIPTIONS)
-        return
-    lines = [Line(texts.SUBSCRIPTIONS_TITLE, strong=True), *(Line(s.describe()) for s in subs)]
-    buttons = [[InlineKeyboardButton(texts.UNSUBSCRIBE_BUTTON.format(id=s.id), callback_data=f"us:{s.id}")]
-               for s in subs[:10]]
-    await reply_lines(message, lines, InlineKeyboardMarkup(buttons))
+        return [say(texts.NO_SUBSCRIPTIONS if pushes_to(turn) else texts.NO_PUSHES_HERE)]
+    page = min(page, (len(subs) - 1) // PAGE)
+    shown = subs[page * PAGE:(page + 1) * PAGE]
+    heading = title or texts.SUBSCRIPTIONS_TITLE
+    if len(subs) > PAGE:
+        heading += texts.SUBSCRIPTIONS_PAGE.format(n=len(subs), first=page * PAGE + 1, last=page * PAGE + len(shown))
+    rows = [[Choice(texts.UNSUBSCRIBE_BUTTON.format(id=s.id), unsubscribe_payload(s.id or 0),
+                    texts.UNSUBSCRIBE_BUTTON.format(id=s.id))] for s in shown]
+    nav = []
+    if page > 0:
+        nav.append(Choice("‹ 上一页", subscriptions_payload(page - 1), "上一页"))
+    if (page + 1) * PAGE < len(subs):
+        nav.append(Choice("下一页 ›", subscriptions_payload(page + 1), "下一页"))
+    if nav:
+        rows.append(nav)
+    return [Reply([Line(heading, strong=True), *(Line(s.describe()) for s in shown)], rows)]
 
 
-async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, chat = update.effective_message, update.effective_chat
-    reminders = await managing(update, context)
-    if reminders is None or message is None or chat is None:
-        return
-    svc = services(context)
-    store = reminders.store
-    subs = await svc.worker.run(store.for_chat, chat.id)
-    rest = (command_rest(message) or [""])[0].strip().lstrip("#")
+async def on_unsubscribe(turn: Turn) -> list[Reply]:
+    if refused := await managing(turn):
+        return refused
+    subs = await chat_subscriptions(turn)
+    rest = turn.args.lstrip("#")
     if rest in ("全部", "all"):
         chosen = subs
     elif rest.isdigit():
         chosen = [s for s in subs if s.id == int(rest)]
         if not chosen:
-            await message.reply_text(texts.NO_SUCH_SUBSCRIPTION.format(id=rest[:9]))
-            return
+            return [say(texts.NO_SUCH_SUBSCRIPTION.format(id=rest[:9]))]
     elif not rest and len(subs) == 1:
         chosen = subs
     elif not subs:
-        await message.reply_text(texts.NO_SUBSCRIPTIONS)
-        return
+        return [say(texts.NO_SUBSCRIPTIONS if pushes_to(turn) else texts.NO_PUSHES_HERE)]
     else:
-        await message.reply_text(texts.UNSUBSCRIBE_USAGE + "\n" + "\n".join(s.describe() for s in subs))
-        return
-    await svc.worker.run(store.remove, [s.id for s in chosen], "unsubscribed")
-    await message.reply_text(texts.UNSUBSCRIBED.format(subs="、".join(f"#{s.id}" for s in chosen)))
+        return subscriptions_page(turn, subs, 0, texts.UNSUBSCRIBE_USAGE)
+    return await _remove(turn, chosen)
 
 
-async def on_unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE, callback: Callback) -> None:
-    query, chat = update.callback_query, update.effective_chat
-    assert query is not None and chat is not None
-    if not await may_manage(update, context):
-        await query.answer(texts.GROUP_ADMINS_ONLY, show_alert=True)
-        return
-    svc = services(context)
-    assert svc.reminders is not None
-    store = svc.reminders.store
-    subs = await svc.worker.run(store.for_chat, chat.id)
-    if not any(s.id == callback.item_id for s in subs):  # another chat's subscription, or gone already
-        await query.answer(texts.NO_SUCH_SUBSCRIPTION.format(id=callback.item_id), show_alert=True)
-        return
-    await svc.worker.run(store.remove, [callback.item_id], "unsubscribed")
-    await query.answer(texts.UNSUBSCRIBED.format(subs=f"#{callback.item_id}"))
-    if query.message is not None:
-        await query.message.reply_text(texts.UNSUBSCRIBED.format(subs=f"#{callback.item_id}"))
+async def on_unsubscribe_choice(turn: Turn, callback: Callback) -> list[Reply]:
+    if refused := await managing(turn):
+        return refused
+    chosen = [s for s in await chat_subscriptions(turn) if s.id == callback.item_id]
+    if not chosen:  # another chat's subscription, or gone already
+        return [turn.refusal(texts.NO_SUCH_SUBSCRIPTION.format(id=callback.item_id))]
+    return await _remove(turn, chosen)
 
 
-async def on_ics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
-        return
-    svc = services(context)
-    assert svc.reminders is not None
-    text, count = await svc.worker.run(_chat_calendar, svc, chat.id)
-    if not count:
-        await message.reply_text(texts.ICS_EMPTY)
-        return
-    await message.reply_document(document=text.encode("utf-8"), filename="policybot-deadlines.ics",
-                                 caption=texts.ICS_CAPTION.format(n=count))
+async def _remove(turn: Turn, chosen: list[Subscription]) -> list[Reply]:
+    reminders = pushes_to(turn)
+    assert reminders is not None
+    await turn.services.worker.write(reminders.store.remove, [s.id for s in chosen], "unsubscribed")
+    return [say(texts.UNSUBSCRIBED.format(subs="、".join(f"#{s.id}" for s in chosen)))]
 
 
-def _chat_calendar(svc, chat_id: int) -> tuple[str, int]:  # type: ignore[no-untyped-def]
-    """The chat's subscribed deadlines from today on (Telegram subscriptions of this chat)."""
-    subs = [s for s in svc.reminders.store.for_chat(chat_id) if s.channel == TELEGRAM]
+async def on_ics(turn: Turn) -> list[Reply]:
+    subs = [s for s in await chat_subscriptions(turn) if s.channel == turn.incoming.app]
     if not subs:
-        return "", 0
-    today, store = svc.today(), svc.kb.store
+        return [say(texts.ICS_EMPTY)]
+    text, count = await turn.services.worker.run(chat_calendar, turn.services, subs)
+    if not count:
+        return [say(texts.ICS_EMPTY)]
+    return [Reply(file=OutFile("policybot-deadlines.ics", text.encode("utf-8"), texts.ICS_CAPTION.format(n=count)))]
+
+
+def chat_calendar(svc: Services, subs: list[Subscription]) -> tuple[str, int]:
+    """The subscriptions' deadlines from today on, as iCalendar text and their count."""
+    today: date = svc.today()
+    store = svc.kb.store
     items = store.get_items(store.ids_due_between(today, today + timedelta(days=3660))).values()
     entries = sorted(
         ((i, d.due, store.document_title(i.doc_id)) for i in items
@@ -193,27 +199,20 @@ def _chat_calendar(svc, chat_id: int) -> tuple[str, int]:  # type: ignore[no-unt
 # ---------------------------------------------------------------------- the chat itself changes
 
 
-async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A group upgraded to a supergroup: its subscriptions follow it to the new chat id."""
-    message = update.effective_message
-    if message is None or not message.migrate_to_chat_id:
+async def chat_moved(svc: Services, old_chat_id: int | str, new_chat_id: int | str) -> None:
+    """A group got a new id (Telegram: upgraded to a supergroup): its subscriptions follow it."""
+    if svc.reminders is None:
         return
-    svc = services(context)
-    assert svc.reminders is not None
-    moved = await svc.worker.run(svc.reminders.store.migrate_chat, message.chat_id, message.migrate_to_chat_id)
+    moved = await svc.worker.write(svc.reminders.store.migrate_chat, old_chat_id, new_chat_id)
     if moved:
-        log.info("chat %s migrated to %s: %d subscription(s) moved", message.chat_id, message.migrate_to_chat_id, moved)
+        log.info("chat %s moved to %s: %d subscription(s) moved", old_chat_id, new_chat_id, moved)
 
 
-async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The bot was removed from a chat: stop its subscriptions (kept in the database, inactive)."""
-    change: ChatMemberUpdated | None = update.my_chat_member
-    if change is None or change.new_chat_member.status not in GONE_STATUSES:
+async def bot_removed(svc: Services, app: str, chat_id: int | str) -> None:
+    """The bot was removed from a chat: stop its subscriptions there (kept in the database, inactive)."""
+    if svc.reminders is None:
         return
-    svc = services(context)
-    assert svc.reminders is not None
     store = svc.reminders.store
-    subs = await svc.worker.run(store.for_chat, change.chat.id)
+    subs = [s.id for s in await svc.worker.run(store.for_chat, chat_id) if s.channel == app]
     if subs:
-        await svc.worker.run(store.remove, [s.id for s in subs if s.channel == TELEGRAM], "bot removed from chat")
-
+        await svc.worker.write(store.remove, subs, "bot removed from chat")

@@ -407,6 +407,15 @@ class StoreWorker:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
 
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A change; today on the same thread as reads."""
+        return await self.run(fn, *args, **kwargs)
+
+    async def offload(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """CPU-heavy pure work (parsing an uploaded document), off the event loop and off the store's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, lambda: fn(*args, **kwargs))
+
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)
 

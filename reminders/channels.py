@@ -1,4 +1,4 @@
-"""Where messages go: a Telegram chat, or a WeCom / DingTalk / Feishu group robot's webhook.
+"""Where reminders go besides the apps' own channels (bot/): a WeCom / DingTalk / Feishu group robot's webhook.
 
 Each channel turns lines into its platform's message, sends it within the platform's limits, retries
 what can be retried (rate limits, network errors) and says which failures are for good, so that the
@@ -21,9 +21,6 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 import aiohttp
 from aiolimiter import AsyncLimiter
-from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from knowledge.answer import Line
 from reminders.messages import TITLE
@@ -47,47 +44,6 @@ class SendResult:
     @classmethod
     def sent(cls) -> SendResult:
         return cls(True)
-
-
-# ---------------------------------------------------------------------- Telegram
-
-
-class TelegramChannel:
-    """Sends through the application's Bot, whose AIORateLimiter keeps to Telegram's flood limits."""
-
-    def __init__(self, bot: Bot, sleep: Sleep = asyncio.sleep) -> None:
-        self.bot = bot
-        self.sleep = sleep
-
-    async def send(self, subscription: Subscription, lines: list[Line]) -> SendResult:
-        from handlers.render import lines_to_html  # here, not at the top: handlers import this package
-
-        assert subscription.chat_id is not None
-        text = lines_to_html(lines)
-        delay = BACKOFF
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                await self.bot.send_message(subscription.chat_id, text, parse_mode=ParseMode.HTML,
-                                            disable_web_page_preview=True)
-                return SendResult.sent()
-            except ChatMigrated as e:
-                return SendResult(False, detail="group migrated", migrated_to=e.new_chat_id)
-            except Forbidden as e:
-                return SendResult(False, permanent=True, disable=True, detail=f"forbidden: {e.message}")
-            except RetryAfter as e:
-                wait = e.retry_after if isinstance(e.retry_after, int | float) else e.retry_after.total_seconds()
-                detail = f"rate limited ({wait:.0f}s)"
-                if attempt < ATTEMPTS:
-                    await self.sleep(float(wait) + 0.1)
-            except BadRequest as e:
-                gone = "chat not found" in e.message.lower()
-                return SendResult(False, permanent=True, disable=gone, detail=f"bad request: {e.message}")
-            except NetworkError as e:  # includes TimedOut
-                detail = f"network: {e.message}"
-                if attempt < ATTEMPTS:
-                    await self.sleep(delay)
-                    delay *= 2
-        return SendResult(False, detail=detail)
 
 
 # ---------------------------------------------------------------------- group robots

@@ -22,6 +22,13 @@ from reminders.models import TELEGRAM, Subscription, SubscriptionFilter
 ITEM_CHANGES = ("edit", "update", "reextract", "progress", "undo_apply")  # actions that rewrite an item
 
 
+MAX_PER_CHAT = 50  # subscriptions one chat may hold
+
+
+class SubscriptionLimit(ValueError):
+    """The chat already holds MAX_PER_CHAT subscriptions."""
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -34,11 +41,15 @@ class ReminderStore:
 
     def add(self, *, chat_id: int | None, filter: SubscriptionFilter, created_by: str, channel: str = TELEGRAM,
             webhook_url: str = "", secret: str = "", created_at: datetime | None = None) -> Subscription:
-        """A new subscription, or the same active one if this chat already has it (no duplicates)."""
+        """A new subscription, or the same active one if this chat already has it (no duplicates).
+        A chat holds at most MAX_PER_CHAT (SubscriptionLimit past that)."""
         with self.db.atomic():
-            for sub in self.for_chat(chat_id) if chat_id is not None else self.active():
+            existing = self.for_chat(chat_id) if chat_id is not None else self.active()
+            for sub in existing:
                 if (sub.filter.to_json(), sub.channel, sub.webhook_url) == (filter.to_json(), channel, webhook_url):
                     return sub
+            if chat_id is not None and len(existing) >= MAX_PER_CHAT:
+                raise SubscriptionLimit(str(MAX_PER_CHAT))
             at = _iso(created_at or datetime.now(UTC))
             cur = self.db.execute(
                 "INSERT INTO subscriptions (chat_id, channel, webhook_url, secret, filter, created_by, created_at,"

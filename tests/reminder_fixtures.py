@@ -53,7 +53,7 @@ async def flood_run(fake, path: str, groups: int, slot: datetime) -> tuple[objec
     from knowledge.base import KnowledgeBase
     from knowledge.store import StoreWorker
     from reminders.calendar import WorkdayCalendar
-    from reminders.channels import TelegramChannel
+    from bot.telegram_channel import TelegramChannel
     from reminders.planner import ReminderSettings
     from reminders.service import ReminderService
 

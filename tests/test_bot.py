@@ -105,10 +105,10 @@ async def test_errors_are_logged_and_the_user_gets_one_polite_line(fake, bot, ca
 
     services = bot.bot_data[SERVICES_KEY]
 
-    async def broken(*args, **kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("database is on fire")
 
-    services.ask = broken
+    services.kb.ask = broken
     fake.push_update(make_message_update("碳减排支持工具", chat_id=USER))
     (call,) = await fake.wait_for("sendMessage", chat_id=USER)
     assert call.params["text"] == "抱歉，处理您的请求时出错了，请稍后再试。"

@@ -17,7 +17,8 @@ from knowledge.base import KnowledgeBase
 from knowledge.curation import postpone
 from knowledge.store import StoreWorker
 from reminders.calendar import WorkdayCalendar
-from reminders.channels import RobotChannel, TelegramChannel
+from bot.telegram_channel import TelegramChannel
+from reminders.channels import RobotChannel
 from reminders.models import SubscriptionFilter
 from reminders.planner import ReminderSettings
 from reminders.service import ReminderService
