@@ -65,10 +65,10 @@ def local_file(text: str) -> IncomingFile | None:
 
 def run_console(config: Config, *, today: date | None, stdin: TextIO | None = None,
                 stdout: TextIO | None = None, folder: Path | None = None) -> int:
-    return asyncio.run(_converse(config, today, stdin or sys.stdin, stdout or sys.stdout, folder or Path.cwd()))
+    return asyncio.run(converse(config, today, stdin or sys.stdin, stdout or sys.stdout, folder or Path.cwd()))
 
 
-async def _converse(config: Config, today: date | None, stdin: TextIO, stdout: TextIO, folder: Path) -> int:
+async def converse(config: Config, today: date | None, stdin: TextIO, stdout: TextIO, folder: Path) -> int:
     services = await open_services(config, today=today)
     try:
         conversation = Conversation(services)

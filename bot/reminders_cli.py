@@ -26,8 +26,8 @@ def parse_now(text: str | None, config: Config) -> datetime | None:
 
 def destination(delivery: Delivery) -> str:
     sub = delivery.subscription
-    if sub.channel == TELEGRAM:
-        return f"Telegram chat {sub.chat_id}"
+    if not sub.to_robot:
+        return f"{CHANNEL_NAMES.get(sub.channel, sub.channel)} chat {sub.chat_id}"
     return f"{CHANNEL_NAMES[sub.channel]}机器人（订阅 #{sub.id}）"
 
 

@@ -64,8 +64,8 @@ class SubscriptionFilter:
 @dataclass(frozen=True)
 class Subscription:
     id: int
-    chat_id: int | None  # the Telegram chat that made it (and receives it, unless it has a webhook)
-    channel: str  # telegram | wecom | dingtalk | feishu
+    chat_id: int | None  # the chat that made it (and receives it, unless it has a webhook)
+    channel: str  # the chat's app (telegram, …), or the robot's platform (wecom | dingtalk | feishu)
     filter: SubscriptionFilter
     created_at: datetime  # aware
     created_by: str = ""
@@ -75,12 +75,17 @@ class Subscription:
     disabled_reason: str = ""
 
     @property
+    def to_robot(self) -> bool:
+        """Pushed to a group robot's webhook rather than to the chat that made it."""
+        return bool(self.webhook_url)
+
+    @property
     def destination(self) -> str:
         """Where messages go; one message per destination per slot."""
-        return f"{TELEGRAM}:{self.chat_id}" if self.channel == TELEGRAM else f"{self.channel}:{self.webhook_url}"
+        return f"{self.channel}:{self.webhook_url}" if self.to_robot else f"{self.channel}:{self.chat_id}"
 
     def describe(self) -> str:
-        where = "" if self.channel == TELEGRAM else f"（推送到{CHANNEL_NAMES[self.channel]}机器人）"
+        where = f"（推送到{CHANNEL_NAMES.get(self.channel, self.channel)}机器人）" if self.to_robot else ""
         return f"#{self.id} {self.filter.describe()}{where}"
 
 

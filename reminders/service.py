@@ -28,7 +28,7 @@ from reminders.calendar import WorkdayCalendar
 from reminders.channels import SendResult
 from reminders.filters import FilterError, parse_subscribe
 from reminders.messages import message_lines
-from reminders.models import TELEGRAM, Delivery, Notice, Subscription
+from reminders.models import Delivery, Notice, Subscription
 from reminders.planner import (
     Candidates,
     DeadlineChange,
@@ -204,7 +204,7 @@ def _entries(notices: list[Notice]) -> list[tuple[str, int, int | None, str]]:
 
 
 def _where(sub: Subscription) -> str:
-    return f"chat {sub.chat_id}" if sub.channel == TELEGRAM else f"{sub.channel} robot #{sub.id}"
+    return f"{sub.channel} robot #{sub.id}" if sub.to_robot else f"{sub.channel} chat {sub.chat_id}"
 
 
 def sync_config_webhooks(store: ReminderStore, hooks: list[dict], known_departments: dict[str, str]) -> None:

@@ -83,9 +83,9 @@ class ReminderStore:
 
     def disable_destination(self, subscription: Subscription, reason: str) -> int:
         """Stop every subscription that sends where this one does (the bot was removed, the URL is dead)."""
-        if subscription.channel == TELEGRAM:
-            rows = self.db.execute("SELECT id FROM subscriptions WHERE channel = ? AND chat_id = ? AND active = 1",
-                                   [TELEGRAM, subscription.chat_id]).fetchall()
+        if not subscription.to_robot:
+            rows = self.db.execute("SELECT id FROM subscriptions WHERE channel = ? AND chat_id = ? AND webhook_url = ''"
+                                   " AND active = 1", [subscription.channel, subscription.chat_id]).fetchall()
         else:
             rows = self.db.execute("SELECT id FROM subscriptions WHERE webhook_url = ? AND active = 1",
                                    [subscription.webhook_url]).fetchall()

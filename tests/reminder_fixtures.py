@@ -50,10 +50,10 @@ async def flood_run(fake, path: str, groups: int, slot: datetime) -> tuple[objec
     from telegram.ext import ExtBot
 
     from bot.app import rate_limiter
+    from bot.telegram_channel import TelegramChannel
     from knowledge.base import KnowledgeBase
     from knowledge.store import StoreWorker
     from reminders.calendar import WorkdayCalendar
-    from bot.telegram_channel import TelegramChannel
     from reminders.planner import ReminderSettings
     from reminders.service import ReminderService
 

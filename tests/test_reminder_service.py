@@ -13,11 +13,11 @@ from reminder_fixtures import TZ, at, make_item, store_with_items
 from telegram.ext import ExtBot
 
 from bot.app import rate_limiter
+from bot.telegram_channel import TelegramChannel
 from knowledge.base import KnowledgeBase
 from knowledge.curation import postpone
 from knowledge.store import StoreWorker
 from reminders.calendar import WorkdayCalendar
-from bot.telegram_channel import TelegramChannel
 from reminders.channels import RobotChannel
 from reminders.models import SubscriptionFilter
 from reminders.planner import ReminderSettings
