@@ -115,6 +115,7 @@ class FakeWeCom:
         self.frames: list[Frame] = []
         self.connections: list[_Connection] = []
         self.answer_pings = True
+        self.silent_cmds: set[str] = set()  # requests with these cmds are recorded but never answered (a lost ack)
         self.close_on_bad_credential = False  # ASSUMED: unknown whether the server hangs up after a rejected subscribe
         self.rejected_subscribes = 0  # the next N subscribes answer ERR_TOO_FAST
         self.open_req_ids: dict[str, str] = {}  # callback req_id -> what it answers ("message", "enter_chat", …)
@@ -176,8 +177,8 @@ class FakeWeCom:
         headers = data.get("headers") if isinstance(data.get("headers"), dict) else {}
         frame = Frame(str(data.get("cmd") or ""), str(headers.get("req_id") or ""), data.get("body"), raw, conn.number)
         self._record(frame)
-        if not frame.req_id:
-            return  # nothing to answer to
+        if not frame.req_id or frame.cmd in self.silent_cmds:
+            return  # nothing to answer to, or told to stay silent
         if frame.cmd == "aibot_subscribe":
             await self._subscribe(conn, frame)
         elif not conn.subscribed:
@@ -311,7 +312,8 @@ class FakeWeCom:
         if chattype == "group":
             body["chatid"] = chatid or "wrGROUP0001"
         body["chattype"] = chattype
-        body["from"] = {"userid": userid}
+        if userid:
+            body["from"] = {"userid": userid}
         return body
 
     def message_frame(self, text: str, *, userid: str = "zhangsan", chattype: str = "single",
