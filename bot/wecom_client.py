@@ -25,7 +25,6 @@ import random
 import secrets
 import ssl as ssl_module
 import time
-import urllib.request
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -100,6 +99,10 @@ class WeComMessage:
         return self.chat_type == "group"
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _text_of(body: Mapping[str, Any]) -> str:
     msgtype = body.get("msgtype")
     if msgtype in ("text", "voice"):
@@ -135,9 +138,9 @@ def parse_callback(frame: Mapping[str, Any]) -> WeComMessage:
     if not isinstance(chat_id, str) or not chat_id:
         raise ValueError("group callback without chatid")
     msgtype = str(body.get("msgtype") or "")
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    event = _object(body.get("event"))
     event_type = str(event.get("eventtype") or "")
-    detail = event.get(event_type) if isinstance(event.get(event_type), dict) else {}
+    detail = _object(event.get(event_type))
     text = _text_of(body)
     return WeComMessage(
         req_id=req_id, msgid=str(body.get("msgid") or ""), chat_id=chat_id, chat_type=chat_type,
@@ -165,10 +168,21 @@ def proxy_for(url: str, environ: Mapping[str, str]) -> str | None:
     proxy = next((env[n] for n in names if n in env), None)
     if not proxy:
         return None
-    no_proxy = env.get("no_proxy", "")
-    if no_proxy and urllib.request.proxy_bypass_environment(host, {"no": no_proxy}):
-        return None
-    return proxy
+    return None if bypasses_proxy(host, env.get("no_proxy", "")) else proxy
+
+
+def bypasses_proxy(host: str, no_proxy: str) -> bool:
+    """NO_PROXY as curl reads it: "*", or comma-separated names matching the host or a domain it is under."""
+    for entry in no_proxy.split(","):
+        entry = entry.strip().lower()
+        if entry == "*":
+            return True
+        name = entry.lstrip(".")
+        if name.count(":") == 1:
+            name = name.split(":")[0]  # host:port
+        if name and (host == name or host.endswith("." + name)):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -255,8 +269,6 @@ class WeComClient:
         for task in list(self._handlers):
             task.cancel()
         await asyncio.gather(*self._handlers, return_exceptions=True)
-        if self._own_session and self._session is not None:
-            await self._session.close()
 
     def _set_state(self, state: str, detail: str = "", level: int = logging.INFO) -> None:
         if state != self.state:
@@ -267,6 +279,14 @@ class WeComClient:
         """Connect, subscribe and serve until stop(); reconnect after any close with backoff and jitter."""
         if self._session is None:
             self._session = aiohttp.ClientSession()
+        try:
+            await self._run()
+        finally:
+            if self._own_session:
+                await self._session.close()
+                self._session = None
+
+    async def _run(self) -> None:
         attempt = 0
         while not self._stopping.is_set():
             self._set_state("connecting", self.ws_url + (f" via {self._proxy}" if self._proxy else ""))
@@ -373,7 +393,7 @@ class WeComClient:
             log.warning("企业微信 %s: dropped a frame that is not an object: %.100r", self.bot_id, raw)
             return
         cmd = frame.get("cmd")
-        req_id = (frame.get("headers") or {}).get("req_id") if isinstance(frame.get("headers"), dict) else None
+        req_id = _object(frame.get("headers")).get("req_id")
         if not cmd:
             if isinstance(req_id, str) and req_id.startswith("ping"):
                 self._unanswered_pings = 0
@@ -384,9 +404,7 @@ class WeComClient:
         if cmd not in ("aibot_msg_callback", "aibot_event_callback"):
             log.warning("企业微信 %s: ignored a frame with unknown cmd %.60r", self.bot_id, cmd)
             return
-        body = frame.get("body") if isinstance(frame.get("body"), dict) else {}
-        event = body.get("event") if isinstance(body.get("event"), dict) else {}
-        if event.get("eventtype") == "disconnected_event":
+        if _object(_object(frame.get("body")).get("event")).get("eventtype") == "disconnected_event":
             self._replaced = True  # the server closes this socket next; _connect_and_serve then stops
             return
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import ssl
@@ -21,6 +22,7 @@ from bot.wecom_client import (
     WeComReplaced,
     WeComRequestError,
     WeComTimeout,
+    bypasses_proxy,
     parse_callback,
     proxy_for,
     strip_mention,
@@ -90,6 +92,13 @@ def test_strip_mention(text, question):
 ])
 def test_proxy_for(url, environ, proxy):
     assert proxy_for(url, environ) == proxy
+
+
+@pytest.mark.parametrize(("no_proxy", "bypassed"), [
+    ("*", True), (".weixin.qq.com", True), ("weixin.qq.com", True), ("qq.com:443", True),
+    ("example.org, openws.work.weixin.qq.com", True), ("eixin.qq.com", False), ("example.org", False), ("", False)])
+def test_no_proxy(no_proxy, bypassed):
+    assert bypasses_proxy("openws.work.weixin.qq.com", no_proxy) is bypassed
 
 
 def test_backoff_grows_to_its_cap_with_jitter_in_the_upper_half():
@@ -342,4 +351,76 @@ async def test_wss_through_loopback_tls():
             await fake.push_text("加密通道")
             assert (await bot.next()).text == "加密通道"
     finally:
+        await fake.close()
+
+
+async def test_a_frame_past_the_socket_limit_costs_a_reconnect_not_the_bot(fake, monkeypatch):
+    monkeypatch.setattr("bot.wecom_client.MAX_WS_MESSAGE", 50_000)
+    async with Bot(fake) as bot:
+        await fake.push_oversized(200_000)  # aiohttp closes with 1009 MESSAGE_TOO_BIG
+        await fake.wait_subscribed(after=1)
+        await fake.push_text("之后的问题")
+        assert (await bot.next()).text == "之后的问题"
+
+
+class ConnectProxy:
+    """A loopback HTTP CONNECT proxy that records the targets and sends every tunnel to one port."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.targets = port, []
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._tunnel, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def _tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        self.targets.append(head.split(b" ")[1].decode())
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def close(self) -> None:
+        self.server.close()
+
+
+async def test_wss_goes_through_the_https_proxy_from_the_environment():
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("openws.wecom.test").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    fake = FakeWeCom(BOT, SECRET)
+    await fake.start(ssl_context=server_ctx)
+    port = int(fake.ws_url.rsplit(":", 1)[1].rstrip("/"))
+    proxy = ConnectProxy(port)
+    proxy_url = await proxy.start()
+    try:
+        received: asyncio.Queue[WeComMessage] = asyncio.Queue()
+
+        async def on_message(message: WeComMessage) -> None:
+            received.put_nowait(message)
+
+        # a name only the proxy can reach: the client must not resolve or dial it itself
+        client = WeComClient(BOT, SECRET, on_message, ws_url=f"wss://openws.wecom.test:{port}/", ssl=client_ctx,
+                             environ={"HTTPS_PROXY": proxy_url}, backoff=FAST)
+        client.start()
+        try:
+            await client.wait_connected(5)
+            await fake.push_text("经代理")
+            assert (await asyncio.wait_for(received.get(), 5)).text == "经代理"
+            assert proxy.targets == [f"openws.wecom.test:{port}"]
+        finally:
+            await client.stop()
+    finally:
+        await proxy.close()
         await fake.close()

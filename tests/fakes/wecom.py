@@ -174,7 +174,7 @@ class FakeWeCom:
         if not isinstance(data, dict):
             self._record(Frame("", "", None, raw, conn.number))
             return
-        headers = data.get("headers") if isinstance(data.get("headers"), dict) else {}
+        headers: dict = data["headers"] if isinstance(data.get("headers"), dict) else {}
         frame = Frame(str(data.get("cmd") or ""), str(headers.get("req_id") or ""), data.get("body"), raw, conn.number)
         self._record(frame)
         if not frame.req_id or frame.cmd in self.silent_cmds:
