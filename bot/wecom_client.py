@@ -7,11 +7,14 @@ The protocol (developer.work.weixin.qq.com/document/path/101463): open a WebSock
 `aibot_send_msg` under a fresh req_id, and `ping` every 30 s. Every request is answered by a frame
 without `cmd` that echoes its req_id with errcode/errmsg.
 
-Why not the official SDK (wecom-aibot-python-sdk 1.0.x): it does not reconnect after the server
-closes the socket cleanly (1000/1001), retries a wrong secret like a network error, always passes
-an SSL context (so no ws:// endpoint), reads no proxy setting, and has no connect timeout. This
-client reconnects after any close with backoff and jitter, stops for good on a rejected secret with
-one line naming the setting, and takes any ws:// or wss:// endpoint and the standard proxy variables.
+Why not the official SDK (wecom-aibot-python-sdk 1.0.2, checked against our fake in
+tests/test_fake_wecom.py): it does not reconnect after the server closes the socket cleanly
+(1000/1001: its `async for` ends quietly); when the server hangs up after refusing the secret it
+sends the same secret again and again (its attempt counter restarts at every opened socket); an
+"error" event without a listener kills its receive loop; and it always passes an SSL context, so
+no ws:// endpoint. This client reconnects after any close with backoff and jitter, stops for good
+on a refused secret with one line naming the setting, and takes any ws:// or wss:// endpoint and
+the standard proxy variables, on the aiohttp we already depend on.
 """
 
 from __future__ import annotations

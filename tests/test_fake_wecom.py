@@ -153,6 +153,31 @@ async def test_sdk_reports_a_wrong_secret(aibot, tls_fake):
         sdk.disconnect()
 
 
+async def test_sdk_resends_a_rejected_secret_past_its_reconnect_limit(aibot, tls_fake):
+    """Pitfall: when the server hangs up after refusing the secret, the SDK reconnects and sends it again;
+    its attempt counter restarts at every socket that opens, so max_reconnect_attempts never stops it."""
+    tls_fake.close_on_bad_credential = True
+    sdk, _events, _ = make_sdk(aibot, tls_fake.ws_url, secret="wrong", max_reconnect_attempts=2)
+    await sdk.connect()
+    try:
+        subscribes = await tls_fake.wait_for("aibot_subscribe", 6)
+        assert all(f.errcode == ERR_BAD_CREDENTIAL for f in subscribes)
+    finally:
+        sdk.disconnect()
+
+
+async def test_sdk_without_an_error_listener_loses_its_receive_loop(aibot, tls_fake):
+    """Pitfall: pyee raises an "error" event nobody listens to, inside the SDK's receive task."""
+    sdk = aibot.WSClient(aibot.WSClientOptions(bot_id=BOT, secret="wrong", ws_url=tls_fake.ws_url, logger=Recorder()))
+    await sdk.connect()
+    try:
+        receive = sdk._ws_manager._receive_task
+        await asyncio.wait({receive}, timeout=5)
+        assert receive.done() and "Authentication failed" in str(receive.exception())
+    finally:
+        sdk.disconnect()
+
+
 async def test_sdk_refuses_a_plain_ws_endpoint(fake):
     """Pitfall: the SDK always passes its SSL context, which websockets refuses for ws:// — and retries it."""
     aibot = pytest.importorskip("aibot")

@@ -205,7 +205,9 @@ async def test_too_fast_is_reported_as_such():
         await fake.close()
 
 
-async def test_a_wrong_secret_stops_with_one_line_naming_the_setting(fake, caplog):
+@pytest.mark.parametrize("server_hangs_up", [False, True])
+async def test_a_wrong_secret_stops_with_one_line_naming_the_setting(fake, caplog, server_hangs_up):
+    fake.close_on_bad_credential = server_hangs_up
     bot = Bot(fake, secret="wrong")
     caplog.set_level(logging.INFO, logger="bot.wecom_client")
     task = bot.client.start()
