@@ -446,7 +446,8 @@ class WeComClient:
                 self._serial.pop(req_id, None)
 
     async def _request_once(self, cmd: str, req_id: str, body: Mapping[str, Any]) -> dict:
-        if not self._connected.is_set():
+        running = self._task is not None and not self._task.done() and not self._stopping.is_set()
+        if not self._connected.is_set() and running:  # reconnecting: wait a little for it
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._connected.wait(), self.request_timeout)
         ws = self._ws
