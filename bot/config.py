@@ -119,6 +119,19 @@ class Config:
         return frozenset(self.telegram.admins)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# Every number in the config, with its range: (table, key) -> (lowest, highest). A test keeps every
+# int field of every table listed here.
+RANGES: dict[tuple[str, str], tuple[int, int]] = {
+    ("answers", "top_k"): (1, 100),
+    ("telegram", "max_import_bytes"): (1024, 100 * 1024 * 1024),
+    ("telegram", "import_timeout_seconds"): (1, 600),
+    ("reminders", "digest_days"): (1, 366),
+    ("reminders", "catch_up_days"): (0, 60),
+    ("reminders", "retry_minutes"): (1, 1440),
+}
+
 _SECTIONS = {"storage": StorageConfig, "knowledge": KnowledgeConfig, "answers": AnswersConfig,
              "logging": LoggingConfig, "telegram": TelegramConfig, "reminders": RemindersConfig}
 
@@ -158,8 +171,13 @@ def parse_config(data: dict, where: str = "config") -> Config:
         url = getattr(config.telegram, key)
         if url and not url.startswith(("http://", "https://")):
             raise ConfigError(f"{where}: [telegram] {key} must start with http:// or https://")
-    if config.answers.top_k < 1:
-        raise ConfigError(f"{where}: [answers] top_k must be at least 1")
+    for (table, key), (low, high) in RANGES.items():
+        value = getattr(getattr(config, table), key)
+        if not low <= value <= high:
+            raise ConfigError(f"{where}: [{table}] {key} must be between {low} and {high}, got {value}")
+    if config.logging.level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"{where}: [logging] level must be one of {', '.join(LOG_LEVELS)}, "
+                          f"got {config.logging.level!r}")
     _check_reminders(config.reminders, where)
     return config
 
@@ -179,9 +197,6 @@ def _check_reminders(r: RemindersConfig, where: str) -> None:
         raise fail("lead_days must be a list of whole days between 0 and 366, e.g. [30, 7, 1, 0]")
     if r.digest_weekday and r.digest_weekday.lower() not in WEEKDAYS:
         raise fail(f"digest_weekday must be one of {', '.join(WEEKDAYS)} or \"\" (no digest)")
-    for key, low, high in (("digest_days", 1, 366), ("catch_up_days", 0, 60), ("retry_minutes", 1, 1440)):
-        if not low <= getattr(r, key) <= high:
-            raise fail(f"{key} must be between {low} and {high}")
     for key in ("holidays", "workdays"):
         for day in getattr(r, key):
             try:

@@ -113,7 +113,7 @@ def test_export_jsonl_and_csv(config_file, capsys, tmp_path):
     csv_path = tmp_path / "out.csv"
     code, _, _ = run(["export", "--format", "csv", "-o", str(csv_path), "--config", str(config_file)], capsys)
     text = csv_path.read_text(encoding="utf-8")
-    assert code == 0 and text.startswith("id,text,kind,deadline,due")
+    assert code == 0 and text.startswith("\ufeff编号,条目,类型,期限（全部）,截止日期")
     assert "设立碳减排支持工具" in text
 
 
