@@ -11,6 +11,7 @@ from telegram.ext import ExtBot
 from bot.config import Config
 from bot.services import Services
 from reminders.models import CHANNEL_NAMES, TELEGRAM, Delivery
+from reminders.service import RunReport
 
 NOTHING_SUBSCRIBED = ("没有任何订阅，所以不会发送提醒：在群里或私聊中发送 /subscribe，"
                       "或用 policybot subscriptions add 添加订阅。")
@@ -27,6 +28,13 @@ def next_slot(now: datetime, send_at: time) -> datetime:
     """The first daily slot at or after `now` (08:00 → 09:00 that day; 09:00 → itself)."""
     slot = datetime.combine(now.date(), send_at, tzinfo=now.tzinfo)
     return slot if slot >= now else slot + timedelta(days=1)
+
+
+def summary(report: RunReport) -> str:
+    """已发送 1 条，稍后重试 0 条，… — the run's counts for the operator."""
+    counts = [("已发送", report.sent), ("稍后重试", report.retry_later), ("失败", report.failed),
+              ("停用订阅", report.disabled), ("群迁移", report.migrated), ("无发送渠道", report.skipped)]
+    return "，".join(f"{name} {n} 条" for name, n in counts)
 
 
 def destination(delivery: Delivery) -> str:
@@ -76,7 +84,7 @@ async def send(config: Config, now: datetime | None) -> int:
                 return 1
         reminders = await services.attach_reminders(bot)
         report = await reminders.run_due(now)
-        print(report.summary())
+        print(summary(report))
         if report.skipped:
             print("没有 Telegram token，发往 Telegram 的提醒未发送（设置 POLICYBOT_TELEGRAM_TOKEN）", file=sys.stderr)
         return 1 if report.retry_later or report.skipped else 0

@@ -160,7 +160,7 @@ def test_global_options_before_or_after_the_subcommand(before, config_file, caps
 def test_config_before_the_subcommand_is_not_overwritten(tmp_path, capsys):
     good = write_config(tmp_path, "[answers]\ntop_k = 0\n")
     code, _, err = run(["--config", good, "doctor"], capsys)  # the file before the subcommand is read
-    assert code == 2 and "top_k must be between 1 and 100" in err
+    assert code == 2 and "[answers] top_k 须在 1 到 100 之间" in err
 
 
 # ---------------------------------------------------------------- one-line failures
@@ -214,11 +214,11 @@ def test_debug_shows_the_traceback(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ('[logging]\nlevel = "VERBOSE"\n', "[logging] level must be one of DEBUG, INFO"),
-    ("[telegram]\nmax_import_bytes = -1\n", "[telegram] max_import_bytes must be between 1024"),
-    ("[telegram]\nimport_timeout_seconds = 0\n", "import_timeout_seconds must be between 1 and 600"),
-    ("[answers]\ntop_k = 1000\n", "top_k must be between 1 and 100"),
-    ("[reminders]\ncatch_up_days = -1\n", "catch_up_days must be between 0 and 60"),
+    ('[logging]\nlevel = "VERBOSE"\n', "[logging] level 须是 DEBUG, INFO"),
+    ("[telegram]\nmax_import_bytes = -1\n", "[telegram] max_import_bytes 须在 1024 到"),
+    ("[telegram]\nimport_timeout_seconds = 0\n", "import_timeout_seconds 须在 1 到 600 之间"),
+    ("[answers]\ntop_k = 1000\n", "[answers] top_k 须在 1 到 100 之间"),
+    ("[reminders]\ncatch_up_days = -1\n", "catch_up_days 须在 0 到 60 之间"),
 ])
 def test_bad_config_values_are_one_line(body, message, tmp_path, capsys):
     code, _, err = run(["doctor", "--config", write_config(tmp_path, body)], capsys)
@@ -459,3 +459,30 @@ def test_readme_doctor_sample_matches(tmp_path, capsys, monkeypatch):
     assert "$ policybot doctor\n" + out == block[1]
 
 
+
+
+def test_reminders_send_reports_in_chinese(config_file, capsys):
+    run(["subscriptions", "add", "--chat", "-100", "--config", config_file], capsys)
+    code, out, _ = run(["reminders", "send", "--now", "2021-06-23T09:00", "--config", config_file], capsys)
+    assert code == 0 and out.startswith("已发送 0 条，稍后重试 0 条") and "无发送渠道" in out
+
+
+async def test_run_with_a_corrupt_database_is_one_line(tmp_path):
+    import asyncio
+
+    from fake_telegram import FakeTelegram
+
+    fake = FakeTelegram()
+    await fake.start()
+    db = tmp_path / "kb.db"
+    db.write_bytes(b"garbage" * 500)
+    config = write_config(tmp_path, f'[storage]\npath = "{db}"\n[telegram]\nbase_url = "{fake.base_url}"\n')
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYBOT_TELEGRAM_TOKEN": fake.token}
+    try:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", "--config", str(config),
+                                                    env=env, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    finally:
+        await fake.close()
+    assert proc.returncode == 1 and "已损坏" in one_line(err.decode())
