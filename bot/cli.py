@@ -47,10 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc-number", help="文号，例如 国发〔2021〕6号")
 
     p = sub.add_parser("ask", parents=[common], help="提问；不给问题时从标准输入逐行读取")
-    p.add_argument("question", nargs="*")
+    p.add_argument("question", nargs="*", metavar="问题", help="要问的问题（不写则从标准输入逐行读取）")
     p.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
-    p.add_argument("-k", type=int_in(1, MAX_K), default=None, help=f"返回的条目数，1–{MAX_K}（默认取配置 top_k）")
-    p.add_argument("--today", type=iso_date, help="把“今天”固定为这一天（YYYY-MM-DD）")
+    p.add_argument("-k", type=int_in(1, MAX_K), default=None, metavar="N", help=f"返回的条目数，1–{MAX_K}（默认取配置 top_k）")
+    p.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD", help="把“今天”固定为这一天")
 
     p = sub.add_parser("export", parents=[common], help="导出全部条目（JSONL、Excel 可直接打开的 CSV 或 xlsx）")
     p.add_argument("--format", choices=("jsonl", "csv", "xlsx"), default="jsonl")

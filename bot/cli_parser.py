@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import NoReturn
 
 TYPE_NAMES = {"int": "整数", "float": "数字"}
+GROUP_TITLES = {"positional arguments": "位置参数", "options": "选项", "optional arguments": "选项"}
 
 # (argparse's English template as a regex, Chinese); "argument X: …" is handled first, recursively.
 _TEMPLATES: list[tuple[re.Pattern[str], str]] = [
@@ -64,10 +65,14 @@ class ChineseArgumentParser(argparse.ArgumentParser):
         add_help = kwargs.pop("add_help", True)
         kwargs.setdefault("formatter_class", ChineseHelpFormatter)
         super().__init__(*args, add_help=False, **kwargs)  # type: ignore[misc]  # popped above
-        self._positionals.title = "位置参数"
-        self._optionals.title = "选项"
         if add_help:
             self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示帮助并退出")
+
+    def add_argument_group(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        """argparse's own groups get Chinese titles as they are made (before parents' options join them)."""
+        if args and args[0] in GROUP_TITLES:
+            args = (GROUP_TITLES[args[0]], *args[1:])
+        return super().add_argument_group(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)

@@ -139,8 +139,9 @@ class ReminderService:
         candidates = self._candidates(now)
         the_plan = plan(candidates, self.store.recorded(candidates.keys()))
         doc_ids = {n.item.doc_id for d in the_plan.deliveries for n in d.notices if n.item}
-        with self.kb.store.transaction():  # a year without holiday data is logged once per database
-            warn_missing_years(self.calendar, self.kb.store)
+        if self.calendar.missing_years:  # a year without holiday data is logged once per database
+            with self.kb.store.transaction():
+                warn_missing_years(self.calendar, self.kb.store)
         return the_plan, {doc_id: self.kb.store.document_title(doc_id) for doc_id in doc_ids}
 
     def _candidates(self, now: datetime) -> Candidates:

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 from dataclasses import fields
@@ -486,3 +487,28 @@ async def test_run_with_a_corrupt_database_is_one_line(tmp_path):
     finally:
         await fake.close()
     assert proc.returncode == 1 and "已损坏" in one_line(err.decode())
+
+
+def test_readme_describes_the_csv_as_it_is(config_file, tmp_path, capsys):
+    from knowledge.base import CSV_COLUMNS
+
+    out = tmp_path / "items.csv"
+    run(["export", "--format", "csv", "-o", out, "--today", "2026-11-21", "--config", config_file], capsys)
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    cell = next(r for r in rows if r["编号"] == "13")["期限（全部）"]
+    assert f"`{cell}`" in README
+    assert "Chinese column headers (" + ", ".join(h for _, h in CSV_COLUMNS) + ")" in README.replace("\n", " ")
+
+
+@pytest.mark.parametrize(("exc", "expected"), [
+    (sqlite3.OperationalError("attempt to write a readonly database"), "检查该文件和所在目录的权限"),
+    (sqlite3.OperationalError("unable to open database file"), "检查该文件和所在目录的权限"),
+    (sqlite3.OperationalError("database is locked"), "正被其他进程占用"),
+    (PermissionError(13, "Permission denied", "/srv/kb.db"), "没有权限：/srv/kb.db"),
+])
+def test_unwritable_database_messages(exc, expected, tmp_path):
+    # (the tests run as root, for whom no file is read-only: the messages are checked directly)
+    from bot.failures import explain
+
+    line = explain(exc, str(tmp_path / "kb.db"))
+    assert expected in line and "\n" not in line
