@@ -125,6 +125,20 @@ class Config:
         return frozenset(self.telegram.admins)
 
 
+TYPE_NAMES = {str: "字符串", int: "整数", bool: "true 或 false", list: "列表"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# Every number in the config, with its range: (table, key) -> (lowest, highest). A test keeps every
+# int field of every table listed here.
+RANGES: dict[tuple[str, str], tuple[int, int]] = {
+    ("answers", "top_k"): (1, 100),
+    ("telegram", "max_import_bytes"): (1024, 100 * 1024 * 1024),
+    ("telegram", "import_timeout_seconds"): (1, 600),
+    ("reminders", "digest_days"): (1, 366),
+    ("reminders", "catch_up_days"): (0, 60),
+    ("reminders", "retry_minutes"): (1, 1440),
+}
+
 _SECTIONS = {"storage": StorageConfig, "knowledge": KnowledgeConfig, "answers": AnswersConfig,
              "logging": LoggingConfig, "telegram": TelegramConfig, "console": ConsoleConfig,
              "reminders": RemindersConfig}
@@ -132,17 +146,17 @@ _SECTIONS = {"storage": StorageConfig, "knowledge": KnowledgeConfig, "answers": 
 
 def _section(name: str, cls: type, raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: [{name}] must be a table")
+        raise ConfigError(f"{where}：[{name}] 须是一个表（table）")
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(raw) - set(known))
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) in [{name}]: {', '.join(unknown)}; "
-                          f"known keys: {', '.join(known)} (see config.example.toml)")
+        raise ConfigError(f"{where}：[{name}] 里有不认识的键 {', '.join(unknown)}；"
+                          f"可用的键：{', '.join(known)}（见 config.example.toml）")
     values = {}
     for key, value in raw.items():
         expected = type(getattr(cls(), key))
         if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
-            raise ConfigError(f"{where}: [{name}] {key} must be a {expected.__name__}, got {value!r}")
+            raise ConfigError(f"{where}：[{name}] {key} 须是{TYPE_NAMES.get(expected, expected.__name__)}，现在是 {value!r}")
         values[key] = value
     return cls(**values)
 
@@ -150,56 +164,58 @@ def _section(name: str, cls: type, raw: Any, where: str) -> Any:
 def parse_config(data: dict, where: str = "config") -> Config:
     unknown = sorted(set(data) - set(_SECTIONS))
     if unknown:
-        raise ConfigError(f"{where}: unknown table(s): {', '.join(unknown)}; known: {', '.join(_SECTIONS)}")
+        raise ConfigError(f"{where}：不认识的表 {', '.join(unknown)}；可用的表：{', '.join(_SECTIONS)}")
     sections = {name: _section(name, cls, data.get(name, {}), where) for name, cls in _SECTIONS.items()}
     config = Config(**sections, source=where)
     try:
         ZoneInfo(config.answers.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: [answers] timezone {config.answers.timezone!r} is not a known time zone "
-                          "(use a name like \"Asia/Shanghai\")") from None
+        raise ConfigError(f"{where}：[answers] timezone {config.answers.timezone!r} 不是已知的时区"
+                          "（请写 \"Asia/Shanghai\" 这样的名称）") from None
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in config.telegram.admins):
-        raise ConfigError(f"{where}: [telegram] admins must be a list of Telegram user ids (integers), "
-                          "e.g. admins = [123456789]")
+        raise ConfigError(f"{where}：[telegram] admins 须是 Telegram 用户 id（整数）的列表，"
+                          "例如 admins = [123456789]")
     for key in ("base_url", "base_file_url"):
         url = getattr(config.telegram, key)
         if url and not url.startswith(("http://", "https://")):
-            raise ConfigError(f"{where}: [telegram] {key} must start with http:// or https://")
-    if config.answers.top_k < 1:
-        raise ConfigError(f"{where}: [answers] top_k must be at least 1")
+            raise ConfigError(f"{where}：[telegram] {key} 须以 http:// 或 https:// 开头")
+    for (table, key), (low, high) in RANGES.items():
+        value = getattr(getattr(config, table), key)
+        if not low <= value <= high:
+            raise ConfigError(f"{where}：[{table}] {key} 须在 {low} 到 {high} 之间，现在是 {value}")
+    if config.logging.level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"{where}：[logging] level 须是 {', '.join(LOG_LEVELS)} 之一，"
+                          f"现在是 {config.logging.level!r}")
     _check_reminders(config.reminders, where)
     return config
 
 
 def _check_reminders(r: RemindersConfig, where: str) -> None:
     def fail(message: str) -> ConfigError:
-        return ConfigError(f"{where}: [reminders] {message}")
+        return ConfigError(f"{where}：[reminders] {message}")
 
     try:
         ZoneInfo(r.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise fail(f"timezone {r.timezone!r} is not a known time zone (use a name like \"Asia/Shanghai\")") from None
+        raise fail(f"timezone {r.timezone!r} 不是已知的时区（请写 \"Asia/Shanghai\" 这样的名称）") from None
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", r.send_at):
-        raise fail(f"send_at must be a time of day like \"09:00\", got {r.send_at!r}")
+        raise fail(f"send_at 须是 \"09:00\" 这样的时刻，现在是 {r.send_at!r}")
     if not r.lead_days or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 366
                                   for d in r.lead_days):
-        raise fail("lead_days must be a list of whole days between 0 and 366, e.g. [30, 7, 1, 0]")
+        raise fail("lead_days 须是 0 到 366 之间的整天数列表，例如 [30, 7, 1, 0]")
     if r.digest_weekday and r.digest_weekday.lower() not in WEEKDAYS:
-        raise fail(f"digest_weekday must be one of {', '.join(WEEKDAYS)} or \"\" (no digest)")
-    for key, low, high in (("digest_days", 1, 366), ("catch_up_days", 0, 60), ("retry_minutes", 1, 1440)):
-        if not low <= getattr(r, key) <= high:
-            raise fail(f"{key} must be between {low} and {high}")
+        raise fail(f"digest_weekday 须是 {', '.join(WEEKDAYS)} 之一，或 \"\"（不发周报）")
     for key in ("holidays", "workdays"):
         for day in getattr(r, key):
             try:
                 date.fromisoformat(day)
             except (TypeError, ValueError):
-                raise fail(f"{key} must be dates like \"2027-01-01\", got {day!r}") from None
+                raise fail(f"{key} 须是 \"2027-01-01\" 这样的日期，现在有 {day!r}") from None
     for hook in r.webhooks:
         if not isinstance(hook, dict) or set(hook) - {"url", "secret", "filter"} or not isinstance(hook.get("url"), str):
-            raise fail("each [[reminders.webhooks]] needs url = \"…\" and may have secret and filter")
+            raise fail("每个 [[reminders.webhooks]] 须有 url = \"…\"，可选 secret 和 filter")
         if not hook["url"].startswith(("https://", "http://")):
-            raise fail(f"webhook url must start with https://, got {hook['url'][:60]!r}")
+            raise fail(f"webhook url 须以 https:// 开头，现在是 {hook['url'][:60]!r}")
 
 
 def load_config(path: str | None = None) -> Config:
@@ -213,7 +229,7 @@ def load_config(path: str | None = None) -> Config:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file {file} not found") from None
+        raise ConfigError(f"找不到配置文件 {file}") from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{file}: not valid TOML: {e}") from None
+        raise ConfigError(f"{file}：不是有效的 TOML（{e}）") from None
     return parse_config(data, str(file))

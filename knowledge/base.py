@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from knowledge.answer import Answer, answer_question
 from knowledge.deadlines import deadline_status
@@ -81,12 +83,15 @@ class KnowledgeBase:
         docs = {h.item.doc_id: d for h in hits if (d := self.store.get_document(h.item.doc_id))}
         return Answer(question, "list" if hits else "not_found", bool(hits), hits, docs, today)
 
-    def import_paths(self, paths: list[Path], overrides: DocumentOverrides) -> Iterator[tuple[Path, ImportReport | Exception]]:
-        """Import files, and the .txt/.md/.html files of directories; each document in its own transaction."""
+    def import_paths(self, paths: list[Path], overrides: DocumentOverrides
+                     ) -> Iterator[tuple[Path, ImportReport | SkippedFile | Exception]]:
+        """Import files, and the supported files of directories; each document in its own transaction.
+        A directory's other files are reported as skipped with the reason (hidden ones are passed over)."""
         for path in paths:
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-                           and p.suffix.lower() in SUPPORTED_SUFFIXES - {""}) if path.is_dir() else [path]
-            for file in files:
+            for file in _files(path):
+                if file.suffix.lower() not in SUPPORTED_SUFFIXES - {""} and path.is_dir():
+                    yield file, SkippedFile(unsupported_reason(file))
+                    continue
                 try:
                     yield file, import_path(self.store, file, overrides, actor="cli")
                 except (ValueError, OSError) as e:
@@ -102,8 +107,34 @@ class KnowledgeBase:
             yield export_row(item, docs[item.doc_id], today)
 
 
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file in an imported directory that was not imported, and why."""
+
+    reason: str
+
+
+def unsupported_reason(file: Path) -> str:
+    suffix = file.suffix.lower()
+    if suffix in (".doc", ".wps"):
+        return f"不支持 {suffix} 格式：请另存为 .docx 或 PDF 再导入"
+    return f"不支持的文件类型 {suffix or '（无扩展名）'}（支持 .txt .md .html .docx .pdf）"
+
+
+def _files(path: Path) -> list[Path]:
+    if not path.is_dir():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(path).parts))
+
+
+# Department roles exported, one column each; a new role of `Departments` is one more name here.
+DEPARTMENT_ROLES = ("lead", "support")
+
+
 def export_row(item: Item, doc: Document | None, today: date) -> dict:
     d = item.deadline
+    done = item.progress == "done"
     return {
         "id": item.id,
         "text": item.text,
@@ -112,10 +143,9 @@ def export_row(item: Item, doc: Document | None, today: date) -> dict:
         "due": d.due.isoformat() if d and d.due else "",
         "start": d.start.isoformat() if d and d.start else "",
         "end": d.due.isoformat() if d and d.due else "",
-        "status": deadline_status(d, today, item.progress == "done") if d else "",
-        "deadlines": [x.to_dict() for x in item.deadlines],
-        "lead": list(item.departments.lead),
-        "support": list(item.departments.support),
+        "status": deadline_status(d, today, done) if d else "",
+        "deadlines": [{**x.to_dict(), "status": deadline_status(x, today, done)} for x in item.deadlines],
+        **{role: list(getattr(item.departments, role, ())) for role in DEPARTMENT_ROLES},
         "targets": [t.to_dict() for t in item.targets],
         "region": item.region,
         "section": item.section,
@@ -128,26 +158,93 @@ def export_row(item: Item, doc: Document | None, today: date) -> dict:
     }
 
 
-def rows_to_jsonl(rows: Iterator[dict]) -> Iterator[str]:
+def rows_to_jsonl(rows: Iterable[dict]) -> Iterator[str]:
     for row in rows:
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
-CSV_COLUMNS = ["id", "text", "kind", "deadline", "due", "start", "end", "status", "lead", "support", "targets",
-               "region", "section", "progress", "doc_id", "title", "doc_number", "date", "url"]
+# (row key, column header) of the CSV and xlsx exports, in order. Headers are what an office reads in Excel.
+ROLE_HEADERS = {"lead": "牵头部门", "support": "配合部门", "responsible": "负责部门"}
+CSV_COLUMNS = [("id", "编号"), ("text", "条目"), ("kind", "类型"), ("deadlines", "期限（全部）"),
+               ("due", "截止日期"), ("status", "状态"),
+               *((role, ROLE_HEADERS.get(role, role)) for role in DEPARTMENT_ROLES),
+               ("targets", "目标"), ("region", "地区"), ("section", "章节"), ("progress", "进展"),
+               ("doc_id", "文件编号"), ("title", "文件标题"), ("doc_number", "文号"), ("date", "成文日期"),
+               ("url", "网址")]
+UTF8_BOM = "\ufeff"
+KIND_NAMES = {"task": "任务", "target": "目标", "statement": "表述"}
+PROGRESS_NAMES = {"done": "已完成", "postponed": "已延期"}
 
 
-def rows_to_csv(rows: Iterator[dict]) -> Iterator[str]:
+def deadline_cell(deadline: dict) -> str:
+    """6月底前出台相关政策（2021-06-30，已过期）; a period shows its start too."""
+    dates = "至".join(x for x in (deadline.get("start"), deadline.get("due")) if x)
+    detail = "，".join(x for x in (dates, deadline.get("status", "")) if x)
+    return deadline["text"] + (f"（{detail}）" if detail else "")
+
+
+def flat_row(row: dict) -> list[str | int]:
+    """An export row as spreadsheet cells: lists joined into one cell each, every deadline kept."""
+    cells = {
+        **row,
+        "kind": KIND_NAMES.get(row["kind"], row["kind"]),
+        "progress": PROGRESS_NAMES.get(row["progress"], row["progress"]),
+        "deadlines": "；".join(deadline_cell(d) for d in row["deadlines"]),
+        "due": "；".join(d["due"] for d in row["deadlines"] if d.get("due")),
+        "targets": "；".join(f"{t['metric']}{t['comparator']}{t['value']}{t['unit']}{t['qualifier']}"
+                            for t in row["targets"]),
+        **{role: "、".join(row.get(role, ())) for role in DEPARTMENT_ROLES},
+    }
+    return ["" if cells.get(key) is None else cells[key] for key, _ in CSV_COLUMNS]
+
+
+def rows_to_csv(rows: Iterable[dict]) -> Iterator[str]:
+    """CSV that Excel opens as UTF-8 (it needs the byte-order mark), one line per item."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
+    writer = csv.writer(buf)
+    buf.write(UTF8_BOM)
+    writer.writerow([header for _, header in CSV_COLUMNS])
     for row in rows:
-        flat = {**row, "lead": "、".join(row["lead"]), "support": "、".join(row["support"]),
-                "targets": "；".join(f"{t['metric']}{t['comparator']}{t['value']}{t['unit']}{t['qualifier']}"
-                                    for t in row["targets"])}
-        writer.writerow(flat)
+        writer.writerow(flat_row(row))
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
     if buf.getvalue():
         yield buf.getvalue()
+
+
+def write_xlsx(rows: Iterable[dict], target: BinaryIO) -> int:
+    """An Excel workbook, one row per item under a frozen header row; returns the number of items."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("条目")
+    sheet.freeze_panes = "A2"
+    widths = {"text": 60, "deadlines": 40, "title": 40, "section": 30}
+    for n, (key, _) in enumerate(CSV_COLUMNS):
+        sheet.column_dimensions[get_column_letter(n + 1)].width = widths.get(key, 14)
+    header = []
+    for _, title in CSV_COLUMNS:
+        cell = WriteOnlyCell(sheet, title)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in flat_row(row)])
+        count += 1
+    book.save(target)
+    return count
+
+
+def _text_cell(sheet: Any, value: str) -> Any:
+    """A cell that stays text (a leading "=" is no formula) without the control characters xlsx forbids."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
+    return cell

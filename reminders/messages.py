@@ -9,6 +9,7 @@ from datetime import date
 
 from knowledge.answer import Line, clip
 from knowledge.models import Item
+from reminders.calendar import WorkdayCalendar, calendar_note
 from reminders.models import Delivery, Notice
 
 TITLE = "政策截止提醒"
@@ -16,9 +17,11 @@ ITEM_WIDTH = 80
 DIGEST_SHOWN = 15
 
 
-def message_lines(delivery: Delivery, today: date, titles: dict[str, str]) -> list[Line]:
+def message_lines(delivery: Delivery, today: date, titles: dict[str, str],
+                  calendar: WorkdayCalendar | None = None) -> list[Line]:
     """Title line, then reminders by urgency, change notices, and the digest last. An item that two
-    subscriptions of the destination both follow is listed once."""
+    subscriptions of the destination both follow is listed once. A day the calendar does not know
+    (no holiday data for its year) is said so at the end."""
     lines = [Line(f"{TITLE}（{today.isoformat()}）", strong=True)]
     if any(n.resent for n in delivery.notices):
         lines.append(Line("（上次发送未确认，如已收到请忽略）"))
@@ -31,6 +34,9 @@ def message_lines(delivery: Delivery, today: date, titles: dict[str, str]) -> li
             continue
         seen.add(ident)
         lines += _notice_lines(notice, today, titles, reminded)
+    note = calendar_note(calendar, today) if calendar is not None else ""
+    if note:
+        lines.append(Line(note))
     return lines
 
 

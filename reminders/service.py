@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from knowledge.answer import Line
 from knowledge.base import KnowledgeBase
 from knowledge.store import StoreWorker
-from reminders.calendar import WorkdayCalendar
+from reminders.calendar import WorkdayCalendar, warn_missing_years
 from reminders.channels import SendResult
 from reminders.filters import FilterError, parse_subscribe
 from reminders.messages import message_lines
@@ -97,7 +97,7 @@ class ReminderService:
 
             async def deliver(delivery: Delivery) -> None:
                 async with gate:
-                    await self._deliver(delivery, message_lines(delivery, today, titles), report)
+                    await self._deliver(delivery, message_lines(delivery, today, titles, self.calendar), report)
 
             await asyncio.gather(*(deliver(d) for d in runnable))
             report.deliveries = runnable
@@ -139,6 +139,9 @@ class ReminderService:
         candidates = self._candidates(now)
         the_plan = plan(candidates, self.store.recorded(candidates.keys()))
         doc_ids = {n.item.doc_id for d in the_plan.deliveries for n in d.notices if n.item}
+        if self.calendar.missing_years:  # a year without holiday data is logged once per database
+            with self.kb.store.transaction():
+                warn_missing_years(self.calendar, self.kb.store)
         return the_plan, {doc_id: self.kb.store.document_title(doc_id) for doc_id in doc_ids}
 
     def _candidates(self, now: datetime) -> Candidates:
@@ -196,7 +199,7 @@ class ReminderService:
 
     def _lines(self, delivery: Delivery, at: datetime) -> list[Line]:
         titles = {n.item.doc_id: self.kb.store.document_title(n.item.doc_id) for n in delivery.notices if n.item}
-        return message_lines(delivery, as_of(at, self.settings), titles)
+        return message_lines(delivery, as_of(at, self.settings), titles, self.calendar)
 
 
 def _entries(notices: list[Notice]) -> list[tuple[str, int, int | None, str]]:

@@ -113,7 +113,7 @@ def test_export_jsonl_and_csv(config_file, capsys, tmp_path):
     csv_path = tmp_path / "out.csv"
     code, _, _ = run(["export", "--format", "csv", "-o", str(csv_path), "--config", str(config_file)], capsys)
     text = csv_path.read_text(encoding="utf-8")
-    assert code == 0 and text.startswith("id,text,kind,deadline,due")
+    assert code == 0 and text.startswith("\ufeff编号,条目,类型,期限（全部）,截止日期")
     assert "设立碳减排支持工具" in text
 
 
@@ -144,11 +144,11 @@ def test_import_bad_input_is_a_clear_error(config_file, capsys, tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("[storage]\npaht = 'x'\n", "unknown key"),
-        ("[storage]\npath = 3\n", "must be a str"),
-        ("[answers]\ntimezone = 'Mars/Base'\n", "time zone"),
-        ("[nonsense]\n", "unknown table"),
-        ("not toml = = =", "not valid TOML"),
+        ("[storage]\npaht = 'x'\n", "不认识的键"),
+        ("[storage]\npath = 3\n", "须是字符串"),
+        ("[answers]\ntimezone = 'Mars/Base'\n", "不是已知的时区"),
+        ("[nonsense]\n", "不认识的表"),
+        ("not toml = = =", "不是有效的 TOML"),
     ],
 )
 def test_bad_config_stops_with_a_message(tmp_path, capsys, content, message):

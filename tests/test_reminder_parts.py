@@ -104,7 +104,7 @@ def test_cli_reminders_preview_and_bad_now(tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[storage]\npath = "{tmp_path / "p.db"}"\n[knowledge]\nseed_bundled = false\n', encoding="utf-8")
     assert main(["reminders", "preview", "--config", str(cfg), "--now", "2026-06-23T09:00"]) == 0
-    assert "没有要发送的提醒" in capsys.readouterr().out
+    assert "没有任何订阅" in capsys.readouterr().out
     store = store_with_items(str(tmp_path / "p.db"), [make_item(due=date(2026, 6, 30))])
     ReminderStore(store.db).add(chat_id=-100, filter=SubscriptionFilter(), created_by="t",
                                 created_at=datetime(2026, 1, 1, tzinfo=TZ))
@@ -113,8 +113,9 @@ def test_cli_reminders_preview_and_bad_now(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "2026-06-23T09:00+08:00 → Telegram chat -100" in out and "还剩7天" in out and "今天到期" in out
     assert "已逾期" in out  # 7-01, the overdue notice
-    assert main(["reminders", "preview", "--config", str(cfg), "--now", "明天"]) == 2
-    assert "不是有效时间" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["reminders", "preview", "--config", str(cfg), "--now", "明天"])
+    assert exc.value.code == 2 and "不是有效时间" in capsys.readouterr().err
 
 
 def test_config_example_documents_every_reminder_key_with_its_default():

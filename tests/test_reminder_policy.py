@@ -30,7 +30,10 @@ def test_config_days_override_and_years_beyond_the_data_fall_back_to_weekdays(ca
     assert not cal.is_workday(date(2027, 1, 4))  # a Monday made a holiday in config
     assert cal.is_workday(date(2027, 1, 9))  # a Saturday made a workday in config
     assert cal.is_workday(date(2027, 1, 5)) and not cal.is_workday(date(2027, 1, 10))
-    assert sum("no holiday data for 2027" in r.message for r in caplog.records) == 1
+    assert cal.missing_years == set()  # a year given days in config counts as known
+    plain = WorkdayCalendar()
+    assert plain.is_workday(date(2028, 1, 3)) and plain.missing_years == {2028}
+    assert not any("no holiday data" in r.message for r in caplog.records)  # logged once per database, elsewhere
 
 
 def item(**kw):
