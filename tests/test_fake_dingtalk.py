@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import sys
@@ -18,7 +19,8 @@ import aiohttp
 import pytest
 from fakes.dingtalk import BOT_TOPIC, CARD_TOPIC, FakeDingTalk
 
-sdk = pytest.importorskip("dingtalk_stream", reason="the official SDK is an optional extra (pip install dingtalk-stream)")
+needs_sdk = pytest.mark.skipif(importlib.util.find_spec("dingtalk_stream") is None,
+                               reason="the official SDK is an optional extra: pip install dingtalk-stream")
 
 SDK_CLIENT = r"""
 import asyncio, json, os, sys
@@ -123,6 +125,7 @@ async def dingtalk():
 # ---------------------------------------------------------------------- the official SDK against the fake
 
 
+@needs_sdk
 async def test_sdk_connects_through_the_endpoint_variable_and_registers_its_topics(dingtalk):
     async with sdk_client(dingtalk) as sdk_proc:
         await dingtalk.wait_connected()
@@ -135,6 +138,7 @@ async def test_sdk_connects_through_the_endpoint_variable_and_registers_its_topi
     assert "localIp" in opened.body  # found by a UDP "connect" towards 8.8.8.8 (no packet is sent)
 
 
+@needs_sdk
 async def test_sdk_receives_a_private_message_acks_it_and_replies_by_session_webhook(dingtalk):
     async with sdk_client(dingtalk) as sdk_proc:
         await dingtalk.wait_connected()
@@ -152,6 +156,7 @@ async def test_sdk_receives_a_private_message_acks_it_and_replies_by_session_web
     assert reply.body["at"] == {"atUserIds": ["u100"]}
 
 
+@needs_sdk
 async def test_sdk_receives_a_group_at_message_with_the_leading_space_and_admin_flag(dingtalk):
     async with sdk_client(dingtalk) as sdk_proc:
         await dingtalk.wait_connected()
@@ -162,6 +167,7 @@ async def test_sdk_receives_a_group_at_message_with_the_leading_space_and_admin_
     assert reply.accepted and reply.body["text"] == {"content": "收到"}
 
 
+@needs_sdk
 async def test_sdk_answers_system_ping_with_the_opaque_and_reconnects_on_disconnect(dingtalk):
     async with sdk_client(dingtalk):
         await dingtalk.wait_connected()
@@ -173,6 +179,7 @@ async def test_sdk_answers_system_ping_with_the_opaque_and_reconnects_on_disconn
     assert len(dingtalk.sent("open")) == 2
 
 
+@needs_sdk
 async def test_sdk_sends_an_interactive_card_by_openapi_and_receives_its_click(dingtalk):
     async with sdk_client(dingtalk) as sdk_proc:
         await dingtalk.wait_connected()
@@ -188,6 +195,7 @@ async def test_sdk_sends_an_interactive_card_by_openapi_and_receives_its_click(d
     assert ack.parsed["code"] == 200
 
 
+@needs_sdk
 async def test_sdk_reply_to_an_expired_session_webhook_gets_dingtalks_error(dingtalk):
     async with sdk_client(dingtalk) as sdk_proc:
         await dingtalk.wait_connected()
@@ -200,6 +208,7 @@ async def test_sdk_reply_to_an_expired_session_webhook_gets_dingtalks_error(ding
 # ---------------------------------------------------------------------- the SDK's misbehaviours, pinned
 
 
+@needs_sdk
 async def test_sdk_reply_blocks_the_event_loop_so_pings_wait_for_it(dingtalk):
     """reply_markdown is a blocking requests.post without timeout inside an async handler."""
     dingtalk.hold_webhooks = asyncio.Event()
@@ -215,6 +224,7 @@ async def test_sdk_reply_blocks_the_event_loop_so_pings_wait_for_it(dingtalk):
     assert not acked_while_blocked
 
 
+@needs_sdk
 async def test_sdk_drops_the_connection_on_one_malformed_frame(dingtalk):
     async with sdk_client(dingtalk) as sdk_proc:
         first = await dingtalk.wait_connected()
@@ -224,6 +234,7 @@ async def test_sdk_drops_the_connection_on_one_malformed_frame(dingtalk):
     assert any("Logging error" in line for line in sdk_proc.log)  # logger.exception('unknown exception', e)
 
 
+@needs_sdk
 async def test_sdk_reconnects_at_once_after_a_clean_server_close(dingtalk):
     async with sdk_client(dingtalk):
         await dingtalk.wait_connected()
@@ -232,6 +243,7 @@ async def test_sdk_reconnects_at_once_after_a_clean_server_close(dingtalk):
     assert len(dingtalk.sent("open")) == 2
 
 
+@needs_sdk
 async def test_sdk_swallows_the_first_cancellation(dingtalk):
     async with sdk_client(dingtalk, probe="cancel") as sdk_proc:
         await dingtalk.wait_connected()
@@ -240,6 +252,7 @@ async def test_sdk_swallows_the_first_cancellation(dingtalk):
     assert any("network exception" in line for line in sdk_proc.log)
 
 
+@needs_sdk
 async def test_sdk_keeps_retrying_a_wrong_secret_with_only_log_lines(dingtalk):
     async with sdk_client(dingtalk, secret="wrong") as sdk_proc:
         await dingtalk.wait_for("open")

@@ -304,7 +304,8 @@ class FakeDingTalk:
             return self._answer(call, 401, {"code": "authFailed", "message": "鉴权失败"})
         ticket = str(uuid.uuid4())
         self._tickets[ticket] = (self.clock(), body["subscriptions"])
-        return self._answer(call, 200, {"endpoint": f"ws://127.0.0.1:{self._server.port}/connect", "ticket": ticket})
+        endpoint = self.base_url.replace("http://", "ws://") + "/connect"
+        return self._answer(call, 200, {"endpoint": endpoint, "ticket": ticket})
 
     async def _connect(self, request: web.Request) -> web.StreamResponse:
         issued = self._tickets.pop(request.query.get("ticket", ""), None)  # one connection per ticket
@@ -496,7 +497,7 @@ def _msg_error(body: dict) -> dict | None:
         values = json.loads(param) if isinstance(param, str) else None
     except ValueError:
         values = None
-    if not isinstance(values, dict):
+    if not isinstance(values, dict) or not isinstance(param, str):
         return {"code": "invalidParameter.msgParam.invalid", "message": "msgParam必须是json格式"}
     if len(param.encode()) > 15000:
         return {"code": "invalidParameter.msgParam.invalid", "message": "msgParam长度超过15000"}
