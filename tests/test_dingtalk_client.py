@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from fakes.dingtalk import CARD_TOPIC, FakeDingTalk
+from fakes.proxy import ForwardProxy
 
 from bot.dingtalk_client import (
     BOT_TOPIC,
@@ -233,3 +234,22 @@ def test_proxy_for_follows_the_standard_variables(monkeypatch):
     assert proxy_for("ws://example.com/connect") == "http://plain.office:3128"
     assert proxy_for("http://127.0.0.1:8080/connect") is None
     assert proxy_for("https://api.internal.gov.cn") is None
+
+
+async def test_gateway_and_socket_go_through_the_configured_proxy(dingtalk, monkeypatch):
+    proxy = ForwardProxy()
+    monkeypatch.setenv("HTTP_PROXY", await proxy.start())
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    inbox = Inbox()
+    try:
+        async with running(dingtalk, inbox):
+            await dingtalk.wait_connected()
+            await dingtalk.push_message("经代理")
+            await inbox.wait()
+    finally:
+        await proxy.close()
+    assert [r.split(" ")[0] for r in proxy.requests[:2]] == ["POST", "GET"]
+    assert proxy.requests[0].startswith(f"POST {dingtalk.base_url}/v1.0/gateway/connections/open ")
+    ws_url = dingtalk.base_url.replace("http://", "ws://")
+    assert proxy.requests[1].startswith(f"GET {ws_url}/connect?ticket=")

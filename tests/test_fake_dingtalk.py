@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from fakes.dingtalk import BOT_TOPIC, CARD_TOPIC, FakeDingTalk
+from fakes.proxy import ForwardProxy
 
 needs_sdk = pytest.mark.skipif(importlib.util.find_spec("dingtalk_stream") is None,
                                reason="the official SDK is an optional extra: pip install dingtalk-stream")
@@ -103,10 +104,13 @@ class SdkProcess:
 
 
 @contextlib.asynccontextmanager
-async def sdk_client(fake: FakeDingTalk, *, secret: str | None = None, probe: str = "") -> AsyncIterator[SdkProcess]:
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+async def sdk_client(fake: FakeDingTalk, *, secret: str | None = None, probe: str = "",
+                     proxy: str = "") -> AsyncIterator[SdkProcess]:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
+    if proxy:
+        env.update(HTTP_PROXY=proxy, HTTPS_PROXY=proxy)
     env.update(DINGTALK_OPENAPI_ENDPOINT=fake.base_url, CLIENT_ID=fake.client_id,
-               CLIENT_SECRET=fake.client_secret if secret is None else secret, PROBE=probe, NO_PROXY="127.0.0.1")
+               CLIENT_SECRET=fake.client_secret if secret is None else secret, PROBE=probe, NO_PROXY="" if proxy else "127.0.0.1")
     proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SDK_CLIENT, env=env,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     client = SdkProcess(proc)
@@ -262,6 +266,21 @@ async def test_sdk_keeps_retrying_a_wrong_secret_with_only_log_lines(dingtalk):
         assert sdk_proc.proc.returncode is None  # still running; it sleeps 10 s and asks again, forever
     assert dingtalk.sent("open")[0].status == 401
     assert dingtalk.sent("open")[0].answer["code"] == "authFailed"
+
+
+@needs_sdk
+async def test_sdk_sends_gateway_webhook_and_socket_through_proxy_variables(dingtalk):
+    """requests and websockets both read HTTP(S)_PROXY / NO_PROXY: fine for offices, so tests must clear them."""
+    proxy = ForwardProxy()
+    try:
+        async with sdk_client(dingtalk, proxy=await proxy.start()) as sdk_proc:
+            await dingtalk.wait_connected()
+            await dingtalk.push_message("经代理")
+            await sdk_proc.event("replied")
+    finally:
+        await proxy.close()
+    methods = [r.split(" ")[0] for r in proxy.requests]
+    assert methods[:3] == ["POST", "CONNECT", "POST"]  # gateway, WebSocket tunnelled by CONNECT, session webhook
 
 
 # ---------------------------------------------------------------------- the fake's own answers
