@@ -123,7 +123,7 @@ class StreamClient:
         attempt = 0
         try:
             while not self._stop.is_set():
-                self._set_state("connecting", self.endpoint)
+                self._set_state("connecting", self.endpoint, logging.DEBUG)
                 started, planned, problem = loop.time(), False, ""
                 try:
                     endpoint, ticket = await self._open(session)

@@ -156,6 +156,18 @@ async def test_ignores_malformed_and_unknown_frames_and_keeps_the_connection(din
     assert sum("ignored" in r.getMessage() for r in caplog.records) == 4
 
 
+async def test_an_oversized_frame_costs_one_reconnect_and_nothing_else(dingtalk, caplog):
+    inbox = Inbox()
+    async with running(dingtalk, inbox, max_frame=64 * 1024) as (client, _):
+        await dingtalk.wait_connected()
+        await dingtalk.send_raw(json.dumps({"type": "CALLBACK", "headers": {"messageId": "big"}, "data": "x" * 100_000}))
+        await dingtalk.wait_connected(2)
+        await dingtalk.push_message("之后")
+        await inbox.wait()
+    assert [e.data["text"]["content"] for e in inbox.events] == ["之后"]
+    assert [state for state, _ in client.history].count("reconnecting") == 1
+
+
 async def test_a_failing_handler_is_logged_and_the_next_message_still_handled(dingtalk, caplog):
     inbox = Inbox()
     async with running(dingtalk, inbox):
