@@ -266,6 +266,10 @@ class FakeDingTalk:
             raise AssertionError(f"the live connection did not subscribe to {frame['type']} {topic}: {conn.subscriptions}")
         await conn.ws.send_str(json.dumps(frame, ensure_ascii=False))
 
+    def revoke_tokens(self) -> None:
+        """Forget every access token handed out (DingTalk answers InvalidAuthentication to them)."""
+        self._tokens.clear()
+
     def expire_webhooks(self) -> None:
         for session in self._sessions.values():
             session["expires_ms"] = 0
