@@ -175,7 +175,8 @@ class StreamClient:
         if resp.status in (401, 403) or answer.get("code") in REJECTED_CODES:
             raise CredentialsRejected(
                 f"DingTalk refused client_id/client_secret ({resp.status} {answer.get('code', '')} "
-                f"{answer.get('message', '')}); check [dingtalk] client_id and client_secret")
+                f"{answer.get('message', '')}); check [dingtalk] client_id and client_secret "
+                "(or POLICYBOT_DINGTALK_CLIENT_ID / POLICYBOT_DINGTALK_CLIENT_SECRET)")
         endpoint, ticket = answer.get("endpoint"), answer.get("ticket")
         if resp.status != 200 or not isinstance(endpoint, str) or not isinstance(ticket, str):
             raise GatewayError(f"gateway answered {resp.status}: {text[:200]}")

@@ -145,7 +145,7 @@ class FakeDingTalk:
         for task in list(self._tasks):
             task.cancel()
         for conn in self.connections:
-            if not conn.ws.closed:
+            if not conn.ws.closed and not conn.closed.is_set():
                 await conn.ws.close(code=1001)
         if self._server:
             await self._server.close()
