@@ -130,3 +130,15 @@ async def test_one_script_gives_the_same_facts_in_the_core_the_console_and_teleg
     assert "已订阅" in core[SUBSCRIBE] and "部门=发改委" in core[SUBSCRIPTIONS]
     assert "已新增 1 条" in core[10] and "2027-06-30" in core[10] and "已撤销新增" in core[11]
     assert "这里收不到推送提醒" in console[SUBSCRIPTIONS]
+
+
+async def test_the_console_understands_every_command_an_ordinary_user_has(db_path, tmp_path):
+    from handlers.commands import public_commands
+
+    commands = [c.usage().split()[0] for c in public_commands()]
+    out = io.StringIO()
+    await converse(config_for(db_path), None, io.StringIO("\n".join(commands) + "\n"), out, tmp_path)
+    replies = [part.strip() for part in out.getvalue().split("机器人> ")[1:]]
+    assert len(replies) == len(commands)
+    for command, reply in zip(commands, replies, strict=True):
+        assert "没有找到与" not in reply and "没有“/" not in reply and "出错" not in reply, (command, reply)
