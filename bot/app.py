@@ -1,85 +1,101 @@
-"""The composition root for `policybot run`: the PTB Application, the shared services, the
-conversation, the reminder scheduler, and the Telegram adapter's handlers."""
+"""The composition root of `policybot run`: the shared services, the conversation, every configured
+app's adapter and the reminder scheduler, all on one event loop. One app failing to start or dropping
+its connection never stops the others or the scheduler."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 
-from telegram import Bot, BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
-from telegram.request import BaseRequest
-
+from bot.adapters import APPS, Adapter, AdapterStopped
 from bot.config import Config
-from bot.services import SERVICES_KEY, attach_reminders, close_services, open_services
-from bot.telegram_adapter import APP, CONVERSATION_KEY, register
-from bot.telegram_channel import TelegramChannel
-from handlers.commands import public_commands
+from bot.services import attach_reminders, close_services, open_services
 from handlers.core import Conversation
 from handlers.services import Services
 from reminders.schedule import start_scheduler
+from reminders.service import Channel
 
 log = logging.getLogger(__name__)
+NO_APP = ("没有配置任何聊天应用：请设置 POLICYBOT_TELEGRAM_TOKEN（或 [telegram] token），或 [dingtalk] client_id/client_secret、"
+          "[feishu] app_id/app_secret、[wecom] bot_id/secret 之一；不需要应用时可用 policybot chat")
 
 
-SCHEDULER_KEY = "reminder_scheduler"
-# Telegram allows about 30 messages/s overall. A limiter of one message per 1/28 s spaces them out
-# evenly (no bursts for a strict window to refuse) with a little room for network jitter.
-MESSAGES_PER_SECOND = 28
+class NothingToRun(Exception):
+    """No app is configured, or none could start: the message (one line) says why."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
-def rate_limiter() -> AIORateLimiter:
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / MESSAGES_PER_SECOND, max_retries=3)
+def configured_adapters(config: Config, services: Services) -> list[Adapter]:
+    """The adapters of the apps the config turns on; an app's module (and SDK) is imported only then."""
+    adapters: list[Adapter] = []
+    if config.app_on("telegram"):
+        from bot.telegram_adapter import TelegramAdapter
+
+        adapters.append(TelegramAdapter(config, services))
+    if config.app_on("dingtalk"):
+        from bot.dingtalk_adapter import DingTalkAdapter  # type: ignore[import-not-found]
+
+        adapters.append(DingTalkAdapter(config, services))
+    if config.app_on("feishu"):
+        from bot.feishu_adapter import FeishuAdapter  # type: ignore[import-not-found]
+
+        adapters.append(FeishuAdapter(config, services))
+    if config.app_on("wecom"):
+        from bot.wecom_adapter import WeComAdapter  # type: ignore[import-not-found]
+
+        adapters.append(WeComAdapter(config, services))
+    return adapters
 
 
-class MissingToken(RuntimeError):
-    """No Telegram token configured."""
-
-
-def build_application(config: Config, *, request: BaseRequest | None = None) -> Application:
-    """The bot, ready for run_polling(): services open in post_init and close in post_shutdown.
-    Updates of different chats are handled side by side; the conversation keeps each chat's order."""
-    token = config.telegram_token
-    if not token:
-        raise MissingToken("缺少 Telegram token：请设置环境变量 POLICYBOT_TELEGRAM_TOKEN，或在配置文件 [telegram] token 中填写")
-    builder: ApplicationBuilder = (
-        ApplicationBuilder().token(token).post_init(_post_init).post_shutdown(_post_shutdown)
-        .rate_limiter(rate_limiter()).concurrent_updates(True)
-    )
-    if config.telegram.base_url:
-        builder = builder.base_url(config.telegram.base_url)
-    if config.telegram.base_file_url:
-        builder = builder.base_file_url(config.telegram.base_file_url)
-    if request is not None:
-        builder = builder.request(request)
-    app = builder.build()
-    app.bot_data["config"] = config
-    register(app)
-    return app
-
-
-async def check_token(config: Config) -> None:
-    """Ask Telegram who we are before starting, so a bad token is one clear error, not a traceback."""
-    base_url = config.telegram.base_url or "https://api.telegram.org/bot"
-    async with Bot(config.telegram_token, base_url=base_url) as bot:
-        await bot.get_me()
-
-
-async def _post_init(app: Application) -> None:
-    config: Config = app.bot_data["config"]
-    services = app.bot_data[SERVICES_KEY] = await open_services(config)
-    reminders = await attach_reminders(services, config, {APP: TelegramChannel(app.bot)})
-    app.bot_data[CONVERSATION_KEY] = Conversation(services)
-    if config.reminders.enabled:
-        app.bot_data[SCHEDULER_KEY] = start_scheduler(reminders, reminders.settings.send_at,
-                                                      config.reminders.retry_minutes)
-    await app.bot.set_my_commands([BotCommand(c.name, c.description) for c in public_commands()])
-    log.info("PolicyBot @%s ready", app.bot.username)
-
-
-async def _post_shutdown(app: Application) -> None:
-    scheduler = app.bot_data.pop(SCHEDULER_KEY, None)
-    if scheduler is not None:
-        scheduler.shutdown(wait=False)
-    services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
-    if services is not None:
+async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
+    """Run every configured app until `stop` is set (or SIGINT/SIGTERM)."""
+    if not any(config.app_on(app) for app in APPS):
+        raise NothingToRun(NO_APP)
+    stop = stop or _stop_on_signals()
+    services = await open_services(config)
+    running: list[Adapter] = []
+    scheduler = None
+    try:
+        adapters = configured_adapters(config, services)
+        channels: dict[str, Channel] = {a.app: ch for a in adapters if (ch := a.channel()) is not None}
+        reminders = await attach_reminders(services, config, channels)
+        conversation = Conversation(services)
+        failures: list[AdapterStopped] = []
+        for adapter in adapters:
+            try:
+                await adapter.start(conversation)
+                running.append(adapter)
+            except AdapterStopped as e:
+                failures.append(e)
+                await adapter.stop()
+        if not running:
+            raise NothingToRun(str(failures[0]), max(e.exit_code for e in failures))
+        for failure in failures:  # the others run on: one line each for what did not start
+            log.error("%s", failure)
+        if config.reminders.enabled:
+            scheduler = start_scheduler(reminders, reminders.settings.send_at, config.reminders.retry_minutes)
+        log.info("PolicyBot running on %s", "、".join(a.app for a in running))
+        await stop.wait()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        for adapter in running:
+            try:
+                await adapter.stop()
+            except Exception:  # stopping one app must not keep the others from stopping
+                log.exception("%s: error while stopping", adapter.app)
         await close_services(services)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on this platform or thread
+            loop.add_signal_handler(sig, stop.set)
+    return stop

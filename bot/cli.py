@@ -178,24 +178,13 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     import asyncio
 
-    from telegram.error import InvalidToken, NetworkError
-
-    from bot.app import MissingToken, build_application, check_token
+    from bot.app import NothingToRun, serve
 
     try:
-        app = build_application(config)
-        asyncio.run(check_token(config))  # a bad token is one clear line, not a traceback from polling
-        app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
-    except MissingToken as e:
+        asyncio.run(serve(config))
+    except NothingToRun as e:
         print(str(e), file=sys.stderr)
-        return 2
-    except InvalidToken:
-        print("Telegram 拒绝了这个 token：请检查 POLICYBOT_TELEGRAM_TOKEN 或 [telegram] token（向 @BotFather 获取）",
-              file=sys.stderr)
-        return 2
-    except NetworkError as e:
-        print(f"无法连接 Telegram Bot API：{e}", file=sys.stderr)
-        return 1
+        return e.exit_code
     except ValueError as e:  # a [[reminders.webhooks]] filter that names an unknown department or region
         print(f"配置错误：{e}", file=sys.stderr)
         return 2

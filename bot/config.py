@@ -61,6 +61,46 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class DingTalkConfig:
+    """钉钉 Stream mode (an enterprise internal app with the robot capability)."""
+
+    client_id: str = ""  # env POLICYBOT_DINGTALK_CLIENT_ID
+    client_secret: str = ""  # env POLICYBOT_DINGTALK_CLIENT_SECRET
+    robot_code: str = ""  # for pushes to groups; empty = client_id
+    endpoint: str = "https://api.dingtalk.com"  # OpenAPI base; the gateway and tokens live under it
+    admins: list = field(default_factory=list)  # staff ids
+    sends_per_second: int = 20  # documented: 20 calls/s per app per API
+
+
+@dataclass(frozen=True)
+class FeishuConfig:
+    """飞书 long connection (a 企业自建应用 with the bot capability)."""
+
+    app_id: str = ""  # env POLICYBOT_FEISHU_APP_ID
+    app_secret: str = ""  # env POLICYBOT_FEISHU_APP_SECRET
+    domain: str = "https://open.feishu.cn"  # or https://open.larksuite.com, or a private deployment
+    admins: list = field(default_factory=list)  # open_ids
+    sends_per_second: int = 50  # documented: 50 messages/s per app
+    sends_per_second_per_chat: int = 5  # documented: 5 messages/s per chat
+
+
+@dataclass(frozen=True)
+class WeComConfig:
+    """企业微信 智能机器人 long connection."""
+
+    bot_id: str = ""  # env POLICYBOT_WECOM_BOT_ID
+    secret: str = ""  # env POLICYBOT_WECOM_SECRET
+    ws_url: str = "wss://openws.work.weixin.qq.com"
+    admins: list = field(default_factory=list)  # userids
+    sends_per_second: int = 10  # not documented for the long connection: a conservative default
+    sends_per_minute_per_chat: int = 20  # as WeCom's group robots
+
+
+APP_SECRETS = {"dingtalk": ("client_id", "client_secret"), "feishu": ("app_id", "app_secret"),
+               "wecom": ("bot_id", "secret")}
+
+
+@dataclass(frozen=True)
 class ConsoleConfig:
     admin: bool = True  # the person at the keyboard may use admin commands (changes logged as admin:console:<user>)
 
@@ -109,6 +149,9 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    dingtalk: DingTalkConfig = field(default_factory=DingTalkConfig)
+    feishu: FeishuConfig = field(default_factory=FeishuConfig)
+    wecom: WeComConfig = field(default_factory=WeComConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     source: str = "built-in defaults"
 
@@ -124,6 +167,16 @@ class Config:
     def admin_ids(self) -> frozenset[int]:
         return frozenset(self.telegram.admins)
 
+    def credential(self, app: str, key: str) -> str:
+        """An app's credential: $POLICYBOT_<APP>_<KEY> if set, else the config file's."""
+        return os.environ.get(f"POLICYBOT_{app.upper()}_{key.upper()}") or getattr(getattr(self, app), key)
+
+    def app_on(self, app: str) -> bool:
+        """An app is on when its credentials are set (Telegram: its token)."""
+        if app == "telegram":
+            return bool(self.telegram_token)
+        return all(self.credential(app, key) for key in APP_SECRETS[app])
+
 
 TYPE_NAMES = {str: "字符串", int: "整数", bool: "true 或 false", list: "列表"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -137,11 +190,16 @@ RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("reminders", "digest_days"): (1, 366),
     ("reminders", "catch_up_days"): (0, 60),
     ("reminders", "retry_minutes"): (1, 1440),
+    ("dingtalk", "sends_per_second"): (1, 1000),
+    ("feishu", "sends_per_second"): (1, 1000),
+    ("feishu", "sends_per_second_per_chat"): (1, 100),
+    ("wecom", "sends_per_second"): (1, 1000),
+    ("wecom", "sends_per_minute_per_chat"): (1, 6000),
 }
 
 _SECTIONS = {"storage": StorageConfig, "knowledge": KnowledgeConfig, "answers": AnswersConfig,
              "logging": LoggingConfig, "telegram": TelegramConfig, "console": ConsoleConfig,
-             "reminders": RemindersConfig}
+             "dingtalk": DingTalkConfig, "feishu": FeishuConfig, "wecom": WeComConfig, "reminders": RemindersConfig}
 
 
 def _section(name: str, cls: type, raw: Any, where: str) -> Any:
@@ -179,6 +237,15 @@ def parse_config(data: dict, where: str = "config") -> Config:
         url = getattr(config.telegram, key)
         if url and not url.startswith(("http://", "https://")):
             raise ConfigError(f"{where}：[telegram] {key} 须以 http:// 或 https:// 开头")
+    for table, key, schemes in (("dingtalk", "endpoint", ("https://", "http://")),
+                                ("feishu", "domain", ("https://", "http://")),
+                                ("wecom", "ws_url", ("wss://", "ws://"))):
+        if not getattr(getattr(config, table), key).startswith(schemes):
+            raise ConfigError(f"{where}：[{table}] {key} 须以 {' 或 '.join(schemes)} 开头")
+    for table in APP_SECRETS:
+        admins = getattr(config, table).admins
+        if not all(isinstance(a, str) and a for a in admins):
+            raise ConfigError(f"{where}：[{table}] admins 须是用户 id（字符串）的列表，例如 admins = [\"user123\"]")
     for (table, key), (low, high) in RANGES.items():
         value = getattr(getattr(config, table), key)
         if not low <= value <= high:

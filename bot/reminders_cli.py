@@ -66,7 +66,7 @@ async def preview(config: Config, now: datetime | None, days: int) -> int:
 
 
 async def send(config: Config, now: datetime | None) -> int:
-    from bot.app import rate_limiter
+    from bot.telegram_adapter import rate_limiter
     from bot.telegram_channel import TelegramChannel
 
     services = await open_services(config)

@@ -7,7 +7,7 @@ from datetime import date
 
 import aiohttp
 
-from bot.config import Config
+from bot.config import APP_SECRETS, Config
 from handlers.services import Services, Settings
 from knowledge.base import KnowledgeBase
 from knowledge.store import StoreWorker
@@ -30,7 +30,8 @@ def settings_from(config: Config, *, today: date | None = None) -> Settings:
     return Settings(
         tz=config.tz,
         max_import_bytes=config.telegram.max_import_bytes,
-        admins={"telegram": frozenset(str(i) for i in config.admin_ids)},
+        admins={"telegram": frozenset(str(i) for i in config.admin_ids),
+                **{app: frozenset(getattr(config, app).admins) for app in APP_SECRETS}},
         everyone_admin=frozenset({CONSOLE}) if config.console.admin else frozenset(),
         today=today,
     )
@@ -46,10 +47,10 @@ async def open_services(config: Config, *, today: date | None = None) -> Service
 async def attach_reminders(services: Services, config: Config,
                            app_channels: dict[str, Channel] | None = None) -> ReminderService:
     """The reminder service, sending through the apps' channels and to group robots."""
-    channels: dict[str, Channel] = {name: RobotChannel(services.http) for name in WEBHOOK_CHANNELS}
-    channels.update(app_channels or {})
+    robots: dict[str, Channel] = {name: RobotChannel(services.http) for name in WEBHOOK_CHANNELS}
     r = config.reminders
-    services.reminders = ReminderService(services.kb, services.worker, r.settings(), r.calendar(), r.tz, channels)
+    services.reminders = ReminderService(services.kb, services.worker, r.settings(), r.calendar(), r.tz,
+                                         dict(app_channels or {}), robots)
     if r.webhooks:
         await services.worker.write(sync_config_webhooks, services.reminders.store, r.webhooks,
                                     services.kb.searcher.known_departments())

@@ -12,14 +12,28 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Chat, ChatMember, ChatMemberUpdated, Message, MessageEntity, Update, User
+from telegram import BotCommand, Chat, ChatMember, ChatMemberUpdated, Message, MessageEntity, Update, User
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes, MessageHandler, filters
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
 
+from bot.adapters import AdapterStopped
+from bot.config import Config
 from bot.services import SERVICES_KEY
+from bot.telegram_channel import TelegramChannel
 from bot.telegram_html import alert_text, lines_to_html, reply_markup
 from handlers import subscriptions, texts
+from handlers.commands import public_commands
 from handlers.core import Conversation
 from handlers.messages import GROUP, PRIVATE, Incoming, IncomingFile, Reply
 from handlers.services import Services
@@ -29,6 +43,68 @@ APP = "telegram"
 CONVERSATION_KEY = "conversation"
 ADMIN_STATUSES = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 GONE_STATUSES = (ChatMember.LEFT, ChatMember.BANNED)
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+# Telegram allows about 30 messages/s overall. A limiter of one message per 1/28 s spaces them out
+# evenly (no bursts for a strict window to refuse) with a little room for network jitter.
+MESSAGES_PER_SECOND = 28
+REJECTED_TOKEN = "Telegram 拒绝了这个 token：请检查 POLICYBOT_TELEGRAM_TOKEN 或 [telegram] token（向 @BotFather 获取）"
+
+
+def rate_limiter() -> AIORateLimiter:
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / MESSAGES_PER_SECOND, max_retries=3)
+
+
+def build_application(config: Config, *, request: BaseRequest | None = None) -> Application:
+    """The PTB Application with its handlers. Updates of different chats are handled side by side;
+    the conversation keeps each chat's order."""
+    builder = (ApplicationBuilder().token(config.telegram_token).rate_limiter(rate_limiter())
+               .concurrent_updates(True))
+    if config.telegram.base_url:
+        builder = builder.base_url(config.telegram.base_url)
+    if config.telegram.base_file_url:
+        builder = builder.base_file_url(config.telegram.base_file_url)
+    if request is not None:
+        builder = builder.request(request)
+    app = builder.build()
+    register(app)
+    return app
+
+
+class TelegramAdapter:
+    """Long polling (no public address needed); the commands menu is set at start."""
+
+    app = APP
+
+    def __init__(self, config: Config, services: Services, *, poll_timeout: int = 10) -> None:
+        self.application = build_application(config)
+        self.application.bot_data[SERVICES_KEY] = services
+        self.poll_timeout = poll_timeout
+
+    async def start(self, conversation: Conversation) -> None:
+        self.application.bot_data[CONVERSATION_KEY] = conversation
+        try:
+            await self.application.initialize()  # asks Telegram who we are: a bad token fails here
+        except InvalidToken:
+            raise AdapterStopped(REJECTED_TOKEN, 2) from None
+        except NetworkError as e:
+            raise AdapterStopped(f"无法连接 Telegram Bot API：{e}", 1) from None
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(poll_interval=0.0, timeout=self.poll_timeout,
+                                                     allowed_updates=ALLOWED_UPDATES)
+        await self.application.bot.set_my_commands([BotCommand(c.name, c.description) for c in public_commands()])
+        log.info("telegram: @%s ready", self.application.bot.username)
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    def channel(self) -> TelegramChannel:
+        return TelegramChannel(self.application.bot)
 
 
 def register(app: Application) -> None:

@@ -57,7 +57,7 @@ async def chat_subscriptions(turn: Turn) -> list[Subscription]:
     reminders = pushes_to(turn)
     if reminders is None:
         return []
-    return await turn.services.worker.run(reminders.store.for_chat, store_chat_id(turn.incoming))
+    return await turn.services.worker.run(reminders.store.for_chat, store_chat_id(turn.incoming), turn.incoming.app)
 
 
 async def on_subscribe(turn: Turn) -> list[Reply]:
@@ -213,6 +213,6 @@ async def bot_removed(svc: Services, app: str, chat_id: int | str) -> None:
     if svc.reminders is None:
         return
     store = svc.reminders.store
-    subs = [s.id for s in await svc.worker.run(store.for_chat, chat_id) if s.channel == app]
+    subs = [s.id for s in await svc.worker.run(store.for_chat, chat_id, app) if not s.to_robot]
     if subs:
         await svc.worker.write(store.remove, subs, "bot removed from chat")

@@ -64,7 +64,7 @@ class SubscriptionFilter:
 @dataclass(frozen=True)
 class Subscription:
     id: int
-    chat_id: int | None  # the chat that made it (and receives it, unless it has a webhook)
+    chat_id: int | str | None  # the chat that made it (and receives it, unless it has a webhook)
     channel: str  # the chat's app (telegram, …), or the robot's platform (wecom | dingtalk | feishu)
     filter: SubscriptionFilter
     created_at: datetime  # aware

@@ -28,7 +28,7 @@ from reminders.calendar import WorkdayCalendar, warn_missing_years
 from reminders.channels import SendResult
 from reminders.filters import FilterError, parse_subscribe
 from reminders.messages import message_lines
-from reminders.models import Delivery, Notice, Subscription
+from reminders.models import WEBHOOK_CHANNELS, Delivery, Notice, Subscription
 from reminders.planner import (
     Candidates,
     DeadlineChange,
@@ -68,18 +68,28 @@ class RunReport:
 
 class ReminderService:
     def __init__(self, kb: KnowledgeBase, worker: StoreWorker, settings: ReminderSettings,
-                 calendar: WorkdayCalendar, tz: ZoneInfo, channels: Mapping[str, Channel]) -> None:
+                 calendar: WorkdayCalendar, tz: ZoneInfo, channels: Mapping[str, Channel],
+                 robots: Mapping[str, Channel] | None = None) -> None:
+        """`channels`: one per app, for its chats; `robots`: one per robot platform (wecom, dingtalk,
+        feishu) for webhooks. Without `robots`, the robot platforms' entries of `channels` serve robots."""
         self.kb = kb
         self.worker = worker
         self.settings = settings
         self.calendar = calendar
         self.tz = tz
+        if robots is None:
+            robots = {name: ch for name, ch in channels.items() if name in WEBHOOK_CHANNELS}
+            channels = {name: ch for name, ch in channels.items() if name not in WEBHOOK_CHANNELS}
         self.channels = dict(channels)
+        self.robots = dict(robots)
         self.store = ReminderStore(kb.store.db)
         self._lock = asyncio.Lock()
 
     def now(self) -> datetime:
         return datetime.now(self.tz)
+
+    def channel_for(self, sub: Subscription) -> Channel | None:
+        return self.robots.get(sub.channel) if sub.to_robot else self.channels.get(sub.channel)
 
     # ------------------------------------------------------------------ running
 
@@ -89,7 +99,7 @@ class ReminderService:
         async with self._lock:
             the_plan, titles = await self.worker.run(self._plan, now)
             report = RunReport()
-            runnable = [d for d in the_plan.deliveries if d.subscription.channel in self.channels]
+            runnable = [d for d in the_plan.deliveries if self.channel_for(d.subscription) is not None]
             report.skipped = len(the_plan.deliveries) - len(runnable)
             await self.worker.run(self._claim, the_plan, runnable)
             today = as_of(now, self.settings)
@@ -108,12 +118,14 @@ class ReminderService:
     async def _deliver(self, delivery: Delivery, lines: list[Line], report: RunReport) -> None:
         sub = delivery.subscription
         entries = _entries(delivery.notices)
-        result = await self.channels[sub.channel].send(sub, lines)
+        channel = self.channel_for(sub)
+        assert channel is not None
+        result = await channel.send(sub, lines)
         if result.migrated_to is not None and sub.chat_id is not None:
             await self.worker.run(self.store.migrate_chat, sub.chat_id, result.migrated_to)
             report.migrated += 1
             sub = replace(sub, chat_id=result.migrated_to)
-            result = await self.channels[sub.channel].send(sub, lines)
+            result = await channel.send(sub, lines)
         if result.ok:
             await self.worker.run(self.store.record, entries, "sent")
             report.sent += 1

@@ -39,12 +39,13 @@ class ReminderStore:
 
     # ------------------------------------------------------------------ subscriptions
 
-    def add(self, *, chat_id: int | None, filter: SubscriptionFilter, created_by: str, channel: str = TELEGRAM,
+    def add(self, *, chat_id: int | str | None, filter: SubscriptionFilter, created_by: str, channel: str = TELEGRAM,
             webhook_url: str = "", secret: str = "", created_at: datetime | None = None) -> Subscription:
         """A new subscription, or the same active one if this chat already has it (no duplicates).
         A chat holds at most MAX_PER_CHAT (SubscriptionLimit past that)."""
         with self.db.atomic():
-            existing = self.for_chat(chat_id) if chat_id is not None else self.active()
+            existing = self.for_chat(chat_id, channel if not webhook_url else None) if chat_id is not None \
+                else self.active()
             for sub in existing:
                 if (sub.filter.to_json(), sub.channel, sub.webhook_url) == (filter.to_json(), channel, webhook_url):
                     return sub
@@ -67,8 +68,14 @@ class ReminderStore:
     def active(self) -> list[Subscription]:
         return [_subscription(r) for r in self.db.query("SELECT * FROM subscriptions WHERE active = 1 ORDER BY id")]
 
-    def for_chat(self, chat_id: int) -> list[Subscription]:
-        rows = self.db.query("SELECT * FROM subscriptions WHERE chat_id = ? AND active = 1 ORDER BY id", [chat_id])
+    def for_chat(self, chat_id: int | str, app: str | None = None) -> list[Subscription]:
+        """A chat's active subscriptions: its own (of `app`, when given) and the robots it set up."""
+        where = "chat_id = ? AND active = 1"
+        params: list = [chat_id]
+        if app is not None:
+            where += " AND (channel = ? OR webhook_url != '')"
+            params.append(app)
+        rows = self.db.query(f"SELECT * FROM subscriptions WHERE {where} ORDER BY id", params)
         return [_subscription(r) for r in rows]
 
     def remove(self, sub_ids: Iterable[int], reason: str) -> int:
@@ -91,7 +98,7 @@ class ReminderStore:
                                    [subscription.webhook_url]).fetchall()
         return self.remove([r[0] for r in rows], reason)
 
-    def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+    def migrate_chat(self, old_chat_id: int | str, new_chat_id: int | str) -> int:
         """A group became a supergroup: its subscriptions follow it to the new id."""
         with self.db.atomic():
             cur = self.db.execute("UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id])

@@ -1,4 +1,4 @@
-"""Run the real PTB Application against the fake Bot API, as `policybot run` would."""
+"""Run the real Telegram adapter against the fake Bot API, as `policybot run` would."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 from fake_telegram import FakeTelegram
 from telegram.ext import Application
 
-from bot.app import build_application
 from bot.config import parse_config
+from bot.services import attach_reminders, close_services, open_services
+from bot.telegram_adapter import TelegramAdapter
+from handlers.core import Conversation
 
 ADMIN_ID = 7001
 
@@ -23,15 +25,12 @@ async def running_bot(fake: FakeTelegram, db_path: Path, **telegram: object) -> 
                      "admins": [ADMIN_ID], **telegram},
         "reminders": {"enabled": False},  # tests run reminders with an injected clock
     })
-    app = build_application(config)
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    services = await open_services(config)
+    adapter = TelegramAdapter(config, services, poll_timeout=1)
+    await attach_reminders(services, config, {adapter.app: adapter.channel()})
     try:
-        yield app
+        await adapter.start(Conversation(services))
+        yield adapter.application
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.post_shutdown(app)
-        await app.shutdown()
+        await adapter.stop()
+        await close_services(services)

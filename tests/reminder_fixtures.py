@@ -49,7 +49,7 @@ async def flood_run(fake, path: str, groups: int, slot: datetime) -> tuple[objec
 
     from telegram.ext import ExtBot
 
-    from bot.app import rate_limiter
+    from bot.telegram_adapter import rate_limiter
     from bot.telegram_channel import TelegramChannel
     from knowledge.base import KnowledgeBase
     from knowledge.store import StoreWorker
