@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.config import Config
 from bot.services import CONSOLE, close_services, console_user, open_services
+from bot.text_choices import NumberedChoices, numbered_lines
 from handlers.core import Conversation, split_command
 from handlers.messages import PRIVATE, Choice, Incoming, IncomingFile, OutFile, Reply
 
@@ -24,17 +25,13 @@ MAX_LINE = 2000
 def render(replies: list[Reply], folder: Path) -> tuple[str, list[Choice]]:
     """Plain text of the replies, with their choices numbered from 1; files are saved in `folder`."""
     out: list[str] = []
-    choices: list[Choice] = []
     for reply in replies:
         if reply.lines:
             out.append(reply.text)
         if reply.file is not None:
             out.append(f"已保存文件：{save(reply.file, folder)}" + (f"（{reply.file.caption}）" if reply.file.caption else ""))
-        for row in reply.choices:
-            for choice in row:
-                choices.append(choice)
-                out.append(f"  [{len(choices)}] {choice.describe or choice.label}")
-    return "\n".join(out), choices
+    lines, choices = numbered_lines(replies)
+    return "\n".join(out + [f"  {line}" for line in lines]), choices
 
 
 def save(file: OutFile, folder: Path) -> Path:
@@ -78,7 +75,7 @@ async def converse(config: Config, today: date | None, stdin: TextIO, stdout: Te
         print(BANNER, file=stdout)
         print(f"知识库：{items} 条，来自 {len(documents)} 份文件。", file=stdout)
         user = console_user()
-        choices: list[Choice] = []
+        shown = NumberedChoices()
         while True:
             if interactive:
                 stdout.write(PROMPT)
@@ -91,20 +88,17 @@ async def converse(config: Config, today: date | None, stdin: TextIO, stdout: Te
                 continue
             if text.lower() in QUIT_WORDS:
                 break
-            chosen = choices[int(text) - 1] if text.isdigit() and 0 < int(text) <= len(choices) else None
+            chosen = shown.payload(user, text)
             incoming = Incoming(app=CONSOLE, chat_id="local", chat_kind=PRIVATE, sender_id=user,
-                                text="" if chosen else text, addressed=True,
-                                choice=chosen.payload if chosen else None, file=local_file(text))
-            printed: list[Choice] = []
+                                text="" if chosen else text, addressed=True, choice=chosen, file=local_file(text))
 
-            async def send(replies: list[Reply], printed: list[Choice] = printed) -> None:
-                body, new = render(replies, folder)
-                printed.extend(new)
+            async def send(replies: list[Reply]) -> None:
+                body, choices = render(replies, folder)
+                shown.remember(user, choices)
                 print("机器人> " + body + "\n", file=stdout)
                 stdout.flush()
 
             await conversation.handle(incoming, send)
-            choices = printed or choices
     finally:
         await close_services(services)
     print("再见！", file=stdout)
