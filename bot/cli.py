@@ -12,8 +12,9 @@ from pathlib import Path
 from bot.cli_parser import ChineseArgumentParser, int_in, iso_date, iso_datetime
 from bot.config import Config, ConfigError, load_config
 from bot.failures import explain
-from knowledge.answer import answer_json, render_text
+from knowledge.answer import Answer, answer_json, render_text
 from knowledge.base import KnowledgeBase, SkippedFile, rows_to_csv, rows_to_jsonl, write_xlsx
+from knowledge.dialogue import Context, converse
 from knowledge.importer import DocumentOverrides
 from knowledge.regions import canonical_region
 
@@ -128,6 +129,24 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     return 1 if failures else 0
 
 
+def answer_line(kb: KnowledgeBase, line: str, today: date, k: int) -> Answer:
+    """A plain line is a question of its own; a JSON object {"question": …, "context": [earlier turns…]}
+    is the last turn of that conversation, its earlier turns replayed first."""
+    question, earlier = line, []
+    if line.lstrip().startswith("{"):
+        try:
+            turn = json.loads(line)
+        except ValueError:
+            turn = None
+        if isinstance(turn, dict) and isinstance(turn.get("question"), str):
+            question = turn["question"]
+            earlier = [t for t in turn.get("context") or [] if isinstance(t, str)]
+    context = Context()
+    for text in earlier:
+        converse(kb, context, text, today, k)
+    return converse(kb, context, question, today, k)[0]
+
+
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     k = args.k or config.answers.top_k
     today = args.today or today_in(config)
@@ -135,7 +154,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     try:
         questions = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
         for question in questions:
-            answer = kb.ask(question, today, k)
+            answer = answer_line(kb, question, today, k)
             if args.json:
                 sys.stdout.write(json.dumps(answer_json(answer, k), ensure_ascii=False) + "\n")
             else:

@@ -8,7 +8,7 @@ from handlers.messages import Reply, say
 from handlers.replies import answer_reply, item_reply
 from handlers.turn import Turn
 from knowledge.answer import LIST_PAGE, Answer, Line
-from knowledge.intents import follow_up
+from knowledge.dialogue import converse
 
 MORE_WORDS = {"更多", "下一页", "more", "next"}
 
@@ -20,19 +20,16 @@ async def on_ask_command(turn: Turn) -> list[Reply]:
 
 
 async def on_question(turn: Turn, question: str) -> list[Reply]:
-    """Answer in the asker's context: a short follow-up (那内蒙古呢？) is re-asked in full. Questions are
-    logged so that /stats can show what went unanswered."""
+    """Answer in the asker's conversation: a follow-up (谁负责？ 那内蒙古呢？) uses the last question and answer.
+    Questions are logged so that /stats can show what went unanswered."""
     svc = turn.services
     question = question.strip()
     prefix: list[Line] = []
     if len(question) > texts.MAX_QUESTION_CHARS:
         question = question[: texts.MAX_QUESTION_CHARS]
         prefix.append(Line(texts.TOO_LONG_NOTE.format(n=texts.MAX_QUESTION_CHARS)))
-    state = turn.state
-    rewritten = follow_up(state.previous_question, question)
+    answer, rewritten = await svc.worker.run(converse, svc.kb, turn.state.context, question, svc.today())
     asked = rewritten or question
-    answer = await svc.worker.run(svc.kb.ask, asked, svc.today())
-    state.previous_question = asked
     if answer.mode not in ("greeting", "help"):
         top = answer.hits[0].item.id if answer.hits else None
         await svc.worker.write(svc.kb.store.log_question, asked, turn.incoming.chat_kind, answer.confident, top)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from knowledge.answer import Answer
+from knowledge.dialogue import Context
 from knowledge.models import Document, Item
 
 T = TypeVar("T")
@@ -51,7 +52,7 @@ def _touch(kept: OrderedDict, key, factory, limit: int):  # type: ignore[no-unty
 
 @dataclass
 class PersonState:
-    previous_question: str = ""
+    context: Context = field(default_factory=Context)  # the last question and answer, for follow-ups
     last_list: str = ""  # the id of the newest list this person was given
     prompt_for_add: float = 0.0  # when an admin was asked for a new item's text (0: not asked)
 

@@ -176,9 +176,10 @@ def item_detail_lines(item: Item, doc: Document | None, today: date, answer: Ans
         lines.append(Line("期限：" + "；".join(format_deadline(d, today, done) for d in item.deadlines[:3])))
     if item.departments:
         asked = answer.asked_department if answer else (lambda _: False)
-        who = bool(answer and answer.wants_who)  # asked who: every lead, more of the others
-        lines.append(Line(format_departments(item.departments, asked, MAX_SUPPORT_SHOWN * (2 if who else 1),
-                                             MAX_LEAD_SHOWN * (3 if who else 1))))
+        who = bool(answer and answer.wants_who)  # asked who: every department
+        every = len(item.departments.all())
+        lines.append(Line(format_departments(item.departments, asked, every if who else MAX_SUPPORT_SHOWN,
+                                             every if who else MAX_LEAD_SHOWN)))
     if item.targets and len(item.targets) > 1:
         lines.append(Line("目标：" + "；".join(t.describe() for t in item.targets[:4])))
     source = format_source(doc, item.section)

@@ -204,32 +204,3 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
     return q
 
 
-_FOLLOW_UP = re.compile(r"^(?:那|那么|还有|再问一下|换成|如果是)?(?P<body>.{1,20}?)(?:呢|的呢|怎么样|如何)?[?？。!！]*$")
-_FOLLOW_UP_MARK = re.compile(r"^(?:那|那么|还有|换成|如果是)|(?:呢|的呢)[?？。!！]*$")
-
-
-def follow_up(previous: str, text: str) -> str | None:
-    """'那内蒙古呢？' after '北方地区清洁取暖率目标是多少' -> the previous question re-asked for 内蒙古.
-
-    Only short questions marked as follow-ups (那…呢) are rewritten: the region, department or year
-    they name replaces the previous question's; anything else is added to it.
-    """
-    norm = normalize(text)
-    if not previous or len(norm) > 24 or not _FOLLOW_UP_MARK.search(norm):
-        return None
-    m = _FOLLOW_UP.match(norm)
-    body = m["body"].strip("，, ") if m else ""
-    if not body:
-        return None
-    prev = normalize(previous)
-    region = find_region(body)
-    if region:
-        old = find_region(prev)
-        if old:
-            prev = prev.replace(old, "").replace(short_name(old), "")
-        return body + prev
-    if m_year := _YEAR.search(body):
-        if _YEAR.search(prev):
-            return _YEAR.sub(m_year.group(0), prev, count=1)
-        return body + prev
-    return prev + "，" + body

@@ -179,3 +179,15 @@ def test_chat_follow_up_reasks_for_another_region(config_file, capsys, monkeypat
     assert code == 0
     assert "80%" in out
     assert "按“浙江" in out
+
+
+def test_ask_json_answers_a_json_line_as_the_last_turn_of_its_conversation(config_file, capsys, monkeypatch):
+    lines = ['{"question": "谁负责？", "context": ["北方地区清洁取暖率要达到多少"]}',
+             "谁负责？",  # a plain line is a conversation of its own
+             '{"question": 7}']  # not a conversation: answered as the text it is
+    code, out, _ = run(["ask", "--json", "--today", "2021-06-10", "--config", str(config_file)], capsys,
+                       "\n".join(lines) + "\n", monkeypatch)
+    follow_up, alone, odd = (json.loads(line) for line in out.splitlines())
+    assert code == 0
+    assert "清洁取暖率" in follow_up["results"][0]["text"] and "中国气象局" in follow_up["answer"]
+    assert alone["mode"] == "not_found" and odd["question"] == '{"question": 7}'

@@ -2,24 +2,9 @@ from datetime import date
 
 import pytest
 
-from knowledge.intents import follow_up, understand
+from knowledge.intents import understand
 
 TODAY = date(2026, 11, 21)
-
-
-@pytest.mark.parametrize(
-    ("previous", "text", "expected"),
-    [
-        ("北方地区清洁取暖率目标是多少", "那内蒙古呢？", "内蒙古北方地区清洁取暖率目标是多少"),
-        ("内蒙古煤炭消费比重要降到多少", "那浙江呢", "浙江煤炭消费比重要降到多少"),
-        ("2021年单位GDP能耗要降低多少", "那2025年呢？", "2025年单位国内生产总值能耗要降低多少"),
-        ("碳减排支持工具什么时候出台", "谁牵头呢？", "碳减排支持工具什么时候出台，谁牵头"),
-        ("碳减排支持工具什么时候出台", "核电余热供暖有什么要求", None),
-        ("", "那内蒙古呢？", None),
-    ],
-)
-def test_follow_up(previous, text, expected):
-    assert follow_up(previous, text) == expected
 
 
 @pytest.mark.parametrize(

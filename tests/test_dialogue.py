@@ -1,0 +1,73 @@
+"""Follow-ups answered from the last question and answer (knowledge/dialogue.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from knowledge.answer import render_text
+from knowledge.dialogue import Context, asks_about_same_item, converse, reask, regional_department
+from knowledge.intents import understand
+
+TODAY = date(2021, 6, 10)
+
+
+@pytest.mark.parametrize(("national", "regional"), [
+    ("生态环境部", "生态环境厅"), ("工业和信息化部", "工业和信息化厅"), ("国家发展改革委", "发展改革委"),
+    ("发改委", "发展改革委"), ("国家能源局", "能源局"), ("国务院国资委", "国资委"), ("市场监管总局", "市场监管局"),
+    ("人民银行", None), ("中国气象局", None),
+])
+def test_regional_department(national, regional):
+    assert regional_department(national) == regional
+
+
+@pytest.mark.parametrize(("text", "same"), [
+    ("谁负责？", True), ("截止时间呢", True), ("什么时候完成", True), ("还有谁参与", True), ("目标是多少", True),
+    ("具体内容呢", True), ("牵头单位是哪个", True),
+    ("那内蒙古呢？", False), ("那非化石能源呢", False), ("光伏发电有什么目标", False), ("有哪些任务", False),
+])
+def test_what_asks_about_the_same_item(text, same):
+    assert asks_about_same_item(text, understand(text, TODAY)) is same
+
+
+def test_reask_swaps_region_year_department_or_topic():
+    known = {"生态环境部": "生态环境", "人民银行": "人民银行", "国家发展改革委": "发展改革委"}
+    assert reask("生态环境部牵头的任务", "内蒙古", known, TODAY) == "内蒙古生态环境厅牵头的任务"
+    assert reask("北方地区清洁取暖率目标是多少", "内蒙古", known, TODAY) == "内蒙古北方地区清洁取暖率目标是多少"
+    assert reask("内蒙古煤炭消费比重要降到多少", "浙江", known, TODAY) == "浙江煤炭消费比重要降到多少"
+    assert reask("浙江2025年光伏装机目标", "2030年", known, TODAY) == "浙江2030年光伏装机目标"
+    assert reask("内蒙古煤炭消费比重要降到多少", "非化石能源", known, TODAY) == "内蒙古非化石能源目标是多少"
+    assert reask("碳减排支持工具什么时候出台", "绿色信贷", known, TODAY) == "绿色信贷什么时候完成"
+
+
+def talk(kb, *turns):
+    context = Context()
+    return [converse(kb, context, turn, TODAY)[0] for turn in turns]
+
+
+def test_a_chain_of_aspects_stays_on_the_first_answers_item(kb):
+    first, who, when = talk(kb, "北方地区清洁取暖率目标是多少", "谁负责？", "截止时间呢")
+    item = first.hits[0].item
+    assert "清洁取暖率" in item.text
+    assert who.hits[0].item.id == item.id and when.hits[0].item.id == item.id
+    assert who.wants_who and "中国气象局" in render_text(who)  # asked who: every department
+    assert "2021-12-31" in render_text(when)
+
+
+def test_a_region_follow_up_maps_national_departments_to_the_regions_own(kb):
+    _, regional = talk(kb, "生态环境部牵头的任务", "那内蒙古呢？")
+    assert regional.mode == "list" and regional.hits
+    assert all("自治区生态环境厅" in h.item.departments.all() for h in regional.hits)
+
+
+def test_another_topic_in_the_same_document(kb):
+    coal, other = talk(kb, "内蒙古煤炭消费比重要降到多少", "那非化石能源呢")
+    assert "非化石能源" in other.hits[0].item.text and other.hits[0].item.doc_id == coal.hits[0].item.doc_id
+
+
+def test_a_new_question_is_not_a_follow_up(kb):
+    _, fresh = talk(kb, "设立碳减排支持工具是什么任务", "北方地区清洁取暖率目标是多少")
+    assert "清洁取暖率" in fresh.hits[0].item.text
+    (alone,) = talk(kb, "谁负责？")  # nothing before it: asked as it is
+    assert alone.mode == "not_found"
