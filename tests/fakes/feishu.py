@@ -117,13 +117,13 @@ def _field(number: int, value: bytes) -> bytes:
 
 def encode_frame(frame: Frame) -> bytes:
     out = bytearray()
-    for number, value in ((1, frame.seq_id), (2, frame.log_id), (3, frame.service), (4, frame.method)):
-        out += _varint(number << 3) + _varint(value)
-    for key, value in frame.headers:
-        out += _field(5, _field(1, key.encode()) + _field(2, value.encode()))
-    for number, text in ((6, frame.payload_encoding), (7, frame.payload_type)):
-        if text is not None:
-            out += _field(number, text.encode())
+    for number, number_value in ((1, frame.seq_id), (2, frame.log_id), (3, frame.service), (4, frame.method)):
+        out += _varint(number << 3) + _varint(number_value)
+    for key, text in frame.headers:
+        out += _field(5, _field(1, key.encode()) + _field(2, text.encode()))
+    for number, optional in ((6, frame.payload_encoding), (7, frame.payload_type)):
+        if optional is not None:
+            out += _field(number, optional.encode())
     if frame.payload is not None:
         out += _field(8, frame.payload)
     if frame.log_id_new is not None:
@@ -149,6 +149,7 @@ def _fields(data: bytes):
     while pos < len(data):
         key, pos = _read_varint(data, pos)
         number, wire = key >> 3, key & 7
+        value: int | bytes
         if wire == 0:
             value, pos = _read_varint(data, pos)
         elif wire == 2:
@@ -422,11 +423,11 @@ class FakeFeishu:
         self.connections.append(conn)
         await self._notify()
         try:
-            async for msg in ws:
-                if msg.type == WSMsgType.BINARY:
-                    await self._on_frame(conn, msg.data)
-                elif msg.type == WSMsgType.TEXT:
-                    conn.bad_frames.append(msg.data)
+            async for message in ws:
+                if message.type == WSMsgType.BINARY:
+                    await self._on_frame(conn, message.data)
+                elif message.type == WSMsgType.TEXT:
+                    conn.bad_frames.append(message.data)
         finally:
             conn.closed_at = conn.closed_at or time.monotonic()
             await self._notify()
