@@ -10,6 +10,7 @@ import logging
 import pytest
 from fakes.feishu import (
     BAD_CREDENTIAL,
+    CHAT_TOO_FAST,
     ENDPOINT_BUSY,
     ENDPOINT_OK,
     FakeFeishu,
@@ -21,6 +22,8 @@ from fakes.feishu import decode_frame as fake_decode
 from fakes.feishu import encode_frame as fake_encode
 
 from bot.feishu_client import (
+    FeishuApi,
+    FeishuApiError,
     FeishuCredentialError,
     FeishuLongConnection,
     Frame,
@@ -260,3 +263,100 @@ async def test_stop_closes_the_socket_and_run_returns(fake: FakeFeishu) -> None:
     await asyncio.wait_for(task, 10)
     await fake.wait_for(lambda: not conn.open)
     assert client.state == "stopped" and len(fake.connections) == 1
+
+
+# --- the message APIs ------------------------------------------------------------------------------
+
+class Clock:
+    """One clock for the fake's limits and the client's token; sleeping moves it on."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+async def api(fake: FakeFeishu):
+    clock = Clock()
+    fake.clock = clock
+    client = FeishuApi(fake.app_id, fake.app_secret, domain=fake.url, sleep=clock.sleep, clock=clock)
+    yield client, clock
+    await client.close()
+
+
+async def test_api_replies_and_sends_text_and_cards(fake: FakeFeishu, api) -> None:
+    client, _ = api
+    event = message_event("问题", fake=fake)
+    asked = event["event"]["message"]["message_id"]
+    reply_id = await client.reply(asked, "text", {"text": "答案"})
+    card = {"elements": [{"tag": "markdown", "content": "**提醒**"}]}
+    sent_id = await client.send("oc_group0002", "interactive", card, uuid="r-1")
+    assert [(m.message_id, m.chat_id, m.reply_to, m.content) for m in fake.sent] == [
+        (reply_id, "oc_group0001", asked, {"text": "答案"}), (sent_id, "oc_group0002", None, card)]
+    assert sum(c.path.endswith("tenant_access_token/internal") for c in fake.api_calls) == 1  # cached
+    assert await client.send("oc_group0002", "interactive", card, uuid="r-1") == sent_id and len(fake.sent) == 2
+
+
+async def test_api_waits_out_the_per_chat_limit(fake: FakeFeishu, api) -> None:
+    client, clock = api
+    for n in range(6):
+        await client.send("oc_group0001", "text", {"text": f"提醒 {n}"})
+    assert len(fake.sent) == 6 and clock.slept == [1.0]
+    assert [c.code for c in fake.api_calls if c.path == "/open-apis/im/v1/messages"].count(CHAT_TOO_FAST) == 1
+
+
+async def test_api_waits_out_the_per_app_limit_for_the_reset_it_is_told(fake: FakeFeishu, api) -> None:
+    client, clock = api
+    for n in range(51):
+        await client.send(f"oc_chat{n:04d}", "text", {"text": "提醒"})
+    assert len(fake.sent) == 51 and clock.slept == [1.0]
+    assert any(c.status == 429 for c in fake.api_calls)
+
+
+async def test_api_gives_up_after_its_retries(fake: FakeFeishu) -> None:
+    async def no_time_passes(_: float) -> None:
+        return None
+
+    fake.clock = lambda: 5.0
+    client = FeishuApi(fake.app_id, fake.app_secret, domain=fake.url, sleep=no_time_passes, retries=2)
+    try:
+        for n in range(5):
+            await client.send("oc_group0001", "text", {"text": f"{n}"})
+        with pytest.raises(FeishuApiError) as refused:
+            await client.send("oc_group0001", "text", {"text": "第六条"})
+        assert refused.value.code == CHAT_TOO_FAST and len(fake.sent) == 5
+    finally:
+        await client.close()
+
+
+async def test_api_renews_a_token_feishu_no_longer_takes(fake: FakeFeishu, api) -> None:
+    client, _ = api
+    await client.send("oc_group0001", "text", {"text": "一"})
+    fake.expire_tokens()
+    await client.send("oc_group0001", "text", {"text": "二"})
+    assert len(fake.sent) == 2
+    assert sum(c.path.endswith("tenant_access_token/internal") for c in fake.api_calls) == 2
+
+
+async def test_api_with_a_wrong_secret_names_the_setting(fake: FakeFeishu) -> None:
+    client = FeishuApi(fake.app_id, "wrong", domain=fake.url)
+    try:
+        with pytest.raises(FeishuCredentialError, match="app_secret"):
+            await client.send("oc_group0001", "text", {"text": "x"})
+        assert fake.sent == []
+    finally:
+        await client.close()
+
+
+async def test_api_refuses_what_feishu_refuses(fake: FakeFeishu, api) -> None:
+    client, _ = api
+    with pytest.raises(FeishuApiError) as refused:
+        await client.reply("om_unknown", "text", {"text": "x"})
+    assert refused.value.code == 230001
