@@ -347,6 +347,9 @@ class FeishuLongConnection:
             raise _Retry(f"handshake refused: HTTP {exc.status} {status or ''} {message or ''}".strip()) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _Retry(f"connect failed: {exc!r}") from exc
+        if self._stopping.is_set():  # stop() came while connecting
+            await ws.close()
+            return
         self._ws = ws
         self.connections += 1
         self._set_state("connected", f"device {URL(url).query.get('device_id', '?')}")

@@ -255,6 +255,39 @@ async def test_a_secret_revoked_while_connected_ends_run_instead_of_hanging(fake
     assert len(fake.endpoint_calls) == 2
 
 
+async def test_stop_during_a_backoff_returns_at_once(fake: FakeFeishu) -> None:
+    fake.endpoint_code = ENDPOINT_BUSY
+    client = FeishuLongConnection(fake.app_id, fake.app_secret, Bot().on_event, domain=fake.url,
+                                  initial_backoff=600.0)
+    task = asyncio.create_task(client.run())
+    await fake.wait_for(lambda: len(fake.endpoint_calls) == 1)
+    await fake.wait_for(lambda: client.state == "reconnecting")
+    await client.stop()
+    await asyncio.wait_for(task, 5)
+    assert client.state == "stopped" and fake.connections == []
+
+
+async def test_stop_while_the_endpoint_answers_does_not_connect() -> None:
+    fake = FakeFeishu()
+    stopping: list[FeishuLongConnection] = []
+    original = fake._endpoint
+
+    async def endpoint_meanwhile_stopped(request):
+        await stopping[0].stop()  # stop() lands while the endpoint call is under way
+        return await original(request)
+
+    fake._endpoint = endpoint_meanwhile_stopped  # type: ignore[method-assign]
+    await fake.start()
+    try:
+        client = FeishuLongConnection(fake.app_id, fake.app_secret, Bot().on_event, domain=fake.url)
+        stopping.append(client)
+        await asyncio.wait_for(client.run(), 5)
+        assert client.connections == 0 and client.state == "stopped" and len(fake.endpoint_calls) == 1
+        await fake.wait_for(lambda: all(not c.open for c in fake.connections))
+    finally:
+        await fake.close()
+
+
 async def test_stop_closes_the_socket_and_run_returns(fake: FakeFeishu) -> None:
     client = FeishuLongConnection(fake.app_id, fake.app_secret, Bot().on_event, domain=fake.url)
     task = asyncio.create_task(client.run())
