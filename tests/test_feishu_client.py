@@ -75,6 +75,13 @@ class Bot:
         return await asyncio.wait_for(self.events.get(), timeout)
 
 
+async def until(predicate, timeout: float = 10.0) -> None:
+    """Poll a condition the fake cannot signal (the client's own state)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
 @contextlib.asynccontextmanager
 async def running(fake: FakeFeishu, bot: Bot, **kwargs):
     kwargs.setdefault("initial_backoff", 0.01)
@@ -151,6 +158,33 @@ def test_ack_payload_is_what_the_sdk_sends() -> None:
 
 # --- against the fake ------------------------------------------------------------------------
 
+async def test_the_endpoint_call_goes_through_the_environments_proxy(fake: FakeFeishu,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readline())
+        writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    try:
+        async with running(fake, Bot(), initial_backoff=600.0) as (client, _):
+            await until(lambda: client.state == "reconnecting")
+            api = FeishuApi(fake.app_id, fake.app_secret, domain=fake.url)
+            with pytest.raises(FeishuApiError):
+                await api.send("oc_group0001", "text", {"text": "x"})
+            await api.close()
+    finally:
+        server.close()
+    assert seen[0].startswith(f"POST {fake.url}/callback/ws/endpoint ".encode())
+    assert seen[1].startswith(f"POST {fake.url}/open-apis/auth/v3/tenant_access_token/internal ".encode())
+    assert fake.endpoint_calls == [] and fake.api_calls == []
+
+
 async def test_acks_at_once_and_hands_the_event_over_after(fake: FakeFeishu) -> None:
     bot = Bot()
     bot.gate = asyncio.Event()  # the bot is busy: its handler does not return yet
@@ -201,7 +235,7 @@ async def test_pings_carry_the_service_id_and_a_pong_can_change_the_interval(fak
         fake.client_config["PingInterval"] = 42
         await fake.wait_for(lambda: len(fake.pings) >= 2)
         assert fake.pings[0].service == fake.service_id and fake.pings[0].header("type") == "ping"
-        await fake.wait_for(lambda: client.config.ping_interval == 42)
+        await until(lambda: client.config.ping_interval == 42)
 
 
 @pytest.mark.parametrize("clean", [True, False], ids=["close-1000", "socket-cut"])
@@ -261,7 +295,7 @@ async def test_stop_during_a_backoff_returns_at_once(fake: FakeFeishu) -> None:
                                   initial_backoff=600.0)
     task = asyncio.create_task(client.run())
     await fake.wait_for(lambda: len(fake.endpoint_calls) == 1)
-    await fake.wait_for(lambda: client.state == "reconnecting")
+    await until(lambda: client.state == "reconnecting")
     await client.stop()
     await asyncio.wait_for(task, 5)
     assert client.state == "stopped" and fake.connections == []
