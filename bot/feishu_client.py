@@ -240,9 +240,10 @@ class FeishuLongConnection:
                  on_card: CardHandler | None = None, domain: str = FEISHU_DOMAIN,
                  session: aiohttp.ClientSession | None = None, card_timeout: float = 2.5,
                  initial_backoff: float = 1.0, max_backoff: float = 60.0, request_timeout: float = 15.0,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 heartbeat: float = 30.0, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
                  rand: Callable[[], float] = random.random) -> None:
         self.app_id, self._secret = app_id, app_secret
+        self._heartbeat = heartbeat
         self.domain = domain.rstrip("/")
         self._on_event, self._on_card = on_event, on_card
         self._session, self._own_session = session, session is None
@@ -338,7 +339,8 @@ class FeishuLongConnection:
         except ValueError:
             self._service_id = 0
         try:
-            ws = await self._session.ws_connect(url, proxy=env_proxy_for(url), autoping=True,
+            # WebSocket-level pings find a link that died without a close (what websockets does for the SDK).
+            ws = await self._session.ws_connect(url, proxy=env_proxy_for(url), autoping=True, heartbeat=self._heartbeat,
                                                 timeout=aiohttp.ClientWSTimeout(ws_close=5.0),
                                                 max_msg_size=MAX_PAYLOAD)
         except aiohttp.WSServerHandshakeError as exc:

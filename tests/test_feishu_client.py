@@ -254,6 +254,14 @@ async def test_reconnects_after_a_drop_with_one_log_line_per_state(fake: FakeFei
     assert states == ["connecting", "connected", "reconnecting", "connected", "stopped"]
 
 
+async def test_a_link_that_stops_answering_is_given_up_and_reopened(fake: FakeFeishu) -> None:
+    fake.answer_ws_pings = False
+    async with running(fake, Bot(), heartbeat=0.2):
+        first = await fake.wait_connected()
+        await fake.wait_connected(2)
+    assert not first.open
+
+
 async def test_a_busy_endpoint_is_retried_with_growing_delays(fake: FakeFeishu) -> None:
     fake.endpoint_code = ENDPOINT_BUSY
     delays: list[float] = []

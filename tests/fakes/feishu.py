@@ -259,6 +259,7 @@ class FakeFeishu:
         self.endpoint_code = ENDPOINT_OK   # set to ENDPOINT_BUSY to answer "system busy"
         self.handshake_refusal: tuple[int, str, int | None] | None = None  # (status, msg, autherrcode)
         self.chats: set[str] = set()       # chats the bot is in; empty = any oc_… chat
+        self.answer_ws_pings = True        # False: a half-dead link that swallows WebSocket-level pings
         self.endpoint_calls: list[ApiCall] = []
         self.api_calls: list[ApiCall] = []
         self.connections: list[Connection] = []
@@ -417,7 +418,7 @@ class FakeFeishu:
             if auth_code is not None:
                 headers["handshake-autherrcode"] = str(auth_code)
             return web.Response(status=403 if status == 403 else 400, headers=headers)
-        ws = web.WebSocketResponse(autoping=True, max_msg_size=4 * 1024 * 1024)
+        ws = web.WebSocketResponse(autoping=self.answer_ws_pings, max_msg_size=4 * 1024 * 1024)
         await ws.prepare(request)
         conn = Connection(request.query.get("device_id", ""), int(request.query.get("service_id", "0")), ws, request)
         self.connections.append(conn)
