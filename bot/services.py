@@ -40,6 +40,8 @@ def settings_from(config: Config, *, today: date | None = None) -> Settings:
 async def open_services(config: Config, *, today: date | None = None) -> Services:
     worker = StoreWorker()
     kb = await worker.run(KnowledgeBase.open, config.storage.path, seed=config.knowledge.seed_bundled)
+    # Load the word lists now (about a second), so that the first person to ask does not wait for them.
+    await worker.run(kb.ask, "碳达峰碳中和", date.today())
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=config.telegram.import_timeout_seconds))
     return Services(settings_from(config, today=today), kb, worker, http)
 
