@@ -24,6 +24,7 @@ from handlers.commands import COMMANDS
 from handlers.messages import Incoming, Reply, say
 from handlers.services import Services
 from handlers.turn import Turn
+from knowledge.answer import Line
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Turn], Awaitable[list[Reply]]]
@@ -139,7 +140,7 @@ class Conversation:
             if not text:
                 return [say(texts.MEDIA_ONLY)]
             replies = await ask.on_question(turn, text)
-            replies[0].lines.insert(0, say(texts.MEDIA_CAPTION_NOTE).lines[0])
+            replies[0].lines.insert(0, Line(texts.MEDIA_CAPTION_NOTE))
             return replies
         if not text:
             return [say(texts.ASK_USAGE)] if incoming.in_group else []
