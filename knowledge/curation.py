@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,6 +16,7 @@ from knowledge.store import KnowledgeStore, item_from_snapshot
 
 MANUAL_DOC_ID = "manual"
 MAX_SENTENCE_CHARS = 1000
+MAX_YEARS_FROM_DOCUMENT = 50  # a new deadline further than this from the document's date is a typo
 UNDOABLE = ("add", "edit", "delete", "progress")
 _FULL_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:前|之前)?")
 
@@ -34,10 +36,26 @@ def _manual_document(store: KnowledgeStore) -> None:
         store.save_document(Document(doc_id=MANUAL_DOC_ID, source="chat", title="管理员添加的条目"))
 
 
+def has_words(text: str) -> bool:
+    """Whether the text has real words (Chinese characters or letters), not only punctuation,
+    digits, spaces or invisible characters."""
+    return any(unicodedata.category(c) in ("Lo", "Lu", "Ll", "Lt") for c in text)
+
+
+def visible_text(text: str) -> str:
+    """The text without invisible characters (zero-width spaces, joiners, BOMs, controls), its
+    runs of white space made one space."""
+    kept = "".join(c if unicodedata.category(c) not in ("Cf", "Cc", "Co", "Cs") or c in "\n\t" else ""
+                   for c in text)
+    return " ".join(kept.split())
+
+
 def _check_text(text: str) -> str:
-    text = " ".join(text.split())
+    text = visible_text(text)
     if not text:
         raise CurationError("内容不能为空")
+    if not has_words(text):
+        raise CurationError("内容里没有文字（只有标点、数字或不可见字符），未做修改")
     if len(text) > MAX_SENTENCE_CHARS:
         raise CurationError(f"内容太长（{len(text)} 字），上限 {MAX_SENTENCE_CHARS} 字")
     return text
@@ -105,6 +123,12 @@ def postpone(store: KnowledgeStore, item_id: int, phrase: str, *, actor: str, to
     """Move an item's first dated deadline to a new one ('2027年3月31日', '2027-03-31', '明年6月底前')."""
     item = _active_item(store, item_id)
     new = _new_deadline(phrase, today)
+    document = store.get_document(item.doc_id)
+    anchor = document.date if document and document.date else today
+    assert new.due is not None
+    if abs(new.due.year - anchor.year) > MAX_YEARS_FROM_DOCUMENT:
+        raise CurationError(f"新期限 {new.due.isoformat()} 离文件日期（{anchor.isoformat()}）超过 "
+                            f"{MAX_YEARS_FROM_DOCUMENT} 年，请检查")
     dated = next((n for n, d in enumerate(item.deadlines) if d.due), None)
     deadlines = list(item.deadlines)
     if dated is None:

@@ -11,6 +11,9 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ""}
 BINARY_SUFFIXES = {".docx", ".pdf"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | BINARY_SUFFIXES
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# More lines (non-empty .docx paragraphs, lines of text) than any policy document has: refused
+# before extraction, so a small file of countless tiny paragraphs never turns into a flood of items.
+MAX_LINES = 20_000
 
 
 def file_text(data: bytes, filename: str) -> str:
@@ -36,14 +39,27 @@ def _docx_text(data: bytes) -> str:
         document = docx.Document(io.BytesIO(data))
     except Exception as e:  # untrusted bytes: the parser's own errors vary (BadZipFile, KeyError, lxml…)
         raise DocumentError(f"无法读取这个 Word 文件（{type(e).__name__}）") from None
-    lines = []
+    from docx.enum.style import WD_STYLE_TYPE
+
+    # A paragraph's style looked up once per style, not per paragraph (python-docx scans every
+    # style for each `paragraph.style`: minutes for a file of many paragraphs).
+    kinds = {s.style_id: (s.name or "").lower() for s in document.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    default_kind = (default.name or "").lower() if default is not None else ""
+    lines: list[str] = []
     for p in document.paragraphs:
         text = p.text.strip()
         if not text:
             continue
-        style = (p.style.name or "").lower() if p.style is not None else ""
+        if len(lines) >= MAX_LINES:
+            raise too_many_lines()
+        style = kinds.get(p._p.style, default_kind) if p._p.style else default_kind
         lines.append(("# " + text) if style.startswith(("heading", "title", "标题")) else text)
     return "\n".join(lines)
+
+
+def too_many_lines() -> DocumentError:
+    return DocumentError(f"文档的段落太多（超过 {MAX_LINES} 段），不像一份政策文件，未导入")
 
 
 def _pdf_text(data: bytes) -> str:

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from knowledge.curation import has_words
 from knowledge.documents import DocumentError, RawDocument, parse_document
 from knowledge.extract import extract_items
-from knowledge.formats import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, file_text
+from knowledge.formats import MAX_FILE_BYTES, MAX_LINES, SUPPORTED_SUFFIXES, file_text, too_many_lines
 from knowledge.models import Document, Item
 from knowledge.references import DOC_NUMBER
 from knowledge.regions import canonical_region, document_region
@@ -25,6 +26,10 @@ from knowledge.store import KnowledgeStore
 # Bump when extraction changes, so stored documents are re-extracted on their next import.
 EXTRACTOR_VERSION = "2"
 SIMILAR_ENOUGH = 80  # rapidfuzz ratio above which a changed sentence counts as the same item
+# Caps past which a document is refused with a clear message rather than turned into junk:
+MAX_LINE_CHARS = 50_000  # one line (paragraph) of text
+MAX_ITEM_CHARS = 2_000  # one item: longer means the sentence lost its punctuation (e.g. a bad PDF)
+MAX_ITEMS_PER_DOCUMENT = 5_000
 
 @dataclass
 class DocumentOverrides:
@@ -106,15 +111,35 @@ def describe_document(raw: RawDocument, source: str, overrides: DocumentOverride
 def prepare(text: str, source: str, overrides: DocumentOverrides | None = None) -> tuple[Document, list[Item]]:
     """Parse and extract without touching the store (also used for import previews)."""
     overrides = overrides or DocumentOverrides()
+    _check_lines(text)
     raw = parse_document(text)
     doc = describe_document(raw, source, overrides)
     doc.fingerprint = _fingerprint(text, doc)
     items = extract_items(raw.blocks, region=doc.region, doc_year=doc.date.year if doc.date else None)
+    items = [i for i in items if has_words(i.text)]
     if not items:
         raise DocumentError("没有从文档中找到任何条目")
+    if len(items) > MAX_ITEMS_PER_DOCUMENT:
+        raise DocumentError(f"从文档中识别出 {len(items)} 条，超过每份文件 {MAX_ITEMS_PER_DOCUMENT} 条的上限，"
+                            "不像一份政策文件，未导入（可拆分后分别导入）")
+    if too_long := next((i for i in items if len(i.text) > MAX_ITEM_CHARS), None):
+        raise DocumentError(f"有一句话长达 {len(too_long.text)} 字（上限 {MAX_ITEM_CHARS} 字），像是丢了标点"
+                            f"（如 PDF 转换有误），请检查文件：「{_clip(too_long.text, 30)}」")
     for item in items:
         item.doc_id = doc.doc_id
     return doc, items
+
+
+def _check_lines(text: str) -> None:
+    """Refuse text of countless lines or a monster line before any extraction is spent on it."""
+    lines = 0
+    for line in text.splitlines():
+        if len(line) > MAX_LINE_CHARS:
+            raise DocumentError(f"文档中有一行长达 {len(line)} 字（上限 {MAX_LINE_CHARS} 字），未导入")
+        if line.strip():
+            lines += 1
+            if lines > MAX_LINES:
+                raise too_many_lines()
 
 
 def import_text(store: KnowledgeStore, text: str, source: str, overrides: DocumentOverrides | None = None,
