@@ -8,13 +8,14 @@ that are gone, and never overwrites an admin's manual edit: that is reported as 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from knowledge.curation import has_words
+from knowledge.curation import MANUAL_DOC_ID, has_words
 from knowledge.documents import DocumentError, RawDocument, parse_document
 from knowledge.extract import extract_items
 from knowledge.formats import MAX_FILE_BYTES, MAX_LINES, SUPPORTED_SUFFIXES, file_text, too_many_lines
@@ -153,30 +154,61 @@ def import_path(store: KnowledgeStore, path: Path, overrides: DocumentOverrides 
     return import_text(store, read_file(path), str(path.name), overrides, actor=actor)
 
 
+def text_key(items: list[Item]) -> str:
+    """The document's words, whatever their spacing, punctuation, width or invisible characters:
+    the same text under another file name is the same document."""
+    words = "".join(c for c in unicodedata.normalize("NFKC", "\n".join(i.text for i in items)).lower()
+                    if unicodedata.category(c)[0] in "LN")
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]
+
+
 def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, actor: str) -> ImportReport:
-    """Write a prepared document in one transaction."""
+    """Write a prepared document in one transaction: one change in the change log, which
+    `curation.undo_last` reverts (new items removed, changed ones restored, the document row as it was)."""
+    key = text_key(items)
     with store.transaction():
         existing = store.get_document(doc.doc_id)
+        if existing is None and (same := store.same_document(doc, key, exclude=(MANUAL_DOC_ID,))):
+            existing = same  # the same document under another file name: updated in place
+            doc.doc_id = same.doc_id
+            for item in items:
+                item.doc_id = same.doc_id
         if existing and existing.fingerprint == doc.fingerprint:
             return ImportReport(doc.doc_id, doc.title, "unchanged", kept=len(store.items_of_document(doc.doc_id)))
+        document_before = store.document_row(doc.doc_id)
         store.save_document(doc)
+        store.set_text_key(doc.doc_id, key)
         if not existing:
             report = ImportReport(doc.doc_id, doc.title, "new")
             for item in items:
                 report.added.append(store.insert_item(item, actor=actor, action="import"))
-            store.log(actor, "import_document", doc_id=doc.doc_id, after={"title": doc.title, "items": len(items)})
+            store.log(actor, "import_document", doc_id=doc.doc_id,
+                      after={"title": doc.title, "items": len(items), "added": report.added, "changed": [],
+                             "moved": {}, "document_before": None})
             return report
-        report = _apply_new_version(store, doc, items, actor)
+        report, moved = _apply_new_version(store, doc, items, actor)
         store.log(actor, "update_document", doc_id=doc.doc_id,
-                  after={"title": doc.title, "added": len(report.added), "updated": len(report.updated),
-                         "retired": len(report.retired), "conflicts": len(report.conflicts)})
+                  after={"title": doc.title, "added": report.added, "updated": len(report.updated),
+                         "retired": len(report.retired), "conflicts": len(report.conflicts),
+                         "changed": [*report.updated, *report.retired], "moved": moved,
+                         "document_before": document_before})
         return report
 
 
-def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], actor: str) -> ImportReport:
+def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
+                       actor: str) -> tuple[ImportReport, dict[str, int]]:
+    """The report, and the items whose place moved: id -> their previous place (for undo)."""
     report = ImportReport(doc.doc_id, doc.title, "updated")
+    moved: dict[str, int] = {}
     old_items = store.items_of_document(doc.doc_id, ("active", "deleted"))
     old_by_source = {store.source_text(o.id): o for o in old_items if o.id is not None}
+
+    def move(old: Item, seq: int) -> None:
+        assert old.id is not None
+        if old.seq != seq:
+            moved[str(old.id)] = old.seq
+            store.set_seq(old.id, seq)
+
     unmatched_new: list[Item] = []
     for item in items:
         old = old_by_source.pop(item.text, None)
@@ -185,14 +217,18 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], 
             continue
         assert old.id is not None
         item.id = old.id
-        report.kept += 1
         if old.edited or old.status == "deleted":
-            store.set_seq(old.id, item.seq)  # an admin's edit or deletion stands; only its place follows
-        elif _content(old) != _content(item):
+            move(old, item.seq)  # an admin's edit or deletion stands; only its place follows
+            report.kept += 1
+        elif _content(old) != _content(item):  # same sentence, other fields (a deadline in its clause)
             item.progress, item.status = old.progress, old.status
+            if old.seq != item.seq:
+                moved[str(old.id)] = old.seq
             store.update_item(item, actor=actor, action="reextract")
+            report.updated.append(old.id)
         else:
-            store.set_seq(old.id, item.seq)
+            move(old, item.seq)
+            report.kept += 1
     paired: set[int] = set()
     for new, old in _pair_similar(unmatched_new, list(old_by_source.values())):
         if old is None:
@@ -205,6 +241,8 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], 
             store.log(actor, "conflict", item_id=old.id, doc_id=doc.doc_id, after={"text": new.text})
             continue
         new.id, new.progress = old.id, old.progress
+        if old.seq != new.seq:
+            moved[str(old.id)] = old.seq
         store.update_item(new, actor=actor, action="update", source_text=new.text)
         report.updated.append(old.id)
     for old in old_by_source.values():
@@ -219,7 +257,7 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], 
         old.status = "retired"
         store.update_item(old, actor=actor, action="retire")
         report.retired.append(old.id)
-    return report
+    return report, moved
 
 
 def _pair_similar(new_items: list[Item], old_items: list[Item]) -> list[tuple[Item, Item | None]]:
@@ -238,7 +276,7 @@ def _pair_similar(new_items: list[Item], old_items: list[Item]) -> list[tuple[It
 
 def _content(item: Item) -> tuple:
     return (item.text, item.kind, item.section, item.region, item.deadlines, item.departments, item.targets,
-            item.clause, item.seq)
+            item.clause)
 
 
 def _clip(text: str, n: int = 60) -> str:

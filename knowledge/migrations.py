@@ -115,6 +115,12 @@ def _m008_knowledge_generation(db: sqlite_utils.Database) -> None:
             db.execute(f"CREATE TRIGGER {table}_{event.lower()}_generation AFTER {event} ON {table}"
                        " BEGIN UPDATE knowledge_generation SET n = n + 1 WHERE id = 1; END")
     db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS items_fts_vocab USING fts5vocab(items_fts, 'row')")
+    # A document is the same document whatever its file is called: found again by its 文号, its
+    # title + issuer + date, or its normalised text (`text_key`, set by the importer).
+    db.table("documents").add_column("text_key", str)
+    db.table("documents").create_index(["doc_number"])
+    db.table("documents").create_index(["title", "issuer", "date"])
+    db.table("documents").create_index(["text_key"])
 
 
 MIGRATIONS: list[tuple[str, Migration]] = [

@@ -68,6 +68,9 @@ class _ThreadDatabase:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store._database(), name)
 
+    def __getitem__(self, table: str) -> Any:
+        return self._store._database()[table]
+
 
 class KnowledgeStore:
     def __init__(self, path: str | Path) -> None:
@@ -194,6 +197,51 @@ class KnowledgeStore:
         )
         self._documents.pop(doc.doc_id, None)
 
+    def same_document(self, doc: Document, text_key: str, *, exclude: Collection[str] = ()) -> Document | None:
+        """A stored document that is `doc` under any file name: the same 文号, else the same title,
+        issuer and date, else the same normalised text (`text_key`)."""
+        where = "doc_id NOT IN ({})".format(",".join("?" * len(exclude))) if exclude else "1"
+        tests: list[tuple[str, list[Any]]] = []
+        if doc.doc_number:
+            tests.append(("doc_number = ?", [doc.doc_number]))
+        if doc.title and doc.date:
+            tests.append(("title = ? AND coalesce(issuer, '') = ? AND date = ?", [doc.title, doc.issuer, _iso(doc.date)]))
+        if text_key:
+            tests.append(("text_key = ?", [text_key]))
+        for condition, params in tests:
+            rows = list(self.db.query(f"SELECT * FROM documents WHERE {condition} AND {where}"
+                                      " ORDER BY updated_at DESC LIMIT 1", [*params, *exclude]))
+            if rows:
+                return _document(rows[0])
+        return None
+
+    def set_text_key(self, doc_id: str, text_key: str) -> None:
+        self.db.execute("UPDATE documents SET text_key = ? WHERE doc_id = ?", [text_key, doc_id])
+
+    def document_row(self, doc_id: str) -> dict | None:
+        """A document's stored row as it is (for the change log, so an import can be undone)."""
+        rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
+        return rows[0] if rows else None
+
+    def restore_document_row(self, doc_id: str, row: dict | None) -> None:
+        """Put a document's row back as `document_row` gave it; None: the document goes."""
+        self.db.execute("DELETE FROM documents WHERE doc_id = ?", [doc_id])
+        if row is not None:
+            columns = list(row)
+            self.db.execute(f"INSERT INTO documents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            [row[c] for c in columns])
+        self._documents.pop(doc_id, None)
+
+    def remove_items(self, ids: list[int]) -> None:
+        """Remove items and their index entirely (undoing an import's new items; call inside transaction())."""
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"DELETE FROM items_fts WHERE rowid IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM item_departments WHERE item_id IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM item_deadlines WHERE item_id IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM items WHERE id IN ({marks})", chunk)
+
     def document_title(self, doc_id: str) -> str:
         doc = self.get_document(doc_id)
         return doc.title if doc else ""
@@ -280,6 +328,9 @@ class KnowledgeStore:
         self._index(item)
         self.log(actor, action, item_id=item.id, doc_id=item.doc_id,
                  before=_snapshot(before) if before else None, after=_snapshot(item))
+
+    def set_source_text(self, item_id: int, source_text: str) -> None:
+        self.db.execute("UPDATE items SET source_text = ? WHERE id = ?", [source_text, item_id])
 
     def set_seq(self, item_id: int, seq: int) -> None:
         self.db.execute("UPDATE items SET seq = ? WHERE id = ?", [seq, item_id])
