@@ -145,7 +145,10 @@ class KnowledgeStore:
 
     def refresh(self) -> bool:
         """Notice changes committed since the last look (by this process or another) and forget
-        what was derived from the old state; True if there were any. Call at the start of a read."""
+        what was derived from the old state; True if there were any. Call at the start of a read.
+        Inside a write in progress nothing is learned: what it sees may yet be rolled back."""
+        if self._in_transaction():
+            return False
         row = self.db.execute("SELECT n FROM knowledge_generation WHERE id = 1").fetchone()
         current = int(row[0]) if row else 0
         if current == self.generation:

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import sys
 import threading
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
@@ -232,5 +233,36 @@ async def test_reads_do_not_queue_behind_a_write(tmp_path):
         assert await worker.run(kb.store.count_items) == 4
     finally:
         release.set()
+        await worker.run(kb.close)
+        worker.shutdown()
+
+
+async def test_a_dead_worker_process_is_replaced():
+    worker = StoreWorker()
+    try:
+        with pytest.raises(BrokenProcessPool):
+            await worker.offload(os._exit, 3)
+        assert await worker.offload(os.getpid) != os.getpid()  # a new process took its place
+    finally:
+        worker.shutdown()
+
+
+async def test_an_answer_arrives_while_a_slow_document_is_parsed(tmp_path):
+    """A document under the caps but slow to parse is prepared in the worker process while a
+    question is answered: the answer comes first (the order of events, not a time)."""
+    worker = StoreWorker()
+    kb = await worker.run(KnowledgeBase.open, str(tmp_path / "kb.db"), seed=False)
+    await worker.write(import_text, kb.store, notice("杭州充电桩", 10), "a.txt")
+    try:
+        assert (await worker.run(kb.ask, "杭州充电桩布局规划什么时候完成", TODAY)).hits  # warm
+        slow = "关于推进充电设施建设的通知\n" + "\n".join(
+            f"{n}. 完成第{n}批充电桩改造{n}个，提高充电效率到{n % 90 + 5}%。（省能源局负责，2027年底前完成）"
+            for n in range(2400))
+        parsing = asyncio.ensure_future(worker.offload(prepare, slow, "slow.txt"))
+        answer = await worker.run(kb.ask, "杭州充电桩布局规划什么时候完成", TODAY)
+        assert answer.hits and not parsing.done()
+        _, items = await parsing
+        assert len(items) >= 2400
+    finally:
         await worker.run(kb.close)
         worker.shutdown()
