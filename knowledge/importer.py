@@ -2,7 +2,9 @@
 
 Re-importing an unchanged document adds nothing; a changed version keeps the ids of unchanged items,
 updates items whose text changed a little (the old version stays in the change log), retires items
-that are gone, and never overwrites an admin's manual edit: that is reported as a conflict.
+that are gone, and never overwrites an admin's manual edit: that is reported as a conflict. A
+document is found again whatever its file is called: by its 文号, its title + issuer + date, or its
+normalised text. Each import is one entry in the change log, which `curation.undo_last` reverts.
 """
 
 from __future__ import annotations
@@ -129,6 +131,11 @@ def prepare(text: str, source: str, overrides: DocumentOverrides | None = None) 
     for item in items:
         item.doc_id = doc.doc_id
     return doc, items
+
+
+def prepare_file(data: bytes, filename: str, overrides: DocumentOverrides | None = None) -> tuple[Document, list[Item]]:
+    """An uploaded file's bytes to its document and items in one go (for `StoreWorker.offload`)."""
+    return prepare(file_text(data, filename), filename, overrides)
 
 
 def _check_lines(text: str) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from knowledge.base import KnowledgeBase
 from knowledge.formats import file_text
-from knowledge.importer import import_text, prepare
+from knowledge.importer import import_text, prepare, prepare_file
 from knowledge.store import KnowledgeStore, StoreWorker
 
 TODAY = date(2026, 11, 21)
@@ -91,8 +91,8 @@ async def test_cli_import_beside_a_running_bot(tmp_path):
             await worker.write(kb.store.log_question, topic, "private", answer.confident, None)
             asked_during += 1
         code, out, err = importing.result()
-        assert code == 0, err
-        assert "locked" not in err and out.count("已导入") == len(names)
+        assert code == 0, (out[-1500:], err[-3000:])
+        assert "locked" not in err and out.count("已导入") == len(names), (out[-1500:], err[-3000:])
         assert asked_during > 0
 
         idle_cfg = config(tmp_path, "idle")
@@ -202,6 +202,8 @@ async def test_offload_parses_in_another_process(tmp_path):
     try:
         text = await worker.offload(file_text, notice("杭州充电桩", 10).encode(), "a.txt")
         doc, items = await worker.offload(prepare, text, "a.txt")
+        assert doc.title == "关于推进杭州充电桩建设的通知" and len(items) == 4
+        doc, items = await worker.offload(prepare_file, notice("杭州充电桩", 10).encode(), "a.txt")
         assert doc.title == "关于推进杭州充电桩建设的通知" and len(items) == 4
         pid = await worker.offload(os.getpid)
         assert pid != os.getpid()
