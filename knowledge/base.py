@@ -41,6 +41,7 @@ class KnowledgeBase:
         return answer_question(self.searcher, question, today, k)
 
     def item_with_document(self, item_id: int) -> tuple[Item, Document | None] | None:
+        self.store.refresh()
         item = self.store.get_item(item_id)
         if item is None or item.status != "active":
             return None
@@ -48,6 +49,7 @@ class KnowledgeBase:
 
     def upcoming(self, today: date, days: int) -> Answer:
         """Items due from today to `days` ahead, soonest first, as a list answer."""
+        self.store.refresh()
         ids = self.store.ids_due_between(today, today + timedelta(days=days))
         items = [i for i in self.store.get_items(ids).values() if i.status == "active" and i.progress != "done"]
 

@@ -105,7 +105,8 @@ def parse_date(value: object) -> date | None:
 
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6",
                "blockquote", "table", "ul", "ol", "hr", "center"}
-_SKIP_TAGS = {"style", "script", "iframe", "noscript", "head", "title", "svg"}
+# Never text: code, styles, templates and embedded things (their content is not the document's words).
+_SKIP_TAGS = {"style", "script", "iframe", "noscript", "head", "title", "svg", "template", "object", "math"}
 _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 
@@ -146,7 +147,9 @@ class _TextExtractor(HTMLParser):
         self._flush()
 
 
-_HTML_HINT = re.compile(r"<(?:p|div|br|span|h[1-6]|li|table|strong|img)\b[^>]*>", re.I)
+_HTML_HINT = re.compile(
+    r"<(?:p|div|br|span|h[1-6]|li|table|strong|img|script|style|noscript|template|html|body|head|!doctype)\b[^>]*>",
+    re.I)
 
 
 def html_blocks(body: str) -> list[Block]:

@@ -2,21 +2,25 @@
 
 Re-importing an unchanged document adds nothing; a changed version keeps the ids of unchanged items,
 updates items whose text changed a little (the old version stays in the change log), retires items
-that are gone, and never overwrites an admin's manual edit: that is reported as a conflict.
+that are gone, and never overwrites an admin's manual edit: that is reported as a conflict. A
+document is found again whatever its file is called: by its 文号, its title + issuer + date, or its
+normalised text. Each import is one entry in the change log, which `curation.undo_last` reverts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
+from knowledge.curation import MANUAL_DOC_ID, has_words
 from knowledge.documents import DocumentError, RawDocument, parse_document
 from knowledge.extract import extract_items
-from knowledge.formats import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, file_text
+from knowledge.formats import MAX_FILE_BYTES, MAX_LINES, SUPPORTED_SUFFIXES, file_text, too_many_lines
 from knowledge.models import Document, Item
 from knowledge.references import DOC_NUMBER
 from knowledge.regions import canonical_region, document_region
@@ -25,6 +29,10 @@ from knowledge.store import KnowledgeStore
 # Bump when extraction changes, so stored documents are re-extracted on their next import.
 EXTRACTOR_VERSION = "2"
 SIMILAR_ENOUGH = 80  # rapidfuzz ratio above which a changed sentence counts as the same item
+# Caps past which a document is refused with a clear message rather than turned into junk:
+MAX_LINE_CHARS = 50_000  # one line (paragraph) of text
+MAX_ITEM_CHARS = 2_000  # one item: longer means the sentence lost its punctuation (e.g. a bad PDF)
+MAX_ITEMS_PER_DOCUMENT = 5_000
 
 @dataclass
 class DocumentOverrides:
@@ -106,15 +114,40 @@ def describe_document(raw: RawDocument, source: str, overrides: DocumentOverride
 def prepare(text: str, source: str, overrides: DocumentOverrides | None = None) -> tuple[Document, list[Item]]:
     """Parse and extract without touching the store (also used for import previews)."""
     overrides = overrides or DocumentOverrides()
+    _check_lines(text)
     raw = parse_document(text)
     doc = describe_document(raw, source, overrides)
     doc.fingerprint = _fingerprint(text, doc)
     items = extract_items(raw.blocks, region=doc.region, doc_year=doc.date.year if doc.date else None)
+    items = [i for i in items if has_words(i.text)]
     if not items:
         raise DocumentError("没有从文档中找到任何条目")
+    if len(items) > MAX_ITEMS_PER_DOCUMENT:
+        raise DocumentError(f"从文档中识别出 {len(items)} 条，超过每份文件 {MAX_ITEMS_PER_DOCUMENT} 条的上限，"
+                            "不像一份政策文件，未导入（可拆分后分别导入）")
+    if too_long := next((i for i in items if len(i.text) > MAX_ITEM_CHARS), None):
+        raise DocumentError(f"有一句话长达 {len(too_long.text)} 字（上限 {MAX_ITEM_CHARS} 字），像是丢了标点"
+                            f"（如 PDF 转换有误），请检查文件：「{_clip(too_long.text, 30)}」")
     for item in items:
         item.doc_id = doc.doc_id
     return doc, items
+
+
+def prepare_file(data: bytes, filename: str, overrides: DocumentOverrides | None = None) -> tuple[Document, list[Item]]:
+    """An uploaded file's bytes to its document and items in one go (for `StoreWorker.offload`)."""
+    return prepare(file_text(data, filename), filename, overrides)
+
+
+def _check_lines(text: str) -> None:
+    """Refuse text of countless lines or a monster line before any extraction is spent on it."""
+    lines = 0
+    for line in text.splitlines():
+        if len(line) > MAX_LINE_CHARS:
+            raise DocumentError(f"文档中有一行长达 {len(line)} 字（上限 {MAX_LINE_CHARS} 字），未导入")
+        if line.strip():
+            lines += 1
+            if lines > MAX_LINES:
+                raise too_many_lines()
 
 
 def import_text(store: KnowledgeStore, text: str, source: str, overrides: DocumentOverrides | None = None,
@@ -128,30 +161,61 @@ def import_path(store: KnowledgeStore, path: Path, overrides: DocumentOverrides 
     return import_text(store, read_file(path), str(path.name), overrides, actor=actor)
 
 
+def text_key(items: list[Item]) -> str:
+    """The document's words, whatever their spacing, punctuation, width or invisible characters:
+    the same text under another file name is the same document."""
+    words = "".join(c for c in unicodedata.normalize("NFKC", "\n".join(i.text for i in items)).lower()
+                    if unicodedata.category(c)[0] in "LN")
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]
+
+
 def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, actor: str) -> ImportReport:
-    """Write a prepared document in one transaction."""
+    """Write a prepared document in one transaction: one change in the change log, which
+    `curation.undo_last` reverts (new items removed, changed ones restored, the document row as it was)."""
+    key = text_key(items)
     with store.transaction():
         existing = store.get_document(doc.doc_id)
+        if existing is None and (same := store.same_document(doc, key, exclude=(MANUAL_DOC_ID,))):
+            existing = same  # the same document under another file name: updated in place
+            doc.doc_id = same.doc_id
+            for item in items:
+                item.doc_id = same.doc_id
         if existing and existing.fingerprint == doc.fingerprint:
             return ImportReport(doc.doc_id, doc.title, "unchanged", kept=len(store.items_of_document(doc.doc_id)))
+        document_before = store.document_row(doc.doc_id)
         store.save_document(doc)
+        store.set_text_key(doc.doc_id, key)
         if not existing:
             report = ImportReport(doc.doc_id, doc.title, "new")
             for item in items:
                 report.added.append(store.insert_item(item, actor=actor, action="import"))
-            store.log(actor, "import_document", doc_id=doc.doc_id, after={"title": doc.title, "items": len(items)})
+            store.log(actor, "import_document", doc_id=doc.doc_id,
+                      after={"title": doc.title, "items": len(items), "added": report.added, "changed": [],
+                             "moved": {}, "document_before": None})
             return report
-        report = _apply_new_version(store, doc, items, actor)
+        report, moved = _apply_new_version(store, doc, items, actor)
         store.log(actor, "update_document", doc_id=doc.doc_id,
-                  after={"title": doc.title, "added": len(report.added), "updated": len(report.updated),
-                         "retired": len(report.retired), "conflicts": len(report.conflicts)})
+                  after={"title": doc.title, "added": report.added, "updated": len(report.updated),
+                         "retired": len(report.retired), "conflicts": len(report.conflicts),
+                         "changed": [*report.updated, *report.retired], "moved": moved,
+                         "document_before": document_before})
         return report
 
 
-def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], actor: str) -> ImportReport:
+def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
+                       actor: str) -> tuple[ImportReport, dict[str, int]]:
+    """The report, and the items whose place moved: id -> their previous place (for undo)."""
     report = ImportReport(doc.doc_id, doc.title, "updated")
+    moved: dict[str, int] = {}
     old_items = store.items_of_document(doc.doc_id, ("active", "deleted"))
     old_by_source = {store.source_text(o.id): o for o in old_items if o.id is not None}
+
+    def move(old: Item, seq: int) -> None:
+        assert old.id is not None
+        if old.seq != seq:
+            moved[str(old.id)] = old.seq
+            store.set_seq(old.id, seq)
+
     unmatched_new: list[Item] = []
     for item in items:
         old = old_by_source.pop(item.text, None)
@@ -160,14 +224,18 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], 
             continue
         assert old.id is not None
         item.id = old.id
-        report.kept += 1
         if old.edited or old.status == "deleted":
-            store.set_seq(old.id, item.seq)  # an admin's edit or deletion stands; only its place follows
-        elif _content(old) != _content(item):
+            move(old, item.seq)  # an admin's edit or deletion stands; only its place follows
+            report.kept += 1
+        elif _content(old) != _content(item):  # same sentence, other fields (a deadline in its clause)
             item.progress, item.status = old.progress, old.status
+            if old.seq != item.seq:
+                moved[str(old.id)] = old.seq
             store.update_item(item, actor=actor, action="reextract")
+            report.updated.append(old.id)
         else:
-            store.set_seq(old.id, item.seq)
+            move(old, item.seq)
+            report.kept += 1
     paired: set[int] = set()
     for new, old in _pair_similar(unmatched_new, list(old_by_source.values())):
         if old is None:
@@ -180,6 +248,8 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], 
             store.log(actor, "conflict", item_id=old.id, doc_id=doc.doc_id, after={"text": new.text})
             continue
         new.id, new.progress = old.id, old.progress
+        if old.seq != new.seq:
+            moved[str(old.id)] = old.seq
         store.update_item(new, actor=actor, action="update", source_text=new.text)
         report.updated.append(old.id)
     for old in old_by_source.values():
@@ -194,26 +264,30 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item], 
         old.status = "retired"
         store.update_item(old, actor=actor, action="retire")
         report.retired.append(old.id)
-    return report
+    return report, moved
 
 
 def _pair_similar(new_items: list[Item], old_items: list[Item]) -> list[tuple[Item, Item | None]]:
-    """Each new item with the most similar unclaimed old item (ratio ≥ SIMILAR_ENOUGH), else None."""
+    """Each new item with the most similar unclaimed old item (ratio ≥ SIMILAR_ENOUGH; the first
+    of equals), else None. Compared in rapidfuzz's C loop, which skips hopeless lengths early:
+    a new version of thousands of changed sentences costs seconds, not minutes, of the write lock."""
     pairs: list[tuple[Item, Item | None]] = []
     free = list(old_items)
+    texts = [o.text for o in free]
     for new in new_items:
-        best = max(free, key=lambda o: fuzz.ratio(o.text, new.text), default=None)
-        if best is not None and fuzz.ratio(best.text, new.text) >= SIMILAR_ENOUGH:
-            free.remove(best)
-            pairs.append((new, best))
-        else:
+        best = process.extractOne(new.text, texts, scorer=fuzz.ratio, score_cutoff=SIMILAR_ENOUGH) if texts else None
+        if best is None:
             pairs.append((new, None))
+            continue
+        index = best[2]
+        pairs.append((new, free.pop(index)))
+        texts.pop(index)
     return pairs
 
 
 def _content(item: Item) -> tuple:
     return (item.text, item.kind, item.section, item.region, item.deadlines, item.departments, item.targets,
-            item.clause, item.seq)
+            item.clause)
 
 
 def _clip(text: str, n: int = 60) -> str:

@@ -104,6 +104,25 @@ def _m007_documents_by_date(db: sqlite_utils.Database) -> None:
     db.table("documents").create_index(["date"])
 
 
+def _m008_knowledge_generation(db: sqlite_utils.Database) -> None:
+    # A counter every change to documents or items bumps (by trigger, whichever process writes), so a
+    # running bot sees another process's import and refreshes its caches; and the FTS vocabulary view
+    # made here once, so that reading never has to write.
+    db.execute("CREATE TABLE knowledge_generation (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)")
+    db.execute("INSERT INTO knowledge_generation (id, n) VALUES (1, 0)")
+    for table in ("documents", "items"):
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            db.execute(f"CREATE TRIGGER {table}_{event.lower()}_generation AFTER {event} ON {table}"
+                       " BEGIN UPDATE knowledge_generation SET n = n + 1 WHERE id = 1; END")
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS items_fts_vocab USING fts5vocab(items_fts, 'row')")
+    # A document is the same document whatever its file is called: found again by its 文号, its
+    # title + issuer + date, or its normalised text (`text_key`, set by the importer).
+    db.table("documents").add_column("text_key", str)
+    db.table("documents").create_index(["doc_number"])
+    db.table("documents").create_index(["title", "issuer", "date"])
+    db.table("documents").create_index(["text_key"])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
@@ -112,19 +131,23 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("005_department_lookup_indexes", _m005_department_lookup_indexes),
     ("006_reminders", _m006_reminders),
     ("007_documents_by_date", _m007_documents_by_date),
+    ("008_knowledge_generation", _m008_knowledge_generation),
 ]
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the migrations this database has not seen; returns their names."""
     if "_migrations" not in db.table_names():
-        db.table("_migrations").create({"name": str, "applied_at": str}, pk="name")
+        db.table("_migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
     done = {row["name"] for row in db.table("_migrations").rows}
     applied = []
     for name, migration in MIGRATIONS:
         if name in done:
             continue
         with db.atomic():
+            # another process may have applied it since: checked again under the write lock
+            if db.execute("SELECT 1 FROM _migrations WHERE name = ?", [name]).fetchone():
+                continue
             migration(db)
             db.table("_migrations").insert({"name": name, "applied_at": datetime.now(UTC).isoformat()})
         applied.append(name)

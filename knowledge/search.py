@@ -95,37 +95,45 @@ class _Documents:
 class Searcher:
     def __init__(self, store: KnowledgeStore) -> None:
         self.store = store
-        self._departments: dict[str, str] | None = None
+        self._departments: tuple[int, dict[str, str]] | None = None
         self._docs: _Documents | None = None
         self._count: tuple[int, int] | None = None
 
+    # Caches below are tagged with the store's change counter read BEFORE their data, so a change
+    # committed meanwhile (by any process) only makes them rebuild once more, never stick stale.
+
     def known_departments(self) -> dict[str, str]:
         """Department names (and national aliases) -> core, for spotting departments in questions."""
-        if self._departments is None:
+        self.store.refresh()
+        generation = self.store.generation
+        if self._departments is None or self._departments[0] != generation:
             names = {n: department_core(n) for n in self.store.department_names()}
             for canon, aliases in NATIONAL_ALIASES.items():
                 for alias in (canon, *aliases):
                     names.setdefault(normalize(alias), department_core(canon))
-            self._departments = {normalize(k): v for k, v in names.items()}
-        return self._departments
+            self._departments = (generation, {normalize(k): v for k, v in names.items()})
+        return self._departments[1]
 
     def _documents(self) -> _Documents:
-        """What questions look up about documents; remembered until the next write."""
-        if self._docs is None or self._docs.generation != self.store.generation:
+        """What questions look up about documents; remembered until the next change."""
+        generation = self.store.generation
+        if self._docs is None or self._docs.generation != generation:
             docs = self.store.documents()
-            self._docs = _Documents(self.store.generation, {d.doc_id: d.region for d in docs},
+            self._docs = _Documents(generation, {d.doc_id: d.region for d in docs},
                                     {d.doc_id: normalize(d.title) for d in docs},
                                     {d.doc_id: d.doc_number for d in docs if d.doc_number})
         return self._docs
 
     def document_numbers(self) -> dict[str, str]:
         """doc id -> 文号, for questions that cite a document (国发6号文)."""
+        self.store.refresh()
         return self._documents().numbers
 
     def invalidate(self) -> None:
-        self._departments = None
+        """Nothing to do any more: every read notices changes itself (kept for older callers)."""
 
     def search(self, text: str, today: date, k: int = 5) -> SearchResult:
+        self.store.refresh()  # a change by any process since the last question: caches rebuild
         q = understand(text, today, self.known_departments(), self.document_numbers())
         if q.document_kind:
             docs = self._documents()
@@ -196,8 +204,9 @@ class Searcher:
         return match, weights
 
     def _item_count(self) -> int:
-        if self._count is None or self._count[0] != self.store.generation:
-            self._count = (self.store.generation, max(1, self.store.count_items()))
+        generation = self.store.generation
+        if self._count is None or self._count[0] != generation:
+            self._count = (generation, max(1, self.store.count_items()))
         return self._count[1]
 
     def _scored(self, q: Question, rows: list[tuple[int, float, str, str]],
@@ -386,7 +395,7 @@ class Searcher:
 
             def rank(members: list[Hit]) -> tuple[float, float]:
                 item = members[0].item
-                return -round(_heading_coverage(weights, item, titles[item.doc_id]), 1), -max(m.score for m in members)
+                return -round(_heading_coverage(weights, item, titles.get(item.doc_id, "")), 1), -max(m.score for m in members)
 
             ranked = sorted(groups.items(), key=lambda kv: rank(kv[1]))[:LIST_MAX]
             paragraphs = [self._assignment(m[0].item) if len(key) > 1 else [m[0].item] for key, m in ranked]

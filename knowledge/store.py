@@ -1,20 +1,28 @@
 """The knowledge base on SQLite (sqlite-utils): documents, items, their index and the change log.
 
-How SQLite meets asyncio: this store is synchronous and owns one connection opened with
-`check_same_thread=False`; async callers go through `StoreWorker`, which runs every call on one
-dedicated worker thread, so calls are serialised and never block the event loop. Every change
-runs inside `transaction()` (sqlite-utils `atomic()`), so a failed import or edit leaves nothing
-half-written.
+How SQLite meets asyncio, and other processes: the store is synchronous; each thread that uses it
+gets its own connection to the same WAL database (`store.db` hands every thread its own), so reads
+never wait behind a write. Async callers go through `StoreWorker`: reads on a few reader threads,
+writes on one writer thread, CPU-heavy parsing in a worker process. Every change runs inside
+`transaction()`, which takes the write lock up front (`BEGIN IMMEDIATE`) and waits for it within
+the busy timeout, so a writer beside another process (`policybot import` while the bot runs) waits
+instead of failing with "database is locked", and a failed import or edit leaves nothing half-written.
+A counter the database bumps on every change to documents or items (migration 008) tells each read
+whether caches built earlier are still right, whichever process wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import multiprocessing
 import sqlite3
+import threading
 from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +39,8 @@ T = TypeVar("T")
 # starting from the matches (on 100k items the two plans cost about the same, ~5 ms, at 1,000).
 WALK_FROM = 1000
 INDEX_VERSION = "3"  # bump when what `_index` writes changes; stores rebuild their index on open
+BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another's write lock before giving up
+READ_THREADS = 3  # StoreWorker's reader threads, each with its own connection
 
 
 def index_context(item: Item, title: str) -> list[str]:
@@ -43,6 +53,25 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class _ThreadDatabase:
+    """The store's database as seen from the calling thread: that thread's own connection.
+
+    Holders of `store.db` (the reminder store) use the right connection on any thread, and their
+    `atomic()` takes the write lock up front like the store's own transactions."""
+
+    def __init__(self, store: KnowledgeStore) -> None:
+        self._store = store
+
+    def atomic(self) -> AbstractContextManager[None]:
+        return self._store.transaction()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store._database(), name)
+
+    def __getitem__(self, table: str) -> Any:
+        return self._store._database()[table]
+
+
 class KnowledgeStore:
     def __init__(self, path: str | Path) -> None:
         path = str(path)
@@ -50,26 +79,86 @@ class KnowledgeStore:
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             path = str(Path(path).expanduser())
         self.path = path
-        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        self.db = sqlite_utils.Database(conn)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._shared: sqlite_utils.Database | None = None  # ":memory:" has one connection (not for concurrent use)
+        self.db: Any = _ThreadDatabase(self)
         if path != ":memory:":
             self.db.enable_wal()
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.generation = 0  # bumped by every write, for caches of derived figures
+        self.generation = -1  # the database's change counter as last read by `refresh()`
         self._token_counts: tuple[int, dict[str, int]] = (-1, {})
         self._documents: dict[str, Document | None] = {}
         applied = migrate(self.db)
         if "004_search_texts_in_index" in applied:
             self.set_setting("index_version", "")
         self._ensure_index()
+        self.refresh()
+
+    def _database(self) -> sqlite_utils.Database:
+        """This thread's connection, opened on first use."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            if self.path == ":memory:" and self._shared is not None:
+                return self._shared
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
+            conn.execute("PRAGMA foreign_keys = ON")
+            db = sqlite_utils.Database(conn)
+            with self._lock:
+                self._connections.append(conn)
+            if self.path == ":memory:":
+                self._shared = db
+            self._local.db = db
+        return db
 
     def close(self) -> None:
-        self.db.close()
+        """Close every thread's connection (call when no thread uses the store any more)."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+        self._shared = None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.db.atomic():
+        """One change: the write lock taken up front (waiting within the busy timeout), committed
+        at the end or rolled back on any error. Nested calls are savepoints of the outer one."""
+        db = self._database()
+        if db.conn.in_transaction:
+            with db.atomic():
+                yield
+            return
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
             yield
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        try:
+            db.conn.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+
+    def refresh(self) -> bool:
+        """Notice changes committed since the last look (by this process or another) and forget
+        what was derived from the old state; True if there were any. Call at the start of a read.
+        Inside a write in progress nothing is learned: what it sees may yet be rolled back."""
+        if self._in_transaction():
+            return False
+        row = self.db.execute("SELECT n FROM knowledge_generation WHERE id = 1").fetchone()
+        current = int(row[0]) if row else 0
+        if current == self.generation:
+            return False
+        self._documents = {}
+        self.generation = current
+        return True
+
+    def _in_transaction(self) -> bool:
+        return bool(self._database().conn.in_transaction)
 
     # ------------------------------------------------------------------ settings
 
@@ -84,16 +173,21 @@ class KnowledgeStore:
     # ------------------------------------------------------------------ documents
 
     def get_document(self, doc_id: str) -> Document | None:
-        if doc_id not in self._documents:
-            rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
-            self._documents[doc_id] = _document(rows[0]) if rows else None
-        return self._documents[doc_id]
+        """A document, remembered until the next `refresh()` that sees a change (but never what a
+        write in progress sees: it may yet be rolled back)."""
+        cache = self._documents  # taken before reading: a refresh meanwhile replaces it
+        if doc_id in cache:
+            return cache[doc_id]
+        rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
+        doc = _document(rows[0]) if rows else None
+        if not self._in_transaction():
+            cache[doc_id] = doc
+        return doc
 
     def documents(self) -> list[Document]:
         return [_document(r) for r in self.db.query("SELECT * FROM documents ORDER BY date DESC, doc_id")]
 
     def save_document(self, doc: Document) -> None:
-        self.generation += 1
         now = _now()
         self.db.execute(
             "INSERT INTO documents (doc_id, source, title, issuer, doc_number, date, region, url, fingerprint,"
@@ -105,6 +199,51 @@ class KnowledgeStore:
              doc.fingerprint, now, now],
         )
         self._documents.pop(doc.doc_id, None)
+
+    def same_document(self, doc: Document, text_key: str, *, exclude: Collection[str] = ()) -> Document | None:
+        """A stored document that is `doc` under any file name: the same 文号, else the same title,
+        issuer and date, else the same normalised text (`text_key`)."""
+        where = "doc_id NOT IN ({})".format(",".join("?" * len(exclude))) if exclude else "1"
+        tests: list[tuple[str, list[Any]]] = []
+        if doc.doc_number:
+            tests.append(("doc_number = ?", [doc.doc_number]))
+        if doc.title and doc.date:
+            tests.append(("title = ? AND coalesce(issuer, '') = ? AND date = ?", [doc.title, doc.issuer, _iso(doc.date)]))
+        if text_key:
+            tests.append(("text_key = ?", [text_key]))
+        for condition, params in tests:
+            rows = list(self.db.query(f"SELECT * FROM documents WHERE {condition} AND {where}"
+                                      " ORDER BY updated_at DESC LIMIT 1", [*params, *exclude]))
+            if rows:
+                return _document(rows[0])
+        return None
+
+    def set_text_key(self, doc_id: str, text_key: str) -> None:
+        self.db.execute("UPDATE documents SET text_key = ? WHERE doc_id = ?", [text_key, doc_id])
+
+    def document_row(self, doc_id: str) -> dict | None:
+        """A document's stored row as it is (for the change log, so an import can be undone)."""
+        rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
+        return rows[0] if rows else None
+
+    def restore_document_row(self, doc_id: str, row: dict | None) -> None:
+        """Put a document's row back as `document_row` gave it; None: the document goes."""
+        self.db.execute("DELETE FROM documents WHERE doc_id = ?", [doc_id])
+        if row is not None:
+            columns = list(row)
+            self.db.execute(f"INSERT INTO documents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            [row[c] for c in columns])
+        self._documents.pop(doc_id, None)
+
+    def remove_items(self, ids: list[int]) -> None:
+        """Remove items and their index entirely (undoing an import's new items; call inside transaction())."""
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"DELETE FROM items_fts WHERE rowid IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM item_departments WHERE item_id IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM item_deadlines WHERE item_id IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM items WHERE id IN ({marks})", chunk)
 
     def document_title(self, doc_id: str) -> str:
         doc = self.get_document(doc_id)
@@ -193,6 +332,9 @@ class KnowledgeStore:
         self.log(actor, action, item_id=item.id, doc_id=item.doc_id,
                  before=_snapshot(before) if before else None, after=_snapshot(item))
 
+    def set_source_text(self, item_id: int, source_text: str) -> None:
+        self.db.execute("UPDATE items SET source_text = ? WHERE id = ?", [source_text, item_id])
+
     def set_seq(self, item_id: int, seq: int) -> None:
         self.db.execute("UPDATE items SET seq = ? WHERE id = ?", [seq, item_id])
 
@@ -248,7 +390,7 @@ class KnowledgeStore:
             for item in self.all_items(("active",)):
                 self._index(item)
             self.set_setting("index_version", INDEX_VERSION)
-        self.generation += 1
+            self.db.execute("UPDATE knowledge_generation SET n = n + 1 WHERE id = 1")
 
     def _index(self, item: Item, fresh: bool = False) -> None:
         assert item.id is not None
@@ -258,7 +400,6 @@ class KnowledgeStore:
             self.db.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
         if item.status != "active":
             return
-        self.generation += 1
         text = normalize(item.text)
         meta = normalize(" ".join(index_context(item, self.document_title(item.doc_id))))
         self.db.execute(
@@ -364,8 +505,6 @@ class KnowledgeStore:
         cache = self._token_counts[1]
         missing = [t for t in dict.fromkeys(tokens) if t not in cache]
         if missing:
-            if "items_fts_vocab" not in self.db.table_names():
-                self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS items_fts_vocab USING fts5vocab(items_fts, 'row')")
             marks = ",".join("?" * len(missing))
             found = dict(self.db.execute(f"SELECT term, doc FROM items_fts_vocab WHERE term IN ({marks})",
                                          missing).fetchall())
@@ -395,17 +534,50 @@ class KnowledgeStore:
 
 
 class StoreWorker:
-    """Runs knowledge-base calls for asyncio code on one dedicated thread, one at a time, in order.
+    """Where asyncio code runs knowledge-base work, so that nothing slow runs on the event loop and
+    no answer waits behind an import.
 
-    SQLite work never blocks the event loop and is never concurrent on the shared connection.
+    - `run`: reads (answers, lists) on a few reader threads, each with its own connection.
+    - `write`: changes, one at a time in order on one writer thread and connection.
+    - `offload`: CPU-heavy pure work (file bytes to text, parsing and extraction) in a worker
+      process started on first use; arguments and results must pickle. If the process dies,
+      the call raises `BrokenProcessPool` and the next call starts a new one.
     """
 
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb")
+    def __init__(self, readers: int = READ_THREADS) -> None:
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="kb-read")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-write")
+        self._process: ProcessPoolExecutor | None = None
+        self._process_lock = threading.Lock()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await self._call(self._readers, fn, *args, **kwargs)
+
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await self._call(self._writer, fn, *args, **kwargs)
+
+    async def offload(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        pool = self._worker_process()
+        try:
+            return await self._call(pool, fn, *args, **kwargs)
+        except BrokenProcessPool:
+            with self._process_lock:
+                if self._process is pool:
+                    self._process = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    @staticmethod
+    async def _call(executor: Executor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+        return await loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
+
+    def _worker_process(self) -> ProcessPoolExecutor:
+        with self._process_lock:
+            if self._process is None:
+                # spawn: a fresh interpreter, never a fork of this process's threads and connections
+                self._process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            return self._process
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A change; today on the same thread as reads."""
@@ -417,7 +589,12 @@ class StoreWorker:
         return await loop.run_in_executor(None, lambda: fn(*args, **kwargs))
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        self._writer.shutdown(wait=True)
+        with self._process_lock:
+            process, self._process = self._process, None
+        if process is not None:
+            process.shutdown(wait=True, cancel_futures=True)
 
 
 # ---------------------------------------------------------------------- row <-> model

@@ -25,8 +25,12 @@ _NUM = r"(?:\d+(?:\.\d+)?(?:[—\-–~～]\d+(?:\.\d+)?)?|[ⅠⅡⅢⅣⅤ]+)"
 _QUAL = r"(?:以上|以下|左右|以内|上下)?"
 _END = r"(?=$|[，。；、）)\s,;]|\.(?!\d)|和|或|的目标)"
 
-_TARGET = re.compile(
-    rf"(?P<metric>[^，。；：:]*?)(?P<cmp>{_CMP})(?P<vals>{_NUM}(?:{_UNIT})?{_QUAL}(?:、{_NUM}(?:{_UNIT})?{_QUAL})*){_END}"
+# A target is a metric (any text back to the clause's start), a comparator and its values. Found
+# from each comparator forward (linear in the line's length); the metric is what precedes it.
+_CLAUSE_BREAK = re.compile(r"[，。；：:]")
+_CMP_AT = re.compile(rf"(?=(?:{_CMP}))")
+_CMP_AND_VALUES = re.compile(
+    rf"(?P<cmp>{_CMP})(?P<vals>{_NUM}(?:{_UNIT})?{_QUAL}(?:、{_NUM}(?:{_UNIT})?{_QUAL})*){_END}"
 )
 # 完成煤电机组节能改造2000万千瓦、灵活性改造3000万千瓦: the verb comes first.
 _VERB_FIRST = re.compile(
@@ -86,10 +90,10 @@ def find_targets(text: str, year: int | None = None) -> list[Target]:
             if pm:
                 for v, u, q in _values(pm["vals"]):
                     targets.append(Target(pm["metric"], m["cmp"], v, u, q, year, baseline))
-    for m in _TARGET.finditer(text):
+    for raw_metric, m in _comparisons(text):
         if any(s <= m.start("cmp") < e for s, e in taken):
             continue
-        metric, baseline = _clean_metric(m["metric"])
+        metric, baseline = _clean_metric(raw_metric)
         if not metric:
             continue
         values = _values(m["vals"])
@@ -99,6 +103,29 @@ def find_targets(text: str, year: int | None = None) -> list[Target]:
         for name, (v, u, q) in zip(metrics, values, strict=False):
             targets.append(Target(name, m["cmp"], v, u, q, year, baseline))
     return targets
+
+
+def _comparisons(text: str) -> list[tuple[str, re.Match[str]]]:
+    """(the metric's text, the comparator-and-values match) for each comparison in `text`, left to
+    right, not overlapping: the metric runs from the clause's start (or the previous comparison's
+    end) to the first comparator there that values follow. Each character is looked at a bounded
+    number of times, so a long unpunctuated line costs linear time."""
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
+    next_break = 0
+    found: list[tuple[str, re.Match[str]]] = []
+    start = 0  # where the next metric may begin
+    for at in _CMP_AT.finditer(text):
+        c = at.start()
+        if c < start:
+            continue
+        while next_break < len(breaks) and breaks[next_break] < c:  # a metric never spans a clause break
+            start = max(start, breaks[next_break] + 1)
+            next_break += 1
+        m = _CMP_AND_VALUES.match(text, c)
+        if m is not None:
+            found.append((text[start:c], m))
+            start = m.end()
+    return found
 
 
 def _split_metrics(metric: str, n: int) -> list[str]:

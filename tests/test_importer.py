@@ -128,8 +128,10 @@ def test_oversized_file_is_refused(store, tmp_path: Path):
 def test_date_override_dates_month_deadlines(store):
     text = "推进某项工作。（国家能源局牵头，6月底前完成）"
     undated = import_text(store, text, "a.txt")
-    dated = import_text(store, text, "b.txt", DocumentOverrides(date=date(2023, 2, 1)))
     assert store.items_of_document(undated.doc_id)[0].deadline.due is None
+    # the same text under another name is the same document: dated now, the item updated in place
+    dated = import_text(store, text, "b.txt", DocumentOverrides(date=date(2023, 2, 1)))
+    assert dated.doc_id == undated.doc_id and dated.updated == [store.items_of_document(dated.doc_id)[0].id]
     assert store.items_of_document(dated.doc_id)[0].deadline.due == date(2023, 6, 30)
 
 
