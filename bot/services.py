@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 from datetime import date
 
 import aiohttp
 
 from bot.config import APP_SECRETS, Config
+from handlers.imports import warm_up_parser
 from handlers.services import Services, Settings
 from knowledge.base import KnowledgeBase
 from knowledge.store import StoreWorker
@@ -46,6 +48,12 @@ async def open_services(config: Config, *, today: date | None = None) -> Service
     return Services(settings_from(config, today=today), kb, worker, http)
 
 
+def warm_import_worker(services: Services) -> None:
+    """Start the import worker process in the background (a long-running bot: the first import then
+    does not wait for it)."""
+    services.warming = asyncio.ensure_future(services.worker.offload(warm_up_parser))
+
+
 async def attach_reminders(services: Services, config: Config,
                            app_channels: dict[str, Channel] | None = None) -> ReminderService:
     """The reminder service, sending through the apps' channels and to group robots."""
@@ -60,6 +68,8 @@ async def attach_reminders(services: Services, config: Config,
 
 
 async def close_services(services: Services) -> None:
+    if services.warming is not None and not services.warming.done():
+        services.warming.cancel()
     await services.http.close()
     await services.worker.run(services.kb.close)
     services.worker.shutdown()

@@ -68,7 +68,6 @@ async def add_from_text(turn: Turn, sentence: str) -> list[Reply]:
     items, refused = await run_curation(turn, add_items, sentence, region=region)
     if refused:
         return refused
-    turn.services.kb.searcher.invalidate()
     lines = [Line(t.ADDED.format(n=len(items)))]
     for item in items:
         lines += item_summary(item, turn.services.today())
@@ -131,7 +130,8 @@ async def on_undo(turn: Turn) -> list[Reply]:
     result, refused = await run_curation(turn, undo_last)
     if refused:
         return refused
-    turn.services.kb.searcher.invalidate()
+    if result.item is None:  # an import undone: its summary says what changed
+        return [say(result.summary)]
     state = "已删除" if result.item.status == "deleted" else "已恢复"
     action = t.ACTION_NAMES.get(result.action, result.action)
     return [Reply([Line(t.UNDONE.format(action=action, id=result.item.id, state=state)), Line(result.item.text)])]

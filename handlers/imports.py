@@ -26,6 +26,12 @@ def parse_upload(data: bytes, name: str, source: str) -> tuple[Document, list[It
     return prepare(file_text(data, name), source)
 
 
+def warm_up_parser() -> int:
+    """Parse a one-line document, so that the worker process has its modules and word lists loaded
+    before the first real import (run once at start, in the background)."""
+    return len(parse_upload("完成全省充电桩布局规划。（省能源局牵头，2027年6月底前完成）".encode(), "warm-up.txt", ""))
+
+
 async def on_import(turn: Turn) -> list[Reply]:
     if refused := turn.not_admin():
         return refused
@@ -118,5 +124,4 @@ async def on_import_choice(turn: Turn, callback: Callback) -> list[Reply]:
     if not callback.confirm:
         return [Reply([Line(t.IMPORT_CANCELLED)], replace=True)]
     report = await svc.worker.write(apply_import, svc.kb.store, pending.document, pending.items, actor=turn.actor)
-    svc.kb.searcher.invalidate()
     return [Reply([Line(report.summary())], replace=True)]

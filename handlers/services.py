@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,6 +35,7 @@ class Services:
     http: aiohttp.ClientSession
     reminders: ReminderService | None = None
     memory: ConversationMemory = field(default_factory=ConversationMemory)
+    warming: asyncio.Future | None = None  # the import worker getting ready in the background
 
     def today(self) -> date:
         return self.settings.today or datetime.now(self.settings.tz).date()

@@ -579,15 +579,6 @@ class StoreWorker:
                 self._process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             return self._process
 
-    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """A change; today on the same thread as reads."""
-        return await self.run(fn, *args, **kwargs)
-
-    async def offload(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """CPU-heavy pure work (parsing an uploaded document), off the event loop and off the store's thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, lambda: fn(*args, **kwargs))
-
     def shutdown(self) -> None:
         self._readers.shutdown(wait=True)
         self._writer.shutdown(wait=True)

@@ -101,7 +101,7 @@ class ReminderService:
             report = RunReport()
             runnable = [d for d in the_plan.deliveries if self.channel_for(d.subscription) is not None]
             report.skipped = len(the_plan.deliveries) - len(runnable)
-            await self.worker.run(self._claim, the_plan, runnable)
+            await self.worker.write(self._claim, the_plan, runnable)
             today = as_of(now, self.settings)
             gate = asyncio.Semaphore(CONCURRENT_SENDS)
 
@@ -122,20 +122,20 @@ class ReminderService:
         assert channel is not None
         result = await channel.send(sub, lines)
         if result.migrated_to is not None and sub.chat_id is not None:
-            await self.worker.run(self.store.migrate_chat, sub.chat_id, result.migrated_to)
+            await self.worker.write(self.store.migrate_chat, sub.chat_id, result.migrated_to)
             report.migrated += 1
             sub = replace(sub, chat_id=result.migrated_to)
             result = await channel.send(sub, lines)
         if result.ok:
-            await self.worker.run(self.store.record, entries, "sent")
+            await self.worker.write(self.store.record, entries, "sent")
             report.sent += 1
         elif result.permanent:
-            await self.worker.run(self._fail, sub, entries, result)
+            await self.worker.write(self._fail, sub, entries, result)
             report.failed += 1
             report.disabled += int(result.disable)
         else:
             log.warning("reminder to %s not sent, will retry: %s", _where(sub), result.detail)
-            await self.worker.run(self.store.release, [key for key, *_ in entries])
+            await self.worker.write(self.store.release, [key for key, *_ in entries])
             report.retry_later += 1
 
     def _fail(self, sub: Subscription, entries: list[tuple[str, int, int | None, str]], result: SendResult) -> None:
