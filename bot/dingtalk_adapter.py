@@ -22,7 +22,7 @@ import aiohttp
 from bot.adapters import AdapterStopped
 from bot.config import Config
 from bot.dingtalk_api import DingTalkApi, DingTalkError, Refused, SessionExpired, TooFast
-from bot.dingtalk_channel import DingTalkChannel, private_chat_id
+from bot.dingtalk_channel import QUOTA_CODES, QUOTA_USED_UP, DingTalkChannel, private_chat_id
 from bot.dingtalk_client import BOT_TOPIC, Backoff, CredentialsRejected, StreamClient, StreamEvent
 from bot.dingtalk_render import choice_payload, reply_lines, title_of, to_markdown, webhook_markdown
 from bot.text_choices import NumberedChoices, numbered_lines
@@ -179,5 +179,9 @@ class DingTalkAdapter:
                 return
         try:
             await self._channel.push(route.chat_id, title, text)
-        except (DingTalkError, aiohttp.ClientError, TimeoutError) as e:
+        except DingTalkError as e:
+            quota = e.code in QUOTA_CODES
+            log.log(logging.ERROR if quota else logging.WARNING, "dingtalk: robot message to %s failed: %s%s",
+                    route.chat_id, e, f" ({QUOTA_USED_UP})" if quota else "")
+        except (aiohttp.ClientError, TimeoutError) as e:
             log.warning("dingtalk: robot message to %s failed: %s", route.chat_id, e)

@@ -13,7 +13,6 @@ import asyncio
 import logging
 
 import aiohttp
-from aiolimiter import AsyncLimiter
 
 from bot.dingtalk_api import DingTalkApi, DingTalkError, Refused, TooFast
 from bot.dingtalk_render import title_of, to_markdown
@@ -25,8 +24,13 @@ log = logging.getLogger(__name__)
 PRIVATE_PREFIX = "u:"
 MARKDOWN_KEY = "sampleMarkdown"
 TOO_FAST_WAIT = 1.0  # DingTalk's API limits are per second
-MARGIN = 1.03  # space calls a little wider than the limit: network jitter must not squeeze 21 into a second
+MARGIN = 1.04  # space calls a little wider than the limit: network jitter must not squeeze 21 into a second
 GONE_STAFF = "invalidStaffId"  # our code for a staff id DingTalk listed as invalid (left the organisation)
+# The organisation's monthly quota of metered API calls is used up (standard edition: 10,000 a month);
+# https://www.dingtalk.com/qidian/help-detail-1061621972.html
+QUOTA_CODES = {90020, "Forbidden.AccessDenied.ApiCountLimitForOrg"}
+QUOTA_USED_UP = ("the organisation's monthly DingTalk API quota is used up (standard edition: 10,000 calls); "
+                 "see 开发者后台 › 资源管理 › 用量明细")
 
 
 def private_chat_id(staff_id: str) -> str:
@@ -43,6 +47,22 @@ def chat_gone(error: DingTalkError) -> bool:
     return error.code == GONE_STAFF or "openConversationId" in str(error.code)
 
 
+class Pacer:
+    """Calls started at evenly spaced instants. Each caller takes the next free instant when it arrives, so a
+    late wake-up does not push every later call back (as a leaky bucket that waits from the last call does)."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = asyncio.get_running_loop().time()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
 class DingTalkChannel:
     """One per app: the robot message APIs within the app's limits (shared by reminders and reply fallbacks)."""
 
@@ -52,7 +72,7 @@ class DingTalkChannel:
         self.sleep = sleep
         self.too_fast_wait = too_fast_wait
         interval = MARGIN / sends_per_second
-        self._limiters = {"group": AsyncLimiter(1, interval), "oto": AsyncLimiter(1, interval)}
+        self._pacers = {"group": Pacer(interval), "oto": Pacer(interval)}
 
     async def push(self, chat_id: str, title: str, text: str) -> None:
         """One markdown robot message to a chat; "too fast" is retried. Raises DingTalkError or a network error."""
@@ -61,11 +81,11 @@ class DingTalkChannel:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 if staff is None:
-                    async with self._limiters["group"]:
-                        await self.api.send_group(chat_id, MARKDOWN_KEY, param)
+                    await self._pacers["group"].wait()
+                    await self.api.send_group(chat_id, MARKDOWN_KEY, param)
                     return
-                async with self._limiters["oto"]:
-                    answer = await self.api.send_private([staff], MARKDOWN_KEY, param)
+                await self._pacers["oto"].wait()
+                answer = await self.api.send_private([staff], MARKDOWN_KEY, param)
                 if staff in (answer.get("invalidStaffIdList") or []):
                     raise Refused(200, GONE_STAFF, f"DingTalk lists {staff} as invalid")
                 if staff in (answer.get("flowControlledStaffIdList") or []):
@@ -88,6 +108,8 @@ class DingTalkChannel:
             except TooFast as e:
                 return SendResult(False, detail=f"too fast: {e}")
             except Refused as e:
+                if e.code in QUOTA_CODES:
+                    return SendResult(False, detail=f"{QUOTA_USED_UP}: {e}")
                 if chat_gone(e):
                     return SendResult(False, permanent=True, disable=True, detail=f"chat gone: {e}")
                 if str(e.code).startswith("invalidParameter.msg"):  # our message itself: sending again cannot help

@@ -205,3 +205,22 @@ async def test_too_fast_is_retried_after_the_window(dingtalk):
         dingtalk.qps_per_api = 0  # everything is too fast
         await channel.push("cidIn==", "t", "x")
     assert waits == [1.0] and [c.status for c in dingtalk.sent("group")] == [403, 200]
+
+
+async def test_a_used_up_monthly_quota_is_retried_later_and_says_so(dingtalk):
+    import aiohttp
+
+    from bot.dingtalk_api import DingTalkApi, Refused
+    from reminders.models import Subscription
+
+    async def used_up(*args, **kwargs):
+        raise Refused(403, "Forbidden.AccessDenied.ApiCountLimitForOrg", "您的企业本月api调用量已超过限制")
+
+    async with aiohttp.ClientSession() as session:
+        api = DingTalkApi(dingtalk.client_id, dingtalk.client_secret, session, endpoint=dingtalk.base_url)
+        api.send_group = used_up  # type: ignore[method-assign]
+        sub = Subscription(id=1, chat_id="cidIn==", channel="dingtalk", filter=SubscriptionFilter(),
+                           created_at=datetime.now(UTC))
+        result = await DingTalkChannel(api).send(sub, [Line("提醒")])
+    assert (result.ok, result.permanent, result.disable) == (False, False, False)
+    assert "monthly DingTalk API quota" in result.detail

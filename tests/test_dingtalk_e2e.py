@@ -175,7 +175,8 @@ async def test_a_rejected_secret_stops_policybot_run_with_one_line(tmp_path, see
     async with FakeDingTalk() as fake:
         bot = Bot(write_config(tmp_path, db, fake, "2026-01-01", secret="wrong"))
         await bot.start()
-        code = await bot.stop() if bot.proc is None else await asyncio.wait_for(bot.proc.wait(), 30)
-        await asyncio.wait_for(bot._reader, 5)  # type: ignore[arg-type]
+        assert bot.proc is not None and bot._reader is not None
+        code = await asyncio.wait_for(bot.proc.wait(), 30)
+        await asyncio.wait_for(bot._reader, 5)
     assert code == 2 and not fake.connections
     assert any("client_secret" in line for line in bot.log) and "Traceback" not in "\n".join(bot.log)
