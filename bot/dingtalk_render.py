@@ -2,10 +2,11 @@
 
 DingTalk robots have no callback buttons for plain messages: an actionCard button or a markdown link can
 only open a URL. A `dtmd://dingtalkclient/sendMessage?content=…` link (documented for robot markdown) makes
-the client send `content` as the person's own message, which reaches the bot like any other message. So a
-choice is a numbered line whose link sends "<label> #<payload>"; `choice_payload` reads the payload back
-(anyone can type such a text: the conversation checks every payload like a pressed button). Where a click
-does not reach the bot (a group message without an @), "@机器人 <number>" picks the same choice.
+the client send `content` as the person's own message, which reaches the bot like any other message. So in
+a private chat a choice is a numbered line whose link sends "<label> #<payload>"; `choice_payload` reads the
+payload back (anyone can type such a text: the conversation checks every payload like a pressed button).
+In a group the robot receives only messages that @ it, and a link's text carries no @: there a tap would
+only post the text to the group, so choices are plain numbered lines, picked with "@机器人 <number>".
 
 DingTalk's markdown is a small subset: a line break needs a blank line, and `*`, `[`, `]`, `#`, `>`, `<`
 and backquotes in document text would turn into markup, so they are replaced by their full-width forms.
@@ -27,7 +28,7 @@ SEND_LINK = "dtmd://dingtalkclient/sendMessage?content="
 CHOICE_MARK = " #"
 FILE_NOT_SENT = "📎 {name}：钉钉里机器人不能直接发送文件，请在 Telegram 或控制台（policybot chat）中使用同一命令获取。"
 CHOOSE_PRIVATE = "（点选项，或回复序号）"
-CHOOSE_GROUP = "（点选项，或 @我 并回复序号）"
+CHOOSE_GROUP = "（@我 并回复序号选择）"
 _FULL_WIDTH = str.maketrans({"*": "＊", "[": "［", "]": "］", "<": "＜", ">": "＞", "`": "｀", "#": "＃", "|": "｜"})
 _PAYLOAD = re.compile(r"(?:^|\s)#([a-z]{2}:[0-9a-z:]{1,61})\s*$")
 
@@ -38,8 +39,8 @@ def escape(text: str) -> str:
 
 
 def choice_text(choice: Choice) -> str:
-    """The text a click on the choice's link sends: its label and its payload."""
-    return f"{choice.label}{CHOICE_MARK}{choice.payload}"
+    """The text a click on the choice's link sends: what the choice says, and its payload."""
+    return f"{choice.describe or choice.label}{CHOICE_MARK}{choice.payload}"
 
 
 def choice_payload(text: str) -> str | None:
@@ -48,15 +49,16 @@ def choice_payload(text: str) -> str | None:
     return m.group(1) if m else None
 
 
-def choice_line(number: int, choice: Choice) -> str:
+def choice_line(number: int, choice: Choice, *, link: bool = True) -> str:
     label = escape(choice.describe or choice.label)
-    return f"{number}. [{label}]({SEND_LINK}{quote(choice_text(choice), safe='')})"
+    return f"{number}. [{label}]({SEND_LINK}{quote(choice_text(choice), safe='')})" if link else f"{number}. {label}"
 
 
 def to_markdown(lines: list[Line], choices: list[Choice] | None = None, *, group: bool = False,
                 limit: int = MAX_TEXT_BYTES) -> str:
-    """The lines as markdown (strong ones bold), cut at a line to fit `limit` bytes, then the numbered choices."""
-    tail = [choice_line(n, c) for n, c in enumerate(choices or [], 1)]
+    """The lines as markdown (strong ones bold), cut at a line to fit `limit` bytes, then the numbered choices
+    (links in private chats, plain lines in groups)."""
+    tail = [choice_line(n, c, link=not group) for n, c in enumerate(choices or [], 1)]
     if tail:
         tail.append(CHOOSE_GROUP if group else CHOOSE_PRIVATE)
     budget = limit - sum(len(t.encode()) + 2 for t in tail)

@@ -123,12 +123,18 @@ async def test_policybot_run_answers_and_reminds_on_dingtalk(tmp_path, seeded_db
             first = await ask(fake, "哪些任务是年内持续推进的", group=True, conversation_id=GROUP)
             page = re.search(r"第 (\d+)–\d+ 条", first)
             second = await ask(fake, "更多", group=True, conversation_id=GROUP)
-            assert page and (later := re.search(r"第 (\d+)–\d+ 条", second)) and int(later[1]) > int(page[1])
+            later = re.search(r"第 (\d+)–\d+ 条", second)
+            assert page and later and int(later[1]) > int(page[1])
 
-            # a choice round trip: the text a link sends comes back as that choice
-            links = [unquote(x) for x in re.findall(re.escape(SEND_LINK) + r"([^)]+)\)", first)]
+            # choice round trips: "@robot <number>" in the group, a link's text in a private chat
+            choice = re.search(r"(\d+)\. 上一页", second)
+            assert SEND_LINK not in second and choice
+            by_number = await ask(fake, choice[1], group=True, conversation_id=GROUP)
+            assert by_number.split("\n\n")[0] == first.split("\n\n")[0]
+            private = await ask(fake, "哪些任务是年内持续推进的")
+            links = [unquote(x) for x in re.findall(re.escape(SEND_LINK) + r"([^)]+)\)", private)]
             item_link = next(x for x in links if "#it:" in x)
-            shown = await ask(fake, item_link, group=True, conversation_id=GROUP)
+            shown = await ask(fake, item_link)
             assert "#" + item_link.rsplit(":", 1)[1] in shown.replace("＃", "#")
 
             # a non-admin's /add is refused

@@ -86,6 +86,11 @@ def test_markdown_is_cut_at_a_line_and_keeps_the_choices():
     assert all(p.startswith("第") for p in parts[:-3])
 
 
+def test_group_choices_are_plain_numbered_lines():
+    text = to_markdown([Line("共找到 8 条")], [Choice("下一页", "pg:1a2b3c:2"), Choice("[#3]", "it:3")], group=True)
+    assert text == "共找到 8 条\n\n1. 下一页\n\n2. ［＃3］\n\n（@我 并回复序号选择）"
+
+
 def test_a_choice_link_sends_text_that_maps_back_to_its_payload():
     choice = Choice("第 2 页 [共3页]", "pg:1a2b3c:2", describe="下一页")
     line = choice_line(1, choice)
