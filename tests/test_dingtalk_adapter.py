@@ -224,3 +224,10 @@ async def test_a_used_up_monthly_quota_is_retried_later_and_says_so(dingtalk):
         result = await DingTalkChannel(api).send(sub, [Line("提醒")])
     assert (result.ok, result.permanent, result.disable) == (False, False, False)
     assert "monthly DingTalk API quota" in result.detail
+
+
+async def test_a_busy_session_webhook_hands_the_reply_to_the_robot_api(running, dingtalk):
+    dingtalk.webhook_per_minute = 0  # every webhook answers 130101 "send too fast"
+    answer = await ask(dingtalk, "碳减排支持工具谁牵头", api="group", group=True, conversation_id="cidBusy==")
+    assert "人民银行" in answer
+    assert [c.answer.get("errcode") for c in dingtalk.sent("webhook")] == [130101]
