@@ -59,6 +59,11 @@ class Bot:
     def lines(self, fragment: str) -> list[str]:
         return [line for line in self.log if fragment in line]
 
+    async def wait_for_line(self, fragment: str, timeout: float) -> None:
+        async with asyncio.timeout(timeout):
+            while not self.lines(fragment):
+                await asyncio.sleep(0.1)
+
 
 def write_config(tmp_path: Path, db: Path, fake: FakeDingTalk, today: str, secret: str | None = None) -> Path:
     path = tmp_path / "run.toml"
@@ -167,7 +172,7 @@ async def test_policybot_run_answers_and_reminds_on_dingtalk(tmp_path, seeded_db
         await again.start()
         try:
             await fake.wait_connected(3, timeout=30)
-            await asyncio.sleep(7)
+            await again.wait_for_line("executed successfully", 30)  # the catch-up run (~5 s after start) is done
             assert len(fake.sent("group", conversation=GROUP)) == 1
             assert "人民银行" in await ask(fake, "碳减排支持工具谁牵头", group=True, conversation_id=GROUP)
         finally:
