@@ -18,6 +18,7 @@ from reminders.schedule import start_scheduler
 from reminders.service import Channel
 
 log = logging.getLogger(__name__)
+STOP_GRACE = 30.0  # seconds a stop waits for a reminder run in progress
 NO_APP = ("没有配置任何聊天应用：请设置 POLICYBOT_TELEGRAM_TOKEN（或 [telegram] token），或 [dingtalk] client_id/client_secret、"
           "[feishu] app_id/app_secret、[wecom] bot_id/secret 之一；不需要应用时可用 policybot chat")
 
@@ -60,6 +61,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     services = await open_services(config)
     running: list[Adapter] = []
     scheduler = None
+    reminders = None
     try:
         adapters = configured_adapters(config, services)
         channels: dict[str, Channel] = {a.app: ch for a in adapters if (ch := a.channel()) is not None}
@@ -84,6 +86,10 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         if scheduler is not None:
+            scheduler.pause()  # shutdown() cancels a running job: let a reminder run record what it sent first
+            if reminders is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(reminders.wait_idle(), STOP_GRACE)
             scheduler.shutdown(wait=False)
         for adapter in running:
             try:

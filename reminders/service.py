@@ -88,6 +88,11 @@ class ReminderService:
     def now(self) -> datetime:
         return datetime.now(self.tz)
 
+    async def wait_idle(self) -> None:
+        """Wait for a run in progress to end: a graceful stop must not leave its claims `sending`."""
+        async with self._lock:
+            pass
+
     def channel_for(self, sub: Subscription) -> Channel | None:
         return self.robots.get(sub.channel) if sub.to_robot else self.channels.get(sub.channel)
 
