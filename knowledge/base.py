@@ -64,7 +64,7 @@ class KnowledgeBase:
         items = self.store.get_items(ids).values()
         hits = [Hit(i, 1.0) for i in items if i.status == "active"
                 and self.searcher.asks_for(question, i.departments.all())]
-        hits.sort(key=lambda h: (not self.searcher.asks_for(question, h.item.departments.lead), h.item.doc_id,
+        hits.sort(key=lambda h: (self.searcher.role_rank(question, h.item), h.item.doc_id,
                                  h.item.seq))
         return self._list_answer(name, hits, today)
 
@@ -116,6 +116,7 @@ def export_row(item: Item, doc: Document | None, today: date) -> dict:
         "deadlines": [x.to_dict() for x in item.deadlines],
         "lead": list(item.departments.lead),
         "support": list(item.departments.support),
+        "responsible": list(item.departments.responsible),
         "targets": [t.to_dict() for t in item.targets],
         "region": item.region,
         "section": item.section,
@@ -133,7 +134,8 @@ def rows_to_jsonl(rows: Iterator[dict]) -> Iterator[str]:
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
-CSV_COLUMNS = ["id", "text", "kind", "deadline", "due", "start", "end", "status", "lead", "support", "targets",
+CSV_COLUMNS = ["id", "text", "kind", "deadline", "due", "start", "end", "status", "lead", "support", "responsible",
+               "targets",
                "region", "section", "progress", "doc_id", "title", "doc_number", "date", "url"]
 
 
@@ -143,6 +145,7 @@ def rows_to_csv(rows: Iterator[dict]) -> Iterator[str]:
     writer.writeheader()
     for row in rows:
         flat = {**row, "lead": "、".join(row["lead"]), "support": "、".join(row["support"]),
+                "responsible": "、".join(row["responsible"]),
                 "targets": "；".join(f"{t['metric']}{t['comparator']}{t['value']}{t['unit']}{t['qualifier']}"
                                     for t in row["targets"])}
         writer.writerow(flat)

@@ -139,6 +139,7 @@ _RULES: list[_Rule] = [
     (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|今年|本年)(?:底|末){_BEFORE}?|(?:到|至)?年(?:底|末){_BEFORE}|年内"), _year_end),
     (re.compile(rf"(?:到|至|力争){_YEAR}年(?:前|之前|以前|内)?"), _year_end),
     (re.compile(rf"{_YEAR}年(?:前|之前|以前|内)"), _year_end),
+    (re.compile(rf"^{_YEAR}年$"), _year_end),  # a time lead-in that is only a year: 2030年，…
     (re.compile(rf"{_PLAN}(?P<tail>时期|期间|期末|末|内)"), _plan_period),
     (re.compile(r"持续推进|长期坚持|持续实施|持续开展"), _ongoing),
     (re.compile(r"(?:时限|期限)不超过[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月|日)|[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月)内"), _relative),

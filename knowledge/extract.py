@@ -26,7 +26,9 @@ def item_from_piece(piece: Piece, *, region: str, doc_year: int | None) -> Item:
     parts = parse_clause(piece.clause, region) if piece.clause else None
     deadlines: list[Deadline] = []
     if parts:
-        deadlines += [d for p in parts.time_parts if (d := parse_deadline(p, doc_year))]
+        for part in parts.time_parts:  # a labelled time with no date (根据…工作安排) stays as text
+            if d := parse_deadline(part, doc_year) or (Deadline(part) if part in parts.stated_times else None):
+                deadlines.append(d)
     deadlines += find_deadlines(piece.text, doc_year)
     if piece.lead_in:
         deadlines += find_deadlines(piece.lead_in, doc_year)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from knowledge.documents import DocumentError, RawDocument, parse_document
+from knowledge.documents import DocumentError, RawDocument, parse_document, title_year
 from knowledge.extract import extract_items
 from knowledge.formats import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, file_text
 from knowledge.models import Document, Item
@@ -23,7 +23,7 @@ from knowledge.regions import canonical_region, document_region
 from knowledge.store import KnowledgeStore
 
 # Bump when extraction changes, so stored documents are re-extracted on their next import.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 SIMILAR_ENOUGH = 80  # rapidfuzz ratio above which a changed sentence counts as the same item
 
 @dataclass
@@ -87,7 +87,7 @@ def describe_document(raw: RawDocument, source: str, overrides: DocumentOverride
         region = document_region(title, raw.issuer)
     doc_number = overrides.doc_number
     if doc_number is None:
-        m = DOC_NUMBER.search(title) or next(
+        m = DOC_NUMBER.search(raw.doc_number) or DOC_NUMBER.search(title) or next(
             (m for b in raw.blocks[:3] if len(b.text) <= 40 and (m := DOC_NUMBER.search(b.text))), None
         )
         doc_number = m.group(0) if m else ""
@@ -109,7 +109,7 @@ def prepare(text: str, source: str, overrides: DocumentOverrides | None = None) 
     raw = parse_document(text)
     doc = describe_document(raw, source, overrides)
     doc.fingerprint = _fingerprint(text, doc)
-    items = extract_items(raw.blocks, region=doc.region, doc_year=doc.date.year if doc.date else None)
+    items = extract_items(raw.blocks, region=doc.region, doc_year=doc.date.year if doc.date else title_year(doc.title))
     if not items:
         raise DocumentError("没有从文档中找到任何条目")
     for item in items:

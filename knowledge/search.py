@@ -224,13 +224,15 @@ class Searcher:
         exact, cores = self._department_filter(q)
         start, end = q.window or (None, None)
         ids, more = self.store.filter_items(
-            exact_departments=exact, department_cores=cores, role="lead" if q.wants_lead else None,
+            exact_departments=exact, department_cores=cores, roles=("lead", "responsible") if q.wants_lead else (),
             deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, regions=q.regions,
             doc_ids=q.doc_ids if q.reference else None, limit=LIST_LIMIT)
         if not ids:
             return SearchResult(q, [], confident=True, mode="list")  # nothing passes: say so, no guesses
         items = self.store.get_items(ids)
         hits = [Hit(items[i], 1.0, 1.0) for i in ids if i in items]
+        if q.department_names:  # those the text makes lead first, then those responsible, then support
+            hits.sort(key=lambda h: self.role_rank(q, h.item))
         return SearchResult(q, self._group_by_assignment(hits), confident=True, mode="list",
                             total=MORE_THAN_LISTED if more else 0)
 
@@ -255,7 +257,7 @@ class Searcher:
                 key = (item.doc_id, " › ".join(parts[:depth]))
                 if key not in sections:
                     heading = normalize(_HEADING_MARKER.sub("", parts[depth - 1]))
-                    leads = item.departments.lead if depth == len(parts) else ()  # who leads a leaf section's work
+                    leads = item.departments.primary() if depth == len(parts) else ()  # who does a leaf section's work
                     context = normalize(" ".join((*parts[:depth - 1], *leads)))
                     sections[key] = {w: _coverage({w: ww}, heading, context) for w, ww in topic.items()}
         chosen = _choose_sections(topic, sections)
@@ -310,6 +312,11 @@ class Searcher:
         """(names to match exactly, cores to match at any level) for the departments a question names."""
         return split_department_query(q.department_names, self.known_departments())
 
+    def role_rank(self, q: Question, item: Item) -> int:
+        """0 when a department the question names leads the item, 1 when it is responsible, else 2."""
+        deps = item.departments
+        return 0 if self.asks_for(q, deps.lead) else 1 if self.asks_for(q, deps.responsible) else 2
+
     def asks_for(self, q: Question, names: tuple[str, ...]) -> bool:
         """Does the item list a department the question names? 国家能源局 means exactly that one;
         能源局 or 发改委 mean that department at any level."""
@@ -339,7 +346,9 @@ class Searcher:
             bonus += 0.15 if item.region == q.region else 0.0 if q.in_region(item.region) else -0.3
         if q.department_names:
             if self.asks_for(q, item.departments.lead):
-                bonus += 0.25 if q.wants_lead and "牵头" in item.clause else 0.15
+                bonus += 0.25 if q.wants_lead else 0.15
+            elif self.asks_for(q, item.departments.responsible):
+                bonus += 0.15
             elif self.asks_for(q, item.departments.support) and not q.wants_lead:
                 bonus += 0.08
         if q.year and any(d.due and d.due.year == q.year for d in item.deadlines):
@@ -363,7 +372,7 @@ class Searcher:
                        for d in item.deadlines):
                 return False
         if q.department_names:
-            names = item.departments.lead if q.wants_lead else item.departments.all()
+            names = item.departments.primary() if q.wants_lead else item.departments.all()
             if not self.asks_for(q, names):
                 return False
         return True

@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from knowledge.importer import import_path  # noqa: E402
-from knowledge.models import Item  # noqa: E402
-from knowledge.seed import seed  # noqa: E402
-from knowledge.store import KnowledgeStore  # noqa: E402
+from knowledge.importer import import_path
+from knowledge.models import Item
+from knowledge.seed import seed
+from knowledge.store import KnowledgeStore
 
 UNSEEN = Path(__file__).parent / "data" / "unseen"
 
