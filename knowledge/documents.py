@@ -38,6 +38,16 @@ class RawDocument:
     front_matter: dict = field(default_factory=dict)
     doc_number: str = ""  # the 文号 line of the document's head
 
+    def opening(self, chars: int = 3000) -> str:
+        """The first part of the text, where a document says whose it is (我省…)."""
+        out, size = [], 0
+        for b in self.blocks:
+            out.append(b.text)
+            size += len(b.text)
+            if size >= chars:
+                break
+        return "\n".join(out)
+
 
 def decode(data: bytes) -> str:
     """Bytes to text: UTF-8 (with or without BOM) or GB18030; binary files are refused."""

@@ -84,7 +84,7 @@ def describe_document(raw: RawDocument, source: str, overrides: DocumentOverride
     title = overrides.title or raw.title or Path(source).stem
     region = (canonical_region(overrides.region) if overrides.region else None) or overrides.region
     if not region:
-        region = document_region(title, raw.issuer)
+        region = document_region(title, raw.issuer, raw.opening())
     doc_number = overrides.doc_number
     if doc_number is None:
         m = DOC_NUMBER.search(raw.doc_number) or DOC_NUMBER.search(title) or next(
