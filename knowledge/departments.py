@@ -79,9 +79,10 @@ _SUPPORTING = re.compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(
 # '（…按职责分工负责，排在第一位的为牵头单位）': the clause says its first named department leads.
 _FIRST_LEADS = re.compile(r"(?:排在|列在|列|排)?第一(?:位|个)?的?(?:部门|单位)?(?:为|是)牵头")
 _INTERNAL_DIVISION = re.compile(r"[处科室]$")
+_INTERNAL_CLAUSE = re.compile(r"(?:处室|科室)[:：]|[\u4e00-\u9fa5]{1,6}[处科](?=[、，,；;：:\s]|牵头|配合|负责|按职责|等|$)")
 _NOT_A_PREFIX = ("市场", "区域", "省级", "市级", "县级", "县域", "区级")
 _TIME_WORDS = re.compile(r"\d|[一二三四五六七八九十]+月|底前|日前|年内|持续|半年|季度|长期")
-_LOCAL_GOVERNMENTS = re.compile(r"^各(?:盟|市|县|旗|地区|地|级)|人民政府|行政公署|^各?(?:有关|相关)(?:部门|单位)$")
+_LOCAL_GOVERNMENTS = re.compile(r"^各(?:盟|市|县|旗|地区|地|级)|人民政府|行政公署|^各?(?:有关|相关)(?:部门|单位)$|^各(?:处室|科室|单位|部门|司局)$")
 
 
 @dataclass(frozen=True)
@@ -130,19 +131,19 @@ def region_prefix(region: str) -> str:
     return ""
 
 
-def _names_with_prefix(text: str, region: str) -> list[str]:
+def _names_with_prefix(text: str, region: str, internal: bool = False) -> list[str]:
     """'自治区工业和信息化厅、发展改革委' -> both get 自治区; the prefix resets after '，'."""
     out: list[str] = []
     for group in re.split(r"[，,；;]", text):
         prefix = ""
         raws = [r.strip() for r in re.split(r"[、]", group) if r.strip()]
         # a department's own divisions (大气处、执法局) are named as they are, with no region's prefix
-        internal = any(_INTERNAL_DIVISION.search(r) for r in raws)
+        own_divisions = internal or any(_INTERNAL_DIVISION.search(r) for r in raws)
         for raw in raws:
             if _LOCAL_GOVERNMENTS.search(raw):
                 continue
             prefix = _leading_prefix(raw) or prefix
-            out.append(_expand_core(raw) if internal and not prefix else canonical_department(raw, region, prefix))
+            out.append(_expand_core(raw) if own_divisions and not prefix else canonical_department(raw, region, prefix))
     return out
 
 
@@ -172,6 +173,8 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
     first_leads = False
     pending = ""  # names before a '，' that belong to the next 牵头/负责 part
     body = _LABEL_BREAK.sub("；", clause.strip().strip("（）()"))
+    # a clause that names a department's own divisions (大气处, 处室) names its bureaus bare too (执法局)
+    internal = bool(_INTERNAL_CLAUSE.search(body))
     for part in re.split(r"[，,；;。]", body):
         part = part.strip()
         if not part:
@@ -182,19 +185,19 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
                 time_parts.append(value)
                 stated_times.append(value)
             else:
-                names = _names_with_prefix(value, region)
+                names = _names_with_prefix(value, region, internal)
                 (lead if field in _LEAD_LABELS else support if field in _SUPPORT_LABELS else responsible).extend(names)
             pending = ""
         elif _FIRST_LEADS.search(part):
             first_leads = True
         elif m := _LEAD.match(part):
-            lead += _names_with_prefix(pending + m["names"], region)
+            lead += _names_with_prefix(pending + m["names"], region, internal)
             pending = ""
         elif (m := _SUPPORTING.match(part)) and not _TIME_WORDS.search(part):
-            support += _names_with_prefix(pending + m["names"], region)
+            support += _names_with_prefix(pending + m["names"], region, internal)
             pending = ""
         elif (m := _RESPONSIBLE.match(part)) and not _TIME_WORDS.search(part):
-            responsible += _names_with_prefix(pending + m["names"], region)
+            responsible += _names_with_prefix(pending + m["names"], region, internal)
             pending = ""
         elif _TIME_WORDS.search(part):
             time_parts.append(part)

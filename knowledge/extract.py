@@ -69,10 +69,28 @@ def classify(text: str, has_targets: bool, assigned: bool) -> str:
 
 
 def extract_items(blocks: list[Block], *, region: str, doc_year: int | None) -> list[Item]:
-    items = [item_from_piece(p, region=region, doc_year=doc_year) for p in segment(blocks)]
+    pieces = segment(blocks)
+    items = [item_from_piece(p, region=region, doc_year=doc_year) for p in pieces]
     for seq, item in enumerate(items):
         item.seq = seq
+        if seq and pieces[seq].lead_in and pieces[seq].text.startswith(pieces[seq].lead_in):
+            _continue_target(item, pieces[seq], items[seq - 1])
     return items
+
+
+_CONTINUATION = re.compile(r"^(?:到|至)?\d{4}年[，,]?(?:还|再|将|要|力争)?(?:进一步)?")
+
+
+def _continue_target(item: Item, piece: Piece, before: Item) -> None:
+    """'…星级绿色建筑占比达到30%，2030年进一步提升至60%': the later year's target is the same metric's."""
+    metric = next((t.metric for t in before.targets if t.metric), "")
+    if not metric or any(len(t.metric) > 3 and t.metric != "进一步" for t in item.targets):
+        return
+    year = next((d.due.year for d in item.deadlines if d.due), None)
+    targets = find_targets(metric + _CONTINUATION.sub("", piece.text), year)
+    if targets:
+        item.targets = [t for t in targets if t.metric == metric] or item.targets
+        item.kind = "target" if item.targets else item.kind
 
 
 def extract_sentence(text: str, *, region: str = "国家", doc_year: int | None = None) -> list[Item]:

@@ -219,7 +219,12 @@ class Searcher:
             hits = [h for h in self._scored(q, rows, weights) if self._passes_filters(q, h.item)]
             if hits:
                 tasks = len({_assignment_key(h.item) for h in hits})
-                return SearchResult(q, self._group_by_assignment(hits, weights), confident=True, mode="list",
+                # 牵头 asked: where the text makes the department lead, then where it is responsible
+                leading = [h for h in hits if q.wants_lead and self.role_rank(q, h.item)[0] == 0]
+                others = [h for h in hits if h not in leading]
+                entries = (self._group_by_assignment(leading, weights) if leading else []) + \
+                    (self._group_by_assignment(others, weights) if others else [])
+                return SearchResult(q, entries[:LIST_MAX], confident=True, mode="list",
                                     total=tasks if tasks > LIST_MAX else 0)
         exact, cores = self._department_filter(q)
         start, end = q.window or (None, None)
@@ -257,7 +262,8 @@ class Searcher:
                 key = (item.doc_id, " › ".join(parts[:depth]))
                 if key not in sections:
                     heading = normalize(_HEADING_MARKER.sub("", parts[depth - 1]))
-                    leads = item.departments.primary() if depth == len(parts) else ()  # who does a leaf section's work
+                    # who leads a leaf section's work: its stated lead, else the first named responsible
+                    leads = (item.departments.lead or item.departments.responsible[:1]) if depth == len(parts) else ()
                     context = normalize(" ".join((*parts[:depth - 1], *leads)))
                     sections[key] = {w: _coverage({w: ww}, heading, context) for w, ww in topic.items()}
         chosen = _choose_sections(topic, sections)
@@ -312,10 +318,15 @@ class Searcher:
         """(names to match exactly, cores to match at any level) for the departments a question names."""
         return split_department_query(q.department_names, self.known_departments())
 
-    def role_rank(self, q: Question, item: Item) -> int:
-        """0 when a department the question names leads the item, 1 when it is responsible, else 2."""
+    def role_rank(self, q: Question, item: Item) -> tuple[int, int]:
+        """Where the item puts a department the question names: leading it first, then responsible
+        for it (the first named before the others), then supporting it."""
         deps = item.departments
-        return 0 if self.asks_for(q, deps.lead) else 1 if self.asks_for(q, deps.responsible) else 2
+        for rank, names in enumerate((deps.lead, deps.responsible)):
+            place = next((i for i, name in enumerate(names) if self.asks_for(q, (name,))), None)
+            if place is not None:
+                return rank, place
+        return 2, 0
 
     def asks_for(self, q: Question, names: tuple[str, ...]) -> bool:
         """Does the item list a department the question names? 国家能源局 means exactly that one;
@@ -353,6 +364,8 @@ class Searcher:
                 bonus += 0.08
         if q.year and any(d.due and d.due.year == q.year for d in item.deadlines):
             bonus += 0.08
+        elif q.year and not _fits_year(q.year, item):
+            bonus -= 0.1  # 2030 asked: a target for 2025 of the same sentence comes after 2030's
         if q.reference:
             bonus += 0.15 if item.doc_id in q.doc_ids else -0.3
         if q.deadline_phrase and any(q.deadline_phrase in d.text for d in item.deadlines):
@@ -519,11 +532,13 @@ def fits_question(q: Question, item: Item) -> bool:
         return False
     if q.document_kind and item.doc_id not in q.kind_doc_ids:
         return False  # 浙江碳达峰实施方案 asked; only a meeting's report found
-    if q.year is None:
-        return True
+    return q.year is None or _fits_year(q.year, item)
+
+
+def _fits_year(year: int, item: Item) -> bool:
     years = {t.year for t in item.targets} | {d.due.year for d in item.deadlines if d.due}
-    spans = any(d.start and d.due and d.start.year <= q.year <= d.due.year for d in item.deadlines)
-    return spans or q.year in years or str(q.year) in item.text or str(q.year) in item.section
+    spans = any(d.start and d.due and d.start.year <= year <= d.due.year for d in item.deadlines)
+    return spans or year in years or str(year) in item.text or str(year) in item.section
 
 
 def _choose_sections(topic: dict[str, WordWeight],

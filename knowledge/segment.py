@@ -28,6 +28,7 @@ _MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("num_paren", re.compile(r"^[（(]\d{1,2}[）)]")),
     ("article", re.compile(rf"^第[{_CN_NUM}百零]+[条章节]")),
 ]
+_MARKER_SPACE = re.compile(rf"^(\d{{1,2}}[.．、]|[{_CN_NUM}]+、|[（(][{_CN_NUM}\d]+[）)])\s+(?=[^\s\d])")
 # A part of its own in a plain-text document: an annex or the embedded title of what a notice issues
 # (附件：2022年重点任务清单 / 武汉市进一步促进新能源汽车消费若干措施): it closes every open section.
 _PART_HEADING = re.compile(
@@ -76,7 +77,7 @@ def _heading_and_body(block: Block) -> tuple[str | None, str, str]:
     stays the paragraph's first item (it names the task its clause assigns); a numbered paragraph
     with no title ('二、到2026年，…') loses only its number.
     """
-    text = block.text.strip()
+    text = _MARKER_SPACE.sub(r"\1", block.text.strip())  # '1. 推进…' as '1.推进…'
     kind = _marker_kind(text)
     if block.heading:
         return kind or "heading", short_heading(text), ""
