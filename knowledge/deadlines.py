@@ -136,7 +136,7 @@ _RULES: list[_Rule] = [
     (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?(?P<h>[上下])半年"), _half),
     (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?第?(?P<q>[一二三四1-4])季度(?:末|底)?{_BEFORE}?"), _quarter),
     (re.compile(r"年内持续推进|年内持续开展|年内持续实施"), _within_year_ongoing),
-    (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|今年|本年)(?:底|末){_BEFORE}?|(?:到|至)?(?<![去上前往每当])年(?:底|末){_BEFORE}?|年内"), _year_end),
+    (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|今年|本年)(?:底|末){_BEFORE}?|(?:到|至)?(?<![去上前往每当半])年(?:底|末){_BEFORE}?|年内"), _year_end),
     (re.compile(rf"(?:到|至|力争){_YEAR}年(?:前|之前|以前|内)?"), _year_end),
     (re.compile(rf"{_YEAR}年(?:前|之前|以前|内)"), _year_end),
     (re.compile(rf"^{_YEAR}年$"), _year_end),  # a time lead-in that is only a year: 2030年，…

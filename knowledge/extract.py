@@ -22,6 +22,12 @@ _ACTION_START = re.compile(
 )
 
 
+# A news report's opening (3月25日，国务院发布… / 日前，…印发…) and a line that only leads into what
+# follows (其中涉及…相关内容：): they stay searchable as facts, but are no tasks and no list entries.
+_NEWS_OPENING = re.compile(r"^(?:\d{1,2}月\d{1,2}日(?:上午|下午|晚间|晚)?|近日|日前|近期|昨日|昨天|今天|本报讯|新华社)[，,]")
+_LEADS_INTO = re.compile(r"[：:]$")
+
+
 def item_from_piece(piece: Piece, *, region: str, doc_year: int | None) -> Item:
     parts = parse_clause(piece.clause, region) if piece.clause else None
     deadlines: list[Deadline] = []
@@ -36,9 +42,10 @@ def item_from_piece(piece: Piece, *, region: str, doc_year: int | None) -> Item:
     target_year = next((d.due.year for d in deadlines if d.due and not d.ongoing), None)
     targets = find_targets(piece.text, target_year)
     departments = parts.departments if parts else Departments()
+    intro = not piece.clause and (_NEWS_OPENING.match(piece.text) or _LEADS_INTO.search(piece.text))
     return Item(
         text=piece.text,
-        kind=classify(piece.text, bool(targets), bool(departments) or bool(deadlines)),
+        kind="intro" if intro else classify(piece.text, bool(targets), bool(departments) or bool(deadlines)),
         section=piece.section,
         region=region,
         deadlines=deadlines,

@@ -93,7 +93,7 @@ class Item:
     """One task, target or statement: an unrewritten span of a document plus its parsed parts."""
 
     text: str
-    kind: str = "statement"  # task | target | statement
+    kind: str = "statement"  # task | target | statement | intro (a news opening: no task, no list entry)
     section: str = ""
     region: str = "国家"
     deadlines: list[Deadline] = field(default_factory=list)

@@ -135,6 +135,8 @@ class Searcher:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
         match, weights = self._query(q)
         result = self._search(q, match, weights, k)
+        if result.mode == "list":  # news openings are no tasks to list
+            result.hits = [h for h in result.hits if h.item.kind != "intro"]
         result.focus = tuple(sorted((w for w, ww in weights.items() if ww.known), key=lambda w: -weights[w].weight))
         return result
 
@@ -400,6 +402,8 @@ class Searcher:
         their paragraphs' other items fetched."""
         groups: dict[tuple, list[Hit]] = {}
         for h in hits:
+            if h.item.kind == "intro":
+                continue  # a news opening is no task of the list
             groups.setdefault(_assignment_key(h.item), []).append(h)
         for members in groups.values():
             members.sort(key=lambda h: h.item.seq)

@@ -46,6 +46,7 @@ D = date
         ("较去年底增长10%", 2022, []),
         ("上年末存量", 2022, []),
         ("每年底前报送", 2022, []),
+        ("每半年末月20日前报送", 2022, []),
         ("2030年进一步提升至60%", None, []),  # a year inside a sentence is not a deadline by itself
         # relative limits are kept as text, with no date
         ("淘汰时限不超过3年", 2022, [("时限不超过3年", None, None, False)]),

@@ -92,3 +92,20 @@ def test_reminders_name_the_responsible_not_a_lead():
     item = Item(text="推进农村电网巩固提升。", departments=Departments(responsible=("省能源局", "省财政厅")), id=1)
     line = _headline(item, date(2024, 12, 1))
     assert "负责：省能源局、省财政厅" in line and "牵头" not in line
+
+
+def test_a_news_opening_is_no_task_and_no_list_entry(kb):
+    from knowledge.importer import DocumentOverrides, import_text
+
+    text = ("11月8日，某省发展改革委印发《某省节能降碳行动方案》（某发改〔2022〕5号），明确了六方面举措。\n"
+            "其中涉及工业、建筑等领域的内容如下：\n"
+            "一、工业节能。推进钢铁企业超低排放改造，年底前完成20家。（省工业和信息化厅牵头）\n")
+    report = import_text(kb.store, text, "news.txt", DocumentOverrides(doc_number="某发改〔2022〕5号"))
+    kb.searcher.invalidate()
+    kinds = {i.text[:6]: i.kind for i in kb.store.items_of_document(report.doc_id)}
+    assert kinds == {"11月8日，": "intro", "其中涉及工业": "intro", "工业节能。": "task", "推进钢铁企业": "target"}
+    listed = kb.ask("某发改〔2022〕5号里有哪些任务", TODAY)
+    assert listed.mode == "list" and listed.hits
+    assert all(h.item.kind != "intro" for h in listed.hits)
+    # the opening's facts are still answered
+    assert kb.ask("某省节能降碳行动方案明确了几方面举措", TODAY).hits[0].item.kind == "intro"
