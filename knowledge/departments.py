@@ -77,6 +77,7 @@ _LEAD = re.compile(r"^(?P<names>.+?)(?:共同)?牵头$")
 _RESPONSIBLE = re.compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|负责)$")
 _SUPPORTING = re.compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:共同)?(?:配合|参与|协助|协同)$")
 # '（…按职责分工负责，排在第一位的为牵头单位）': the clause says its first named department leads.
+_SCHEDULE = re.compile(r"^(?:根据|按照|依据|视)[^，。；]{2,30}(?:安排|部署|进度|要求|情况)(?:推进|执行|实施|完成|开展)?$")
 _FIRST_LEADS = re.compile(r"(?:排在|列在|列|排)?第一(?:位|个)?的?(?:部门|单位)?(?:为|是)牵头")
 _INTERNAL_DIVISION = re.compile(r"[处科室]$")
 _INTERNAL_CLAUSE = re.compile(r"(?:处室|科室)[:：]|[\u4e00-\u9fa5]{1,6}[处科](?=[、，,；;：:\s]|牵头|配合|负责|按职责|等|$)")
@@ -190,6 +191,10 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
             pending = ""
         elif _FIRST_LEADS.search(part):
             first_leads = True
+        elif _SCHEDULE.match(part):  # 根据…工作安排: a time as the text gives it, with no date
+            time_parts.append(part)
+            stated_times.append(part)
+            pending = ""
         elif m := _LEAD.match(part):
             lead += _names_with_prefix(pending + m["names"], region, internal)
             pending = ""

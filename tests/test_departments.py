@@ -39,6 +39,8 @@ from knowledge.departments import canonical_department, department_core, parse_c
         ("完成期限：10月底　责任处室：监测处", "江西省", [], [], ["监测处"], ["10月底"]),
         ("完成时限：持续推进；牵头单位：市机关事务局；配合单位：市财政局", "厦门市",
          ["市机关事务局"], ["市财政局"], [], ["持续推进"]),
+        # a time the text ties to another schedule: kept as written
+        ("（综合处负责，按照全省统一部署推进）", "江西省", [], [], ["综合处"], ["按照全省统一部署推进"]),
         ("（含电力）", "国家", [], [], [], []),
         ("", "国家", [], [], [], []),
     ],
