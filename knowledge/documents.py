@@ -255,7 +255,7 @@ _TITLE_END = re.compile(r"(?:方案|意见|通知|办法|规划|措施|决定|�
                         r"(?:[（(][^（）()]{2,16}[）)])?$")
 # A notice's head: its 文号 line, its addressees (salutation), a publication note; none is policy.
 _DOC_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fa5]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号$")
-_SALUTATION = re.compile(r"^(?:各|厅|局|委|部|省|市|区|县|全)[^。；！？]{1,120}[：:]")
+_SALUTATION = re.compile(r"^(?:各|厅机关|局机关|委机关|部内|部属|省直|市直|区直|县直|全省各|全市各)[^。；！？：:]{1,100}[：:]")
 _PUBLICATION_NOTE = re.compile(r"^[（(](?:此件|本件)[^（）()]{1,12}[）)]$")
 _ORGANISATION = re.compile(r"^[\u4e00-\u9fa5]{2,30}(?:人民政府|办公厅|办公室|委员会|厅|局|委|部|院|署|总局|中心|政府)$")
 
