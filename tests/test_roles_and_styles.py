@@ -109,3 +109,12 @@ def test_a_news_opening_is_no_task_and_no_list_entry(kb):
     assert all(h.item.kind != "intro" for h in listed.hits)
     # the opening's facts are still answered
     assert kb.ask("某省节能降碳行动方案明确了几方面举措", TODAY).hits[0].item.kind == "intro"
+
+
+def test_calendar_entries_name_the_roles_the_text_gives():
+    from reminders import ics
+
+    item = Item(text="推进农村电网巩固提升。", id=7,
+                departments=Departments(support=("省统计局",), responsible=("省能源局", "省财政厅")))
+    text = ics.calendar([(item, date(2024, 12, 31), "计划")], "日历").replace("\r\n ", "")
+    assert "负责：省能源局、省财政厅；参与：省统计局" in text and "牵头" not in text
