@@ -226,7 +226,6 @@ def _looks_like_names(part: str) -> bool:
     return bool(names) and all(_GOV_SUFFIX.search(n) or re.search(r"银行|公司|集团|中心|政府|公署", n) for n in names)
 
 
-_CLAUSE_HINT = re.compile(r"牵头|负责|配合|底前|日前|年内|持续推进|前完成|前出台|责任单位|责任部门|责任处室|完成时限|完成期限")
 
 # Labelled fields, as task lists print them: 牵头单位：省发展改革委；配合单位：省统计局；完成时限：4月底前.
 _LEAD_LABELS = ("牵头单位", "牵头部门", "主责单位", "主责部门")
@@ -237,6 +236,7 @@ _LABEL = "|".join((*_LEAD_LABELS, *_SUPPORT_LABELS, *_RESPONSIBLE_LABELS, *_TIME
 _LABELLED_FIELD = re.compile(rf"^(?P<label>{_LABEL})[:：]\s*(?P<value>.+)$")
 # Fields on one line separated only by spaces (责任处室：气候处　完成期限：12月底前).
 _LABEL_BREAK = re.compile(rf"\s+(?=(?:{_LABEL})[:：])")
+_CLAUSE_HINT = re.compile(rf"牵头|负责|配合|底前|日前|年内|持续推进|前完成|前出台|(?:{_LABEL})[:：]")
 # A paragraph's labelled tail (…目标。牵头单位：…；完成时限：…。) or a line of its own (责任单位：… /
 # 完成时限：…), in any order.
 _LABELLED_CLAUSE = re.compile(rf"(?:^|(?<=[。；;！!]))\s*(?:{_LABEL})[:：]")

@@ -47,7 +47,11 @@ D = date
         ("上年末存量", 2022, []),
         ("每年底前报送", 2022, []),
         ("每半年末月20日前报送", 2022, []),
-        ("2030年进一步提升至60%", None, []),  # a year inside a sentence is not a deadline by itself
+        ("2030年进一步提升至60%", None, []),
+        # a whole time phrase naming a month (完成时限：2022年6月): by its end; a month inside a sentence is not
+        ("2022年6月", None, [("2022年6月", D(2022, 6, 30), None, False)]),
+        ("9月份完成", 2022, [("9月份完成", D(2022, 9, 30), None, False)]),
+        ("5月份全省召开推进会议", 2022, []),  # a year inside a sentence is not a deadline by itself
         # relative limits are kept as text, with no date
         ("淘汰时限不超过3年", 2022, [("时限不超过3年", None, None, False)]),
         ("3年内完成", 2022, [("3年内", None, None, False)]),

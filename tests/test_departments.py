@@ -41,6 +41,7 @@ from knowledge.departments import canonical_department, department_core, parse_c
          ["市机关事务局"], ["市财政局"], [], ["持续推进"]),
         # a time the text ties to another schedule: kept as written
         ("（综合处负责，按照全省统一部署推进）", "江西省", [], [], ["综合处"], ["按照全省统一部署推进"]),
+        ("（时间节点：2023年12月；主责单位：市住建局）", "厦门市", ["市住建局"], [], [], ["2023年12月"]),
         ("（含电力）", "国家", [], [], [], []),
         ("", "国家", [], [], [], []),
     ],

@@ -118,3 +118,10 @@ def test_calendar_entries_name_the_roles_the_text_gives():
                 departments=Departments(support=("省统计局",), responsible=("省能源局", "省财政厅")))
     text = ics.calendar([(item, date(2024, 12, 31), "计划")], "日历").replace("\r\n ", "")
     assert "负责：省能源局、省财政厅；参与：省统计局" in text and "牵头" not in text
+
+
+def test_a_bracket_of_labelled_fields_is_a_clause_whatever_its_labels():
+    from knowledge.extract import extract_sentence
+
+    item = extract_sentence("推进屋顶光伏建设。（时间节点：2023年12月；主责单位：市住建局）", region="厦门市")[0]
+    assert item.deadline.due == date(2023, 12, 31) and item.departments.lead == ("市住建局",)
