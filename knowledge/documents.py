@@ -271,10 +271,14 @@ def _signature_at(blocks: list[Block], i: int) -> tuple[date | None, str, int]:
         d = date(_cn_number(m["y"]), _cn_number(m["m"]), _cn_chinese_day(m["d"]))
     except (ValueError, KeyError):
         return None, "", -1
-    before = blocks[i - 1].text.strip() if i > 0 else ""
-    if before and len(before) <= 40 and not re.search(r"[。；，：:]", before) and _is_issuer(before):
-        return d, before, i - 1
-    return d, "", i
+    first = i  # the issuers above the date, one line each (国家发展改革委 / 国家能源局)
+    while first > 0 and i - first < 4 and _is_issuer_line(blocks[first - 1].text.strip()):
+        first -= 1
+    return d, " ".join(b.text.strip() for b in blocks[first:i]), first
+
+
+def _is_issuer_line(text: str) -> bool:
+    return bool(text) and len(text) <= 40 and not re.search(r"[。；，：:]", text) and _is_issuer(text)
 
 
 def _is_issuer(text: str) -> bool:
@@ -283,13 +287,13 @@ def _is_issuer(text: str) -> bool:
 
 
 def _signature(blocks: list[Block], after: int) -> tuple[date | None, str, int, int]:
-    """The signature (issuer line, date line): at the end, or anywhere after the salutation (block
-    `after`) when the issued text follows it. Returns date, issuer and its span of blocks [a, b)."""
+    """The signature (issuers' lines, date line): at the end, or anywhere after the salutation (block
+    `after`) when the issued text or an annex follows it. Returns date, issuer and its span [a, b)."""
     for i in range(len(blocks) - 1, max(-1, len(blocks) - 4), -1):
         d, issuer, first = _signature_at(blocks, i)
         if d:
-            return d, issuer, first, len(blocks)
-    for i in range(max(after, 0), min(len(blocks), after + 12)):
+            return d, issuer, first, i + 1
+    for i in range(max(after, 0), len(blocks)):  # the first signed date after the salutation (before an annex)
         d, issuer, first = _signature_at(blocks, i)
         if d and issuer:
             return d, issuer, first, i + 1
@@ -361,7 +365,7 @@ def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str
                    if _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
     sig_date, issuer, a, b = _signature(blocks, salutation + 1 if salutation >= 0 else max(t_end, 0))
     drop |= set(range(a, b))
-    drop |= {i for i, blk in enumerate(blocks[:max(b, 12)]) if _PUBLICATION_NOTE.match(blk.text.strip())}
+    drop |= {i for i, blk in enumerate(blocks) if _PUBLICATION_NOTE.match(blk.text.strip())}
     return [blk for i, blk in enumerate(blocks) if i not in drop], title, sig_date, issuer or issuer_line, number
 
 

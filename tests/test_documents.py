@@ -94,6 +94,13 @@ def test_a_notices_head_is_metadata_not_text(text, title, number, issuer, signed
         t in (title, number, issuer) or t.startswith(("各", "（此件")) or ("年" in t and t.endswith("日")) for t in body)
 
 
+def test_joint_signature_before_an_annex():
+    doc = parse_document("关于推进某领域节能降碳的通知\n一、加快推进某事。\n二、强化保障。\n某省发展和改革委员会\n某省能源局\n"
+                         "2022年1月29日\n附件：2022年重点项目清单\n1.建成某项目。\n")
+    assert doc.date == date(2022, 1, 29) and doc.issuer == "某省发展和改革委员会 某省能源局"
+    assert texts(doc) == ["一、加快推进某事。", "二、强化保障。", "附件：2022年重点项目清单", "1.建成某项目。"]
+
+
 def test_the_issuer_line_under_a_title():
     doc = parse_document("某省2023年节能工作要点\n某省发展和改革委员会 某省能源局\n一、强化能耗双控。\n")
     assert doc.title == "某省2023年节能工作要点" and doc.issuer == "某省发展和改革委员会 某省能源局"
