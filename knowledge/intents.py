@@ -100,8 +100,8 @@ class Question:
     def core_is_only_filters(self) -> bool:
         """Nothing is left of the question once its filters and list words are taken out."""
         rest = _LIST_NOUN.sub("", _YEAR.sub("", self.unfiltered_core))
-        rest = re.sub(r"要|完成|出台|到期|截止|的|参与|国务院|重点|是|有|里|中|或|和|及|，|"
-                      r"方案|文件|通知|意见|活", "", rest)  # 江西方案里…的活: the region's document, its tasks
+        rest = re.sub(r"要|完成|出台|到期|截止|的|参与|负责|牵头|国务院|重点|是|有|里|中|或|和|及|，|"
+                      r"方案|文件|通知|意见|计划|要点|规划|活", "", rest)  # 江西方案里…的活: the region's document, its tasks
         return len(rest) <= 1
 
     @property

@@ -125,3 +125,13 @@ def test_a_bracket_of_labelled_fields_is_a_clause_whatever_its_labels():
 
     item = extract_sentence("推进屋顶光伏建设。（时间节点：2023年12月；主责单位：市住建局）", region="厦门市")[0]
     assert item.deadline.due == date(2023, 12, 31) and item.departments.lead == ("市住建局",)
+
+
+
+def test_a_plan_named_by_its_kind_and_a_role_word_leave_only_filters():
+    from knowledge.intents import understand
+
+    known = {"大气处": "大气处", "省生态环境厅": "生态环境厅"}
+    for question in ("四川省生态环境厅计划里大气处负责的任务有哪些", "四川省生态环境厅要点里大气处牵头的任务有哪些"):
+        q = understand(question, TODAY, known)
+        assert q.document_kind in ("计划", "要点") and q.core_is_only_filters, question
