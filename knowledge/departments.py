@@ -76,9 +76,11 @@ _QUALIFIED = re.compile(r"^(?:国家|中国|国务院|中共|中央|全国)|银�
 _LEAD = re.compile(r"^(?P<names>.+?)(?:共同)?牵头$")
 _RESPONSIBLE = re.compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|负责)$")
 _SUPPORTING = re.compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:共同)?(?:配合|参与|协助|协同)$")
-# '（…按职责分工负责，排在第一位的为牵头单位）': the clause says its first named department leads.
+# 根据…工作安排 / 按照…统一部署推进: a time the text ties to another schedule, kept as written.
 _SCHEDULE = re.compile(r"^(?:根据|按照|依据|视)[^，。；]{2,30}(?:安排|部署|进度|要求|情况)(?:推进|执行|实施|完成|开展)?$")
+# '（…按职责分工负责，排在第一位的为牵头单位）': the clause says its first named department leads.
 _FIRST_LEADS = re.compile(r"(?:排在|列在|列|排)?第一(?:位|个)?的?(?:部门|单位)?(?:为|是)牵头")
+# A department's own divisions (大气处, 综合科, 办公室), and a clause that names them or labels 处室.
 _INTERNAL_DIVISION = re.compile(r"[处科室]$")
 _INTERNAL_CLAUSE = re.compile(r"(?:处室|科室)[:：]|[\u4e00-\u9fa5]{1,6}[处科](?=[、，,；;：:\s]|牵头|配合|负责|按职责|等|$)")
 _NOT_A_PREFIX = ("市场", "区域", "省级", "市级", "县级", "县域", "区级")
@@ -224,7 +226,6 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
 def _looks_like_names(part: str) -> bool:
     names = [n for n in part.split("、") if n]
     return bool(names) and all(_GOV_SUFFIX.search(n) or re.search(r"银行|公司|集团|中心|政府|公署", n) for n in names)
-
 
 
 # Labelled fields, as task lists print them: 牵头单位：省发展改革委；配合单位：省统计局；完成时限：4月底前.
