@@ -257,11 +257,13 @@ _TITLE_END = re.compile(r"(?:方案|意见|通知|办法|规划|措施|决定|�
 _DOC_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fa5]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号$")
 _SALUTATION = re.compile(r"^(?:各|厅机关|局机关|委机关|部内|部属|省直|市直|区直|县直|全省各|全市各)[^。；！？：:]{1,100}[：:]")
 _PUBLICATION_NOTE = re.compile(r"^[（(](?:此件|本件)[^（）()]{1,12}[）)]$")
-_ORGANISATION = re.compile(r"^[\u4e00-\u9fa5]{2,30}(?:人民政府|办公厅|办公室|委员会|厅|局|委|部|院|署|总局|中心|政府)$")
+_ORGANISATION = re.compile(r"^[\u4e00-\u9fa5]{2,30}(?:人民政府|办公厅|办公室|委员会|厅|局|委|部|院|署|总局|中心|政府|办|"
+                           r"银行|协会|公司|集团)$")
 
 
-def _signature_at(blocks: list[Block], i: int) -> tuple[date | None, str, int]:
-    """The signature whose date is block `i` ('国务院' / '2022年3月21日'): date, issuer, first block."""
+def _signature_at(blocks: list[Block], i: int, at_end: bool = False) -> tuple[date | None, str, int]:
+    """The signature whose date is block `i` ('国务院' / '2022年3月21日'): date, issuer, first block.
+    At the document's end any short line above the date signs it; elsewhere only bodies' names do."""
     from knowledge.deadlines import _cn_number
 
     m = _SIGNATURE_DATE.match(blocks[i].text.strip().strip("（）()"))
@@ -274,6 +276,9 @@ def _signature_at(blocks: list[Block], i: int) -> tuple[date | None, str, int]:
     first = i  # the issuers above the date, one line each (国家发展改革委 / 国家能源局)
     while first > 0 and i - first < 4 and _is_issuer_line(blocks[first - 1].text.strip()):
         first -= 1
+    above = blocks[i - 1].text.strip() if i > 0 else ""
+    if first == i and at_end and above and len(above) <= 30 and not re.search(r"[。；，]", above):
+        first = i - 1
     return d, " ".join(b.text.strip() for b in blocks[first:i]), first
 
 
@@ -290,7 +295,7 @@ def _signature(blocks: list[Block], after: int) -> tuple[date | None, str, int, 
     """The signature (issuers' lines, date line): at the end, or anywhere after the salutation (block
     `after`) when the issued text or an annex follows it. Returns date, issuer and its span [a, b)."""
     for i in range(len(blocks) - 1, max(-1, len(blocks) - 4), -1):
-        d, issuer, first = _signature_at(blocks, i)
+        d, issuer, first = _signature_at(blocks, i, at_end=True)
         if d:
             return d, issuer, first, i + 1
     for i in range(max(after, 0), len(blocks)):  # the first signed date after the salutation (before an annex)
@@ -346,6 +351,7 @@ def title_year(title: str) -> int | None:
 def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str, str]:
     """Take a document's head apart: title (one or two lines), 文号, issuer lines, salutation,
     publication note and signature. Returns the remaining blocks, title, date, issuer and 文号."""
+    blocks = list(blocks)
     title, t_start, t_end = _detected_title(blocks)
     drop: set[int] = set(range(t_start, t_end)) if t_start >= 0 else set()
     salutation = -1
@@ -358,7 +364,7 @@ def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str
             if re.search(r"[：:]$", text):
                 drop.add(i)
             else:  # 各…：现将《…》印发给你们 — the addressees head the notice's one paragraph
-                b.text = re.split(r"[：:]", text, maxsplit=1)[1]
+                blocks[i] = Block(re.split(r"[：:]", text, maxsplit=1)[1], b.heading)
     issuer_line = next((blocks[i].text.strip() for i in sorted(drop) if i >= t_end and not
                         _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
     number = next((re.sub(r"\s+", "", blocks[i].text) for i in sorted(drop)

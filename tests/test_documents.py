@@ -101,6 +101,12 @@ def test_joint_signature_before_an_annex():
     assert texts(doc) == ["一、加快推进某事。", "二、强化保障。", "附件：2022年重点项目清单", "1.建成某项目。"]
 
 
+@pytest.mark.parametrize("issuer", ["中国人民银行 生态环境部", "某市发展和改革委员会（某市能源局）"])
+def test_a_signature_at_the_end_signs_with_whatever_short_line_is_above_its_date(issuer):
+    doc = parse_document(f"关于某事的通知\n一、加快推进某事。\n{issuer}\n2022年3月21日\n（此件公开发布）\n")
+    assert (doc.issuer, doc.date, texts(doc)) == (issuer, date(2022, 3, 21), ["一、加快推进某事。"])
+
+
 def test_the_issuer_line_under_a_title():
     doc = parse_document("某省2023年节能工作要点\n某省发展和改革委员会 某省能源局\n一、强化能耗双控。\n")
     assert doc.title == "某省2023年节能工作要点" and doc.issuer == "某省发展和改革委员会 某省能源局"
