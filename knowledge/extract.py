@@ -86,13 +86,14 @@ def extract_items(blocks: list[Block], *, region: str, doc_year: int | None) -> 
 
 
 _CONTINUATION = re.compile(r"^(?:到|至)?\d{4}年[，,]?(?:还|再|将|要|力争)?(?:进一步)?")
+_NO_METRIC = re.compile(r"(?:还|再|将|要|力争|进一步)*")
 
 
 def _continue_target(item: Item, piece: Piece, before: Item) -> None:
     """'…星级绿色建筑占比达到30%，2030年进一步提升至60%': the later year's target is the same metric's."""
     metric = next((t.metric for t in before.targets if t.metric), "")
-    if not metric or any(len(t.metric) > 3 and t.metric != "进一步" for t in item.targets):
-        return
+    if not metric or any(not _NO_METRIC.fullmatch(t.metric) for t in item.targets):
+        return  # it names a metric of its own
     year = next((d.due.year for d in item.deadlines if d.due), None)
     targets = find_targets(metric + _CONTINUATION.sub("", piece.text), year)
     if targets:
