@@ -135,8 +135,7 @@ def rows_to_jsonl(rows: Iterator[dict]) -> Iterator[str]:
 
 
 CSV_COLUMNS = ["id", "text", "kind", "deadline", "due", "start", "end", "status", "lead", "support", "responsible",
-               "targets",
-               "region", "section", "progress", "doc_id", "title", "doc_number", "date", "url"]
+               "targets", "region", "section", "progress", "doc_id", "title", "doc_number", "date", "url"]
 
 
 def rows_to_csv(rows: Iterator[dict]) -> Iterator[str]:
