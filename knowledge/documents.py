@@ -325,8 +325,11 @@ def _detected_title(blocks: list[Block]) -> tuple[str, int, int]:
     (…《…绿色低碳发展 / 行动方案》的通知): the title and its span of blocks [a, b)."""
     for i, b in enumerate(blocks[:3]):
         t = b.text.strip()
-        if i + 1 < len(blocks) and not _title_like(b) and len(t) <= 60 and not re.search(r"[。；！？，：:]", t):
-            joined = t + blocks[i + 1].text.strip()
+        nxt = blocks[i + 1].text.strip() if i + 1 < len(blocks) else ""
+        split = bool(nxt) and not _is_issuer(t) and (
+            t.count("《") > t.count("》") or not _title_like(blocks[i + 1]) or len(nxt) < 10)
+        if split and not _title_like(b) and len(t) <= 60 and not re.search(r"[。；！？，：:]", t):
+            joined = t + nxt
             if len(joined) <= 100 and _TITLE_END.search(joined) and not re.search(r"[。；！？]", joined) \
                     and not _DOC_NUMBER_LINE.match(blocks[i + 1].text.strip()):
                 return _unquote(joined), i, i + 2
@@ -357,7 +360,8 @@ def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str
     salutation = -1
     for i, b in enumerate(blocks[:8]):
         text = b.text.strip()
-        if _DOC_NUMBER_LINE.match(text) or (i == t_end and _is_issuer(text) and len(text) <= 60):
+        beside_title = i == t_end or i == t_start - 1  # 国务院办公厅 above the title, or the issuers under it
+        if _DOC_NUMBER_LINE.match(text) or (beside_title and _is_issuer(text) and len(text) <= 60):
             drop.add(i)
         elif salutation < 0 and _SALUTATION.match(text) and not b.heading:
             salutation = i
@@ -365,7 +369,7 @@ def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str
                 drop.add(i)
             else:  # 各…：现将《…》印发给你们 — the addressees head the notice's one paragraph
                 blocks[i] = Block(re.split(r"[：:]", text, maxsplit=1)[1], b.heading)
-    issuer_line = next((blocks[i].text.strip() for i in sorted(drop) if i >= t_end and not
+    issuer_line = next((blocks[i].text.strip() for i in sorted(drop) if not t_start <= i < t_end and not
                         _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
     number = next((re.sub(r"\s+", "", blocks[i].text) for i in sorted(drop)
                    if _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")

@@ -107,6 +107,19 @@ def test_a_signature_at_the_end_signs_with_whatever_short_line_is_above_its_date
     assert (doc.issuer, doc.date, texts(doc)) == (issuer, date(2022, 3, 21), ["一、加快推进某事。"])
 
 
+@pytest.mark.parametrize(
+    ("head", "title", "issuer"),
+    [
+        ("某省节能降碳\n行动方案", "某省节能降碳行动方案", ""),  # a title split before its last words
+        ("国务院关于印发《某领域绿色低碳发展\n行动方案》的通知", "国务院关于印发《某领域绿色低碳发展行动方案》的通知", ""),
+        ("国务院办公厅\n国务院办公厅关于加快某事的通知", "国务院办公厅关于加快某事的通知", "国务院办公厅"),  # issuer above
+    ],
+)
+def test_title_forms(head, title, issuer):
+    doc = parse_document(f"{head}\n一、加快推进某事。\n")
+    assert (doc.title, doc.issuer, texts(doc)) == (title, issuer, ["一、加快推进某事。"])
+
+
 def test_the_issuer_line_under_a_title():
     doc = parse_document("某省2023年节能工作要点\n某省发展和改革委员会 某省能源局\n一、强化能耗双控。\n")
     assert doc.title == "某省2023年节能工作要点" and doc.issuer == "某省发展和改革委员会 某省能源局"
