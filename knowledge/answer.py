@@ -79,7 +79,8 @@ def format_deadline(d: Deadline, today: date, done: bool = False) -> str:
 
 def format_departments(deps: Departments, asked: Callable[[str], bool] = lambda _: False,
                        support_limit: int = MAX_SUPPORT_SHOWN, lead_limit: int = MAX_LEAD_SHOWN) -> str:
-    """牵头/参与 lines; a long list ends with 等N个部门 but always shows the departments asked about."""
+    """牵头/负责/参与 by the roles the text gives (负责 where it names no lead); a long list ends with
+    等N个部门 but always shows the departments asked about."""
 
     def names(ns: tuple[str, ...], limit: int) -> str:
         shown = list(ns[:limit]) + [n for n in ns[limit:] if asked(n)]
@@ -88,6 +89,8 @@ def format_departments(deps: Departments, asked: Callable[[str], bool] = lambda 
     parts = []
     if deps.lead:
         parts.append("牵头：" + names(deps.lead, lead_limit))
+    if deps.responsible:
+        parts.append("负责：" + names(deps.responsible, max(lead_limit, support_limit)))
     if deps.support:
         parts.append("参与：" + names(deps.support, support_limit))
     return "；".join(parts)
@@ -209,8 +212,10 @@ def one_line(item: Item, today: date, width: int = 60, text: str = "") -> str:
     line = text or clip(item.text, width)
     if item.deadline:
         line += f"（{format_deadline(item.deadline, today, item.progress == 'done')}）"
-    if item.departments.lead:
-        line += f" 牵头：{'、'.join(item.departments.lead[:2])}"
+    for role, names in (("牵头", item.departments.lead), ("负责", item.departments.responsible)):
+        if names:
+            line += f" {role}：{'、'.join(names[:2])}" + (f"等{len(names)}个部门" if len(names) > 2 else "")
+            break
     return f"#{item.id} {line}"
 
 
@@ -267,7 +272,8 @@ def result_dict(hit: Hit, doc: Document | None, today: date) -> dict:
         "kind": item.kind,
         "deadline": deadline(item.deadline) if item.deadline else None,
         "deadlines": [deadline(d) for d in item.deadlines],
-        "departments": {"lead": list(item.departments.lead), "support": list(item.departments.support)},
+        "departments": {"lead": list(item.departments.lead), "support": list(item.departments.support),
+                        "responsible": list(item.departments.responsible)},
         "region": item.region,
         "targets": [t.to_dict() for t in item.targets],
         "progress": item.progress,

@@ -68,7 +68,7 @@ class KnowledgeBase:
         items = self.store.get_items(ids).values()
         hits = [Hit(i, 1.0) for i in items if i.status == "active"
                 and self.searcher.asks_for(question, i.departments.all())]
-        hits.sort(key=lambda h: (not self.searcher.asks_for(question, h.item.departments.lead), h.item.doc_id,
+        hits.sort(key=lambda h: (self.searcher.role_rank(question, h.item), h.item.doc_id,
                                  h.item.seq))
         return self._list_answer(name, hits, today)
 
@@ -131,7 +131,7 @@ def _files(path: Path) -> list[Path]:
 
 
 # Department roles exported, one column each; a new role of `Departments` is one more name here.
-DEPARTMENT_ROLES = ("lead", "support")
+DEPARTMENT_ROLES = ("lead", "support", "responsible")
 
 
 def export_row(item: Item, doc: Document | None, today: date) -> dict:

@@ -134,11 +134,14 @@ _RULES: list[_Rule] = [
     (re.compile(rf"(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月{_DAY}日{_BEFORE}"), _full_date),
     (re.compile(rf"(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月{_BEFORE}"), _before_month),
     (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?(?P<h>[上下])半年"), _half),
-    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?第?(?P<q>[一二三四1-4])季度(?:末|底)?"), _quarter),
+    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?第?(?P<q>[一二三四1-4])季度(?:末|底)?{_BEFORE}?"), _quarter),
     (re.compile(r"年内持续推进|年内持续开展|年内持续实施"), _within_year_ongoing),
-    (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|今年|本年)(?:底|末){_BEFORE}?|(?:到|至)?年(?:底|末){_BEFORE}|年内"), _year_end),
+    (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|今年|本年)(?:底|末){_BEFORE}?|(?:到|至)?(?<![去上前往每当半])年(?:底|末){_BEFORE}?|年内"), _year_end),
     (re.compile(rf"(?:到|至|力争){_YEAR}年(?:前|之前|以前|内)?"), _year_end),
     (re.compile(rf"{_YEAR}年(?:前|之前|以前|内)"), _year_end),
+    (re.compile(rf"^{_YEAR}年$"), _year_end),  # a time lead-in that is only a year: 2030年，…
+    # a whole time phrase that names a month (完成时限：2022年6月 / 6月份完成): by that month's end
+    (re.compile(rf"^(?:到|至|于)?(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月份?(?:完成|出台|建成|印发|实施|启动|上线)?$"), _month_end),
     (re.compile(rf"{_PLAN}(?P<tail>时期|期间|期末|末|内)"), _plan_period),
     (re.compile(r"持续推进|长期坚持|持续实施|持续开展"), _ongoing),
     (re.compile(r"(?:时限|期限)不超过[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月|日)|[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月)内"), _relative),

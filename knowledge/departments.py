@@ -74,16 +74,25 @@ _REGION_PREFIXES = ("自治区", "省", "市", "区", "县", "盟", "旗", "州"
 _GOV_SUFFIX = re.compile(r"(?:厅|局|委|办|委员会|办公室|部|中心)$")
 _QUALIFIED = re.compile(r"^(?:国家|中国|国务院|中共|中央|全国)|银行|集团|公司|支行|分行")
 _LEAD = re.compile(r"^(?P<names>.+?)(?:共同)?牵头$")
-_RESPONSIBLE = re.compile(r"^(?P<names>.+?)(?:等(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|配合|参与|负责)$")
+_RESPONSIBLE = re.compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|负责)$")
+_SUPPORTING = re.compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:共同)?(?:配合|参与|协助|协同)$")
+# 根据…工作安排 / 按照…统一部署推进: a time the text ties to another schedule, kept as written.
+_SCHEDULE = re.compile(r"^(?:根据|按照|依据|视)[^，。；]{2,30}(?:安排|部署|进度|要求|情况)(?:推进|执行|实施|完成|开展)?$")
+# '（…按职责分工负责，排在第一位的为牵头单位）': the clause says its first named department leads.
+_FIRST_LEADS = re.compile(r"(?:排在|列在|列|排)?第一(?:位|个)?的?(?:部门|单位)?(?:为|是)牵头")
+# A department's own divisions (大气处, 综合科, 办公室), and a clause that names them or labels 处室.
+_INTERNAL_DIVISION = re.compile(r"[处科室]$")
+_INTERNAL_CLAUSE = re.compile(r"(?:处室|科室)[:：]|[\u4e00-\u9fa5]{1,6}[处科](?=[、，,；;：:\s]|牵头|配合|负责|按职责|等|$)")
 _NOT_A_PREFIX = ("市场", "区域", "省级", "市级", "县级", "县域", "区级")
 _TIME_WORDS = re.compile(r"\d|[一二三四五六七八九十]+月|底前|日前|年内|持续|半年|季度|长期")
-_LOCAL_GOVERNMENTS = re.compile(r"^各(?:盟|市|县|旗|地区|地|级)|人民政府|行政公署")
+_LOCAL_GOVERNMENTS = re.compile(r"^各(?:盟|市|县|旗|地区|地|级)|人民政府|行政公署|^各?(?:有关|相关)(?:部门|单位)$|^各(?:处室|科室|单位|部门|司局)$")
 
 
 @dataclass(frozen=True)
 class ClauseParts:
     departments: Departments
     time_parts: tuple[str, ...]
+    stated_times: tuple[str, ...] = ()  # labelled time values (完成期限：…), kept even when undated
 
 
 def canonical_department(name: str, region: str = "国家", prefix: str = "") -> str:
@@ -92,8 +101,9 @@ def canonical_department(name: str, region: str = "国家", prefix: str = "") ->
     name = re.sub(r"^(?:由|会同|请)", "", name)
     national = region in ("", "国家")
     if national:
-        if name in _ALIAS_TO_NATIONAL:
-            return _ALIAS_TO_NATIONAL[name]
+        if canon := _ALIAS_TO_NATIONAL.get(name):
+            # a short form is spelt out; a full name (住房和城乡建设部) stays as the document writes it
+            return name if len(name) > len(canon) else canon
         return _expand_core(name)
     has_prefix = bool(_leading_prefix(name)) or bool(_QUALIFIED.search(name)) or name.startswith(region[:2])
     if not has_prefix and _GOV_SUFFIX.search(name):
@@ -124,17 +134,19 @@ def region_prefix(region: str) -> str:
     return ""
 
 
-def _names_with_prefix(text: str, region: str) -> list[str]:
+def _names_with_prefix(text: str, region: str, internal: bool = False) -> list[str]:
     """'自治区工业和信息化厅、发展改革委' -> both get 自治区; the prefix resets after '，'."""
     out: list[str] = []
     for group in re.split(r"[，,；;]", text):
         prefix = ""
-        for raw in re.split(r"[、]", group):
-            raw = raw.strip()
-            if not raw or _LOCAL_GOVERNMENTS.search(raw):
+        raws = [r.strip() for r in re.split(r"[、]", group) if r.strip()]
+        # a department's own divisions (大气处、执法局) are named as they are, with no region's prefix
+        own_divisions = internal or any(_INTERNAL_DIVISION.search(r) for r in raws)
+        for raw in raws:
+            if _LOCAL_GOVERNMENTS.search(raw):
                 continue
             prefix = _leading_prefix(raw) or prefix
-            out.append(canonical_department(raw, region, prefix))
+            out.append(_expand_core(raw) if own_divisions and not prefix else canonical_department(raw, region, prefix))
     return out
 
 
@@ -153,33 +165,46 @@ def _dedupe(names: list[str]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)
 def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
-    """Split '人民银行牵头，生态环境部等按职责分工负责，6月底前出台相关政策' into lead, support and time parts.
-
-    With no 牵头 the first responsible department leads ("the first named is the lead").
-    """
+    """Split '人民银行牵头，生态环境部等按职责分工负责，6月底前出台相关政策' into departments by role and
+    time parts. A lead only where the clause states one (牵头, 牵头单位, 第一个为牵头); with a lead the
+    others are support, without one every named department is responsible (配合 stays support)."""
     lead: list[str] = []
     responsible: list[str] = []
     time_parts: list[str] = []
+    stated_times: list[str] = []
     support: list[str] = []
+    first_leads = False
     pending = ""  # names before a '，' that belong to the next 牵头/负责 part
-    body = clause.strip().strip("（）()")
+    body = _LABEL_BREAK.sub("；", clause.strip().strip("（）()"))
+    # a clause that names a department's own divisions (大气处, 处室) names its bureaus bare too (执法局)
+    internal = bool(_INTERNAL_CLAUSE.search(body))
     for part in re.split(r"[，,；;。]", body):
         part = part.strip()
         if not part:
             continue
         if m := _LABELLED_FIELD.match(part):  # 牵头单位：… / 配合单位：… / 完成时限：…
-            field, value = m["label"], m["value"]
+            field, value = m["label"], m["value"].strip()
             if field in _TIME_LABELS:
                 time_parts.append(value)
+                stated_times.append(value)
             else:
-                names = _names_with_prefix(value, region)
+                names = _names_with_prefix(value, region, internal)
                 (lead if field in _LEAD_LABELS else support if field in _SUPPORT_LABELS else responsible).extend(names)
             pending = ""
+        elif _FIRST_LEADS.search(part):
+            first_leads = True
+        elif _SCHEDULE.match(part):  # 根据…工作安排: a time as the text gives it, with no date
+            time_parts.append(part)
+            stated_times.append(part)
+            pending = ""
         elif m := _LEAD.match(part):
-            lead += _names_with_prefix(pending + m["names"], region)
+            lead += _names_with_prefix(pending + m["names"], region, internal)
+            pending = ""
+        elif (m := _SUPPORTING.match(part)) and not _TIME_WORDS.search(part):
+            support += _names_with_prefix(pending + m["names"], region, internal)
             pending = ""
         elif (m := _RESPONSIBLE.match(part)) and not _TIME_WORDS.search(part):
-            responsible += _names_with_prefix(pending + m["names"], region)
+            responsible += _names_with_prefix(pending + m["names"], region, internal)
             pending = ""
         elif _TIME_WORDS.search(part):
             time_parts.append(part)
@@ -188,11 +213,14 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
             pending += part + "，"
         else:
             pending = ""
-    if not lead and responsible:
+    if first_leads and not lead and responsible:
         lead, responsible = responsible[:1], responsible[1:]
     lead_t = _dedupe(lead)
-    support_t = tuple(n for n in _dedupe(responsible + support) if n not in lead_t)
-    return ClauseParts(Departments(lead_t, support_t), tuple(time_parts))
+    if lead_t:  # after a stated lead, the others support it
+        support, responsible = responsible + support, []
+    support_t = tuple(n for n in _dedupe(support) if n not in lead_t)
+    responsible_t = tuple(n for n in _dedupe(responsible) if n not in support_t)
+    return ClauseParts(Departments(lead_t, support_t, responsible_t), tuple(time_parts), tuple(stated_times))
 
 
 def _looks_like_names(part: str) -> bool:
@@ -200,26 +228,34 @@ def _looks_like_names(part: str) -> bool:
     return bool(names) and all(_GOV_SUFFIX.search(n) or re.search(r"银行|公司|集团|中心|政府|公署", n) for n in names)
 
 
-_CLAUSE_HINT = re.compile(r"牵头|负责|配合|底前|日前|年内|持续推进|前完成|前出台|责任单位|责任部门|完成时限")
-
 # Labelled fields, as task lists print them: 牵头单位：省发展改革委；配合单位：省统计局；完成时限：4月底前.
 _LEAD_LABELS = ("牵头单位", "牵头部门", "主责单位", "主责部门")
-_SUPPORT_LABELS = ("配合单位", "配合部门", "协办单位", "参与单位", "协同单位")
-_RESPONSIBLE_LABELS = ("责任单位", "责任部门", "责任主体")
-_TIME_LABELS = ("完成时限", "完成时间", "时间节点", "时限")
+_SUPPORT_LABELS = ("配合单位", "配合部门", "配合处室", "协办单位", "参与单位", "参与部门", "协同单位")
+_RESPONSIBLE_LABELS = ("责任单位", "责任部门", "责任处室", "责任科室", "责任主体", "主办单位")
+_TIME_LABELS = ("完成时限", "完成期限", "完成时间", "时间节点", "时间安排", "时限", "期限")
 _LABEL = "|".join((*_LEAD_LABELS, *_SUPPORT_LABELS, *_RESPONSIBLE_LABELS, *_TIME_LABELS))
 _LABELLED_FIELD = re.compile(rf"^(?P<label>{_LABEL})[:：]\s*(?P<value>.+)$")
-# A paragraph's labelled tail (…目标。牵头单位：…；完成时限：…。) or a line of its own (责任单位：…).
-_LABELLED_CLAUSE = re.compile(rf"(?:^|(?<=[。；;！!]))\s*(?:{'|'.join((*_LEAD_LABELS, *_RESPONSIBLE_LABELS))})[:：]")
+# Fields on one line separated only by spaces (责任处室：气候处　完成期限：12月底前).
+_LABEL_BREAK = re.compile(rf"\s+(?=(?:{_LABEL})[:：])")
+_CLAUSE_HINT = re.compile(rf"牵头|负责|配合|底前|日前|年内|持续推进|前完成|前出台|(?:{_LABEL})[:：]")
+# A paragraph's labelled tail (…目标。牵头单位：…；完成时限：…。) or a line of its own (责任单位：… /
+# 完成时限：…), in any order.
+_LABELLED_CLAUSE = re.compile(rf"(?:^|(?<=[。；;！!]))\s*(?:{_LABEL})[:：]")
 
 
 def labelled_clause_start(text: str) -> int | None:
     """Where a paragraph's labelled responsibility clause begins (牵头单位：… / 责任单位：…), if it
     ends the paragraph and is short; else None."""
-    m = _LABELLED_CLAUSE.search(text)
+    m = next((m for m in _LABELLED_CLAUSE.finditer(text) if not _inside_brackets(text, m.start())), None)
     if m is None or len(text) - m.start() > 200:
         return None
     return m.start()
+
+
+def _inside_brackets(text: str, at: int) -> bool:
+    """Is `at` inside a bracketed clause (（完成时限：…；牵头单位：…）)?"""
+    before = text[:at]
+    return before.count("（") + before.count("(") > before.count("）") + before.count(")")
 
 
 def is_responsibility_clause(text: str) -> bool:
@@ -254,6 +290,6 @@ def lists_department(names: Iterable[str], exact: Collection[str], cores: Collec
 
 def department_core(name: str) -> str:
     """'自治区发展改革委' -> '发展改革委', '国家发展改革委' -> '发展改革委': for matching across levels."""
-    name = _expand_core(name)
+    name = _expand_core(_ALIAS_TO_NATIONAL.get(name, name))
     prefix = _leading_prefix(name) or next((p for p in ("国家", "中国") if name.startswith(p) and len(name) > 3), "")
     return name[len(prefix):]

@@ -36,6 +36,17 @@ class RawDocument:
     url: str = ""
     issuer: str = ""
     front_matter: dict = field(default_factory=dict)
+    doc_number: str = ""  # the 文号 line of the document's head
+
+    def opening(self, chars: int = 3000) -> str:
+        """The first part of the text, where a document says whose it is (我省…)."""
+        out, size = [], 0
+        for b in self.blocks:
+            out.append(b.text)
+            size += len(b.text)
+            if size >= chars:
+                break
+        return "\n".join(out)
 
 
 def decode(data: bytes) -> str:
@@ -243,25 +254,58 @@ def strip_chrome(blocks: list[Block]) -> list[Block]:
 # ---------------------------------------------------------------- whole document
 
 _SIGNATURE_DATE = re.compile(r"^(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])月(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])日$")
-_TITLE_END = re.compile(r"(?:方案|意见|通知|办法|规划|措施|决定|纲要|计划|细则|规定|条例|公告|通告|报告)$")
+_TITLE_END = re.compile(r"(?:方案|意见|通知|办法|规划|措施|决定|纲要|计划|细则|规定|条例|公告|通告|报告|要点|清单)"
+                        r"(?:[（(][^（）()]{2,16}[）)])?$")
+# A notice's head: its 文号 line, its addressees (salutation), a publication note; none is policy.
+_DOC_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fa5]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号$")
+_SALUTATION = re.compile(r"^(?:各|厅机关|局机关|委机关|部内|部属|省直|市直|区直|县直|全省各|全市各)[^。；！？：:]{1,100}[：:]")
+_PUBLICATION_NOTE = re.compile(r"^[（(](?:此件|本件)[^（）()]{1,12}[）)]$")
+_ORGANISATION = re.compile(r"^[\u4e00-\u9fa5]{2,30}(?:人民政府|办公厅|办公室|委员会|厅|局|委|部|院|署|总局|中心|政府|办|"
+                           r"银行|协会|公司|集团)$")
 
 
-def _signature(blocks: list[Block]) -> tuple[date | None, str, int]:
-    """'国务院' / '2022年3月21日' at the end: the date, the issuer and how many blocks they take."""
+def _signature_at(blocks: list[Block], i: int, at_end: bool = False) -> tuple[date | None, str, int]:
+    """The signature whose date is block `i` ('国务院' / '2022年3月21日'): date, issuer, first block.
+    At the document's end any short line above the date signs it; elsewhere only bodies' names do."""
     from knowledge.deadlines import _cn_number
 
+    m = _SIGNATURE_DATE.match(blocks[i].text.strip().strip("（）()"))
+    if not m:
+        return None, "", -1
+    try:
+        d = date(_cn_number(m["y"]), _cn_number(m["m"]), _cn_chinese_day(m["d"]))
+    except (ValueError, KeyError):
+        return None, "", -1
+    first = i  # the issuers above the date, one line each (国家发展改革委 / 国家能源局)
+    while first > 0 and i - first < 4 and _is_issuer_line(blocks[first - 1].text.strip()):
+        first -= 1
+    above = blocks[i - 1].text.strip() if i > 0 else ""
+    if first == i and at_end and above and len(above) <= 30 and not re.search(r"[。；，]", above):
+        first = i - 1
+    return d, " ".join(b.text.strip() for b in blocks[first:i]), first
+
+
+def _is_issuer_line(text: str) -> bool:
+    return bool(text) and len(text) <= 40 and not re.search(r"[。；，：:]", text) and _is_issuer(text)
+
+
+def _is_issuer(text: str) -> bool:
+    """'国务院', '四川省生态环境厅', '湖北省发展和改革委员会 湖北省能源局': one or more bodies' names."""
+    return all(_ORGANISATION.match(part) or part in ("国务院", "中共中央") for part in text.split())
+
+
+def _signature(blocks: list[Block], after: int) -> tuple[date | None, str, int, int]:
+    """The signature (issuers' lines, date line): at the end, or anywhere after the salutation (block
+    `after`) when the issued text or an annex follows it. Returns date, issuer and its span [a, b)."""
     for i in range(len(blocks) - 1, max(-1, len(blocks) - 4), -1):
-        text = blocks[i].text.strip().strip("（）()")
-        if m := _SIGNATURE_DATE.match(text):
-            try:
-                d = date(_cn_number(m["y"]), _cn_number(m["m"]), _cn_chinese_day(m["d"]))
-            except (ValueError, KeyError):
-                return None, "", 0
-            issuer = ""
-            if i > 0 and len(blocks[i - 1].text) <= 30 and not re.search(r"[。；，]", blocks[i - 1].text):
-                issuer = blocks[i - 1].text.strip()
-            return d, issuer, len(blocks) - i + (1 if issuer else 0)
-    return None, "", 0
+        d, issuer, first = _signature_at(blocks, i, at_end=True)
+        if d:
+            return d, issuer, first, i + 1
+    for i in range(max(after, 0), len(blocks)):  # the first signed date after the salutation (before an annex)
+        d, issuer, first = _signature_at(blocks, i)
+        if d and issuer:
+            return d, issuer, first, i + 1
+    return None, "", 0, 0
 
 
 def _cn_chinese_day(s: str) -> int:
@@ -274,13 +318,68 @@ def _cn_chinese_day(s: str) -> int:
     return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
 
 
-def _detected_title(blocks: list[Block]) -> tuple[str, int]:
-    """A short first line that names a document (…实施方案): the title, and its block index."""
+def _title_like(b: Block) -> bool:
+    t = b.text.strip()
+    return len(t) <= 60 and not re.search(r"[。；！？]", t) and (b.heading or bool(_TITLE_END.search(t)))
+
+
+def _detected_title(blocks: list[Block]) -> tuple[str, int, int]:
+    """A short first line that names a document (…实施方案), or a title split over two lines
+    (…《…绿色低碳发展 / 行动方案》的通知): the title and its span of blocks [a, b)."""
     for i, b in enumerate(blocks[:3]):
         t = b.text.strip()
-        if len(t) <= 60 and not re.search(r"[。；！？]", t) and (b.heading or _TITLE_END.search(t)):
-            return t.strip("《》"), i
-    return "", -1
+        nxt = blocks[i + 1].text.strip() if i + 1 < len(blocks) else ""
+        split = bool(nxt) and not _is_issuer(t) and (
+            t.count("《") > t.count("》") or not _title_like(blocks[i + 1]) or len(nxt) < 10)
+        if split and not _title_like(b) and len(t) <= 60 and not re.search(r"[。；！？，：:]", t):
+            joined = t + nxt
+            if len(joined) <= 100 and _TITLE_END.search(joined) and not re.search(r"[。；！？]", joined) \
+                    and not _DOC_NUMBER_LINE.match(blocks[i + 1].text.strip()):
+                return _unquote(joined), i, i + 2
+        if _title_like(b):
+            return _unquote(t), i, i + 1
+    return "", -1, -1
+
+
+def _unquote(title: str) -> str:
+    return title.strip("《》") if title.startswith("《") and title.endswith("》") else title
+
+
+def title_year(title: str) -> int | None:
+    """The one year a title is about (湖北省2022年…行动计划), for documents whose body gives only
+    months; None for a span (2021—2022年), a target year (2030年前…) or several years."""
+    if re.search(r"\d{4}\s*[—–\-~至到]\s*\d{4}", title):
+        return None
+    years = {int(m[1]) for m in re.finditer(r"(?<![到至\d])(\d{4})年(?!前|以前|之前|后)", title)}
+    return years.pop() if len(years) == 1 else None
+
+
+def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str, str]:
+    """Take a document's head apart: title (one or two lines), 文号, issuer lines, salutation,
+    publication note and signature. Returns the remaining blocks, title, date, issuer and 文号."""
+    blocks = list(blocks)
+    title, t_start, t_end = _detected_title(blocks)
+    drop: set[int] = set(range(t_start, t_end)) if t_start >= 0 else set()
+    salutation = -1
+    for i, b in enumerate(blocks[:8]):
+        text = b.text.strip()
+        beside_title = i == t_end or i == t_start - 1  # 国务院办公厅 above the title, or the issuers under it
+        if _DOC_NUMBER_LINE.match(text) or (beside_title and _is_issuer(text) and len(text) <= 60):
+            drop.add(i)
+        elif salutation < 0 and _SALUTATION.match(text) and not b.heading:
+            salutation = i
+            if re.search(r"[：:]$", text):
+                drop.add(i)
+            else:  # 各…：现将《…》印发给你们 — the addressees head the notice's one paragraph
+                blocks[i] = Block(re.split(r"[：:]", text, maxsplit=1)[1], b.heading)
+    issuer_line = next((blocks[i].text.strip() for i in sorted(drop) if not t_start <= i < t_end and not
+                        _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
+    number = next((re.sub(r"\s+", "", blocks[i].text) for i in sorted(drop)
+                   if _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
+    sig_date, issuer, a, b = _signature(blocks, salutation + 1 if salutation >= 0 else max(t_end, 0))
+    drop |= set(range(a, b))
+    drop |= {i for i, blk in enumerate(blocks) if _PUBLICATION_NOTE.match(blk.text.strip())}
+    return [blk for i, blk in enumerate(blocks) if i not in drop], title, sig_date, issuer or issuer_line, number
 
 
 def parse_document(text: str) -> RawDocument:
@@ -300,12 +399,7 @@ def parse_document(text: str) -> RawDocument:
         blocks, url = text_blocks(body)
     blocks = [Block(re.sub(r"\s+", " ", b.text).strip(), b.heading) for b in strip_chrome(blocks)]
     blocks = [b for b in blocks if b.text]
-    sig_date, issuer, sig_len = _signature(blocks)
-    if sig_len:
-        blocks = blocks[:-sig_len]
-    title, title_at = _detected_title(blocks)
-    if title_at >= 0:
-        del blocks[title_at]
+    blocks, title, sig_date, issuer, doc_number = _split_head(blocks)
     if not blocks:
         raise DocumentError("文档里没有可用的正文")
     fm_title = str(meta.get("title") or "").strip()
@@ -316,4 +410,5 @@ def parse_document(text: str) -> RawDocument:
         url=url or str(meta.get("url") or meta.get("source") or ""),
         issuer=issuer,
         front_matter=meta,
+        doc_number=doc_number,
     )

@@ -22,11 +22,19 @@ _ACTION_START = re.compile(
 )
 
 
+# A news report's opening (3月25日，国务院发布… / 日前，…印发…) and a line that only leads into what
+# follows (其中涉及…相关内容：): they stay searchable as facts, but are no tasks and no list entries.
+_NEWS_OPENING = re.compile(r"^(?:\d{1,2}月\d{1,2}日(?:上午|下午|晚间|晚)?|近日|日前|近期|昨日|昨天|今天|本报讯|新华社)[，,]")
+_LEADS_INTO = re.compile(r"[：:]$")
+
+
 def item_from_piece(piece: Piece, *, region: str, doc_year: int | None) -> Item:
     parts = parse_clause(piece.clause, region) if piece.clause else None
     deadlines: list[Deadline] = []
     if parts:
-        deadlines += [d for p in parts.time_parts if (d := parse_deadline(p, doc_year))]
+        for part in parts.time_parts:  # a labelled time with no date (根据…工作安排) stays as text
+            if d := parse_deadline(part, doc_year) or (Deadline(part) if part in parts.stated_times else None):
+                deadlines.append(d)
     deadlines += find_deadlines(piece.text, doc_year)
     if piece.lead_in:
         deadlines += find_deadlines(piece.lead_in, doc_year)
@@ -34,9 +42,10 @@ def item_from_piece(piece: Piece, *, region: str, doc_year: int | None) -> Item:
     target_year = next((d.due.year for d in deadlines if d.due and not d.ongoing), None)
     targets = find_targets(piece.text, target_year)
     departments = parts.departments if parts else Departments()
+    intro = not piece.clause and (_NEWS_OPENING.match(piece.text) or _LEADS_INTO.search(piece.text))
     return Item(
         text=piece.text,
-        kind=classify(piece.text, bool(targets), bool(departments) or bool(deadlines)),
+        kind="intro" if intro else classify(piece.text, bool(targets), bool(departments) or bool(deadlines)),
         section=piece.section,
         region=region,
         deadlines=deadlines,
@@ -67,10 +76,29 @@ def classify(text: str, has_targets: bool, assigned: bool) -> str:
 
 
 def extract_items(blocks: list[Block], *, region: str, doc_year: int | None) -> list[Item]:
-    items = [item_from_piece(p, region=region, doc_year=doc_year) for p in segment(blocks)]
+    pieces = segment(blocks)
+    items = [item_from_piece(p, region=region, doc_year=doc_year) for p in pieces]
     for seq, item in enumerate(items):
         item.seq = seq
+        if seq and pieces[seq].lead_in and pieces[seq].text.startswith(pieces[seq].lead_in):
+            _continue_target(item, pieces[seq], items[seq - 1])
     return items
+
+
+_CONTINUATION = re.compile(r"^(?:到|至)?\d{4}年[，,]?(?:还|再|将|要|力争)?(?:进一步)?")
+_NO_METRIC = re.compile(r"(?:还|再|将|要|力争|进一步)*")
+
+
+def _continue_target(item: Item, piece: Piece, before: Item) -> None:
+    """'…星级绿色建筑占比达到30%，2030年进一步提升至60%': the later year's target is the same metric's."""
+    metric = next((t.metric for t in before.targets if t.metric), "")
+    if not metric or any(not _NO_METRIC.fullmatch(t.metric) for t in item.targets):
+        return  # it names a metric of its own
+    year = next((d.due.year for d in item.deadlines if d.due), None)
+    targets = find_targets(metric + _CONTINUATION.sub("", piece.text), year)
+    if targets:
+        item.targets = [t for t in targets if t.metric == metric] or item.targets
+        item.kind = "target" if item.targets else item.kind
 
 
 def extract_sentence(text: str, *, region: str = "国家", doc_year: int | None = None) -> list[Item]:

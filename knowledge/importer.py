@@ -18,7 +18,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from knowledge.curation import MANUAL_DOC_ID, has_words
-from knowledge.documents import DocumentError, RawDocument, parse_document
+from knowledge.documents import DocumentError, RawDocument, parse_document, title_year
 from knowledge.extract import extract_items
 from knowledge.formats import MAX_FILE_BYTES, MAX_LINES, SUPPORTED_SUFFIXES, file_text, too_many_lines
 from knowledge.models import Document, Item
@@ -27,7 +27,7 @@ from knowledge.regions import canonical_region, document_region
 from knowledge.store import KnowledgeStore
 
 # Bump when extraction changes, so stored documents are re-extracted on their next import.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 SIMILAR_ENOUGH = 80  # rapidfuzz ratio above which a changed sentence counts as the same item
 # Caps past which a document is refused with a clear message rather than turned into junk:
 MAX_LINE_CHARS = 50_000  # one line (paragraph) of text
@@ -92,10 +92,10 @@ def describe_document(raw: RawDocument, source: str, overrides: DocumentOverride
     title = overrides.title or raw.title or Path(source).stem
     region = (canonical_region(overrides.region) if overrides.region else None) or overrides.region
     if not region:
-        region = document_region(title, raw.issuer)
+        region = document_region(title, raw.issuer, raw.opening())
     doc_number = overrides.doc_number
     if doc_number is None:
-        m = DOC_NUMBER.search(title) or next(
+        m = DOC_NUMBER.search(raw.doc_number) or DOC_NUMBER.search(title) or next(
             (m for b in raw.blocks[:3] if len(b.text) <= 40 and (m := DOC_NUMBER.search(b.text))), None
         )
         doc_number = m.group(0) if m else ""
@@ -118,7 +118,7 @@ def prepare(text: str, source: str, overrides: DocumentOverrides | None = None) 
     raw = parse_document(text)
     doc = describe_document(raw, source, overrides)
     doc.fingerprint = _fingerprint(text, doc)
-    items = extract_items(raw.blocks, region=doc.region, doc_year=doc.date.year if doc.date else None)
+    items = extract_items(raw.blocks, region=doc.region, doc_year=doc.date.year if doc.date else title_year(doc.title))
     items = [i for i in items if has_words(i.text)]
     if not items:
         raise DocumentError("没有从文档中找到任何条目")

@@ -16,9 +16,9 @@ from knowledge.references import DocumentReference, cited_documents, find_refere
 from knowledge.regions import NATIONAL, find_region, province_of, short_name
 
 _WHEN = re.compile(r"什么时候|最晚|最迟|什么时间|何时|哪天|哪一天|几月|多久|多长时间|几年|多少年|截止|期限|时限|时间表|到期|deadline|几号|哪年|完成时间")
-_WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|部委|牵头|负责|主管|参与")
+_WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|部委|牵头|负责|主管|参与|哪(?:个|些|几个)(?:司|处|局|科)")
 # "哪些部门/哪几个部委" asks who, not for a list of items
-_WHO_PLURAL = re.compile(r"(?:哪些|哪几个?|几个)(?:部门|部委|单位|机构|分支机构)")
+_WHO_PLURAL = re.compile(r"(?:哪些|哪几个?|几个)(?:部门|部委|单位|机构|分支机构|司局|处室|科室|司|处|局)")
 _LEAD = re.compile(r"牵头|主管|主责")
 _ANY_ROLE = re.compile(r"(?:牵头|主管)(?:或者?|和|及|、|还是)(?:参与|配合)|(?:参与|配合)(?:或者?|和|及|、|还是)(?:牵头|主管)")
 _HOW_MUCH = re.compile(r"多少|几成|百分之几|比例|目标|指标|降到|降至|达到|提高到|不超过|多高|多低|几个")
@@ -36,7 +36,7 @@ _STOP = re.compile(
 )
 _YEAR = re.compile(r"(20\d{2})年")
 # A document named by its kind, as in 江西方案里 / 浙江碳达峰实施方案的 (措施 and 工作 are also tasks' words)
-_DOCUMENT_KIND = re.compile(r"(方案|规划|意见|通知|办法|条例|纲要)(?:里|中|的|是|提出|要求|规定|明确|[，,?？]|$)")
+_DOCUMENT_KIND = re.compile(r"(方案|规划|意见|通知|办法|条例|纲要|计划|要点)(?:里|中|的|是|提出|要求|规定|明确|[，,?？]|$)")
 _LIST_NOUN = re.compile(r"任务|工作|事项|举措|措施|事情|部署")
 _TARGETS = re.compile(r"目标|指标")
 _MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元?|多少资金|金额|补(?:贴|助)?多少|奖(?:励)?多少|给多少")
@@ -100,8 +100,8 @@ class Question:
     def core_is_only_filters(self) -> bool:
         """Nothing is left of the question once its filters and list words are taken out."""
         rest = _LIST_NOUN.sub("", _YEAR.sub("", self.unfiltered_core))
-        rest = re.sub(r"要|完成|出台|到期|截止|的|参与|国务院|重点|是|有|里|中|或|和|及|，|"
-                      r"方案|文件|通知|意见|活", "", rest)  # 江西方案里…的活: the region's document, its tasks
+        rest = re.sub(r"要|完成|出台|到期|截止|的|参与|负责|牵头|国务院|重点|是|有|里|中|或|和|及|，|"
+                      r"方案|文件|通知|意见|计划|要点|规划|活", "", rest)  # 江西方案里…的活: the region's document, its tasks
         return len(rest) <= 1
 
     @property

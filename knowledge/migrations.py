@@ -5,6 +5,7 @@ Each migration is a function of a sqlite-utils Database; add new ones at the end
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -123,6 +124,30 @@ def _m008_knowledge_generation(db: sqlite_utils.Database) -> None:
     db.table("documents").create_index(["text_key"])
 
 
+def _m009_responsible_departments(db: sqlite_utils.Database) -> None:
+    # Departments named with no stated lead (…等按职责分工负责) are `responsible`; earlier versions
+    # made the first of them the lead. Each item's roles are read again from its stored clause.
+    from knowledge.departments import department_core, parse_clause
+
+    db.execute("ALTER TABLE items ADD COLUMN responsible TEXT")
+    rows = db.execute("SELECT id, clause, region, lead, support, status FROM items WHERE clause != ''").fetchall()
+    for item_id, clause, region, lead, support, status in rows:
+        deps = parse_clause(clause, region or "国家").departments
+        stored = (json.loads(lead or "[]"), json.loads(support or "[]"), [])
+        if not deps or stored == (list(deps.lead), list(deps.support), list(deps.responsible)):
+            continue  # nothing named in the clause (an admin's edit may have set them), or unchanged
+        db.execute("UPDATE items SET lead = ?, support = ?, responsible = ? WHERE id = ?",
+                   [json.dumps(list(names), ensure_ascii=False) for names in (deps.lead, deps.support, deps.responsible)]
+                   + [item_id])
+        db.execute("DELETE FROM item_departments WHERE item_id = ?", [item_id])
+        if status == "active":
+            db.conn.executemany(
+                "INSERT INTO item_departments (item_id, name, core, role) VALUES (?,?,?,?)",
+                [(item_id, name, department_core(name), role)
+                 for role, names in (("lead", deps.lead), ("support", deps.support), ("responsible", deps.responsible))
+                 for name in names])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
@@ -132,6 +157,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("006_reminders", _m006_reminders),
     ("007_documents_by_date", _m007_documents_by_date),
     ("008_knowledge_generation", _m008_knowledge_generation),
+    ("009_responsible_departments", _m009_responsible_departments),
 ]
 
 

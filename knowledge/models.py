@@ -69,14 +69,23 @@ class Target:
 
 @dataclass(frozen=True)
 class Departments:
+    """Who does the work, by the role the text gives them: `lead` only where it says 牵头 (or
+    牵头单位, or that the first named leads), `support` for 配合 and the others after a stated lead,
+    `responsible` for every department named with no lead stated (…等按职责分工负责), in order."""
+
     lead: tuple[str, ...] = ()
     support: tuple[str, ...] = ()
+    responsible: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.lead or self.support)
+        return bool(self.lead or self.support or self.responsible)
 
     def all(self) -> tuple[str, ...]:
-        return self.lead + self.support
+        return self.lead + self.responsible + self.support
+
+    def primary(self) -> tuple[str, ...]:
+        """Those who answer for the work: the lead, else every responsible department."""
+        return self.lead + self.responsible
 
 
 @dataclass
@@ -84,7 +93,7 @@ class Item:
     """One task, target or statement: an unrewritten span of a document plus its parsed parts."""
 
     text: str
-    kind: str = "statement"  # task | target | statement
+    kind: str = "statement"  # task | target | statement | intro (a news opening: no task, no list entry)
     section: str = ""
     region: str = "国家"
     deadlines: list[Deadline] = field(default_factory=list)

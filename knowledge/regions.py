@@ -124,14 +124,26 @@ def canonical_region(name: str) -> str | None:
 _NATIONAL_ISSUER = re.compile(r"^(?:中共中央|国务院|全国|国家|中华人民共和国|最高人民|中国人民银行|[^省市区州县]{2,8}(?:部|总局|委员会))")
 
 
-def document_region(title: str, issuer: str) -> str:
+def document_region(title: str, issuer: str, body: str = "") -> str:
     """Where a document comes from: the region its title starts with (武汉市人民政府办公厅关于…), else
     its signature's (issuer's) region, else national when title or issuer is a national body
-    (国务院关于支持赣州… is national), else the first region the title names."""
+    (国务院关于支持赣州… is national), else the first region the title names, else the region its
+    text calls its own (我省 … 四川), else national."""
     if m := _ANY_REGION.match(title):
         return _BY_NAME[m[0]]
     if found := find_region(issuer):
         return found
     if _NATIONAL_ISSUER.match(title) or _NATIONAL_ISSUER.match(issuer):
         return NATIONAL
-    return find_region(title) or NATIONAL
+    return find_region(title) or own_region(body) or NATIONAL
+
+
+_OWN = re.compile(r"[我本](省|自治区|区|市|州)")
+
+
+def own_region(text: str) -> str | None:
+    """The region a text speaks of as its own: 我省 with the province it names (…国家下达四川的…)."""
+    if not (m := _OWN.search(text)):
+        return None
+    ending = {"区": "自治区", "州": "州"}.get(m[1], m[1])
+    return next((_BY_NAME[r[0]] for r in _ANY_REGION.finditer(text) if _BY_NAME[r[0]].endswith(ending)), None)

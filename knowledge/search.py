@@ -143,6 +143,8 @@ class Searcher:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
         match, weights = self._query(q)
         result = self._search(q, match, weights, k)
+        if result.mode == "list":  # news openings are no tasks to list
+            result.hits = [h for h in result.hits if h.item.kind != "intro"]
         result.focus = tuple(sorted((w for w, ww in weights.items() if ww.known), key=lambda w: -weights[w].weight))
         return result
 
@@ -228,18 +230,25 @@ class Searcher:
             hits = [h for h in self._scored(q, rows, weights) if self._passes_filters(q, h.item)]
             if hits:
                 tasks = len({_assignment_key(h.item) for h in hits})
-                return SearchResult(q, self._group_by_assignment(hits, weights), confident=True, mode="list",
+                # 牵头 asked: where the text makes the department lead, then where it is responsible
+                leading = [h for h in hits if q.wants_lead and self.role_rank(q, h.item)[0] == 0]
+                others = [h for h in hits if h not in leading]
+                entries = (self._group_by_assignment(leading, weights) if leading else []) + \
+                    (self._group_by_assignment(others, weights) if others else [])
+                return SearchResult(q, entries[:LIST_MAX], confident=True, mode="list",
                                     total=tasks if tasks > LIST_MAX else 0)
         exact, cores = self._department_filter(q)
         start, end = q.window or (None, None)
         ids, more = self.store.filter_items(
-            exact_departments=exact, department_cores=cores, role="lead" if q.wants_lead else None,
+            exact_departments=exact, department_cores=cores, roles=("lead", "responsible") if q.wants_lead else (),
             deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, regions=q.regions,
             doc_ids=q.doc_ids if q.reference else None, limit=LIST_LIMIT)
         if not ids:
             return SearchResult(q, [], confident=True, mode="list")  # nothing passes: say so, no guesses
         items = self.store.get_items(ids)
         hits = [Hit(items[i], 1.0, 1.0) for i in ids if i in items]
+        if q.department_names:  # those the text makes lead first, then those responsible, then support
+            hits.sort(key=lambda h: self.role_rank(q, h.item))
         return SearchResult(q, self._group_by_assignment(hits), confident=True, mode="list",
                             total=MORE_THAN_LISTED if more else 0)
 
@@ -264,7 +273,8 @@ class Searcher:
                 key = (item.doc_id, " › ".join(parts[:depth]))
                 if key not in sections:
                     heading = normalize(_HEADING_MARKER.sub("", parts[depth - 1]))
-                    leads = item.departments.lead if depth == len(parts) else ()  # who leads a leaf section's work
+                    # who leads a leaf section's work: its stated lead, else the first named responsible
+                    leads = (item.departments.lead or item.departments.responsible[:1]) if depth == len(parts) else ()
                     context = normalize(" ".join((*parts[:depth - 1], *leads)))
                     sections[key] = {w: _coverage({w: ww}, heading, context) for w, ww in topic.items()}
         chosen = _choose_sections(topic, sections)
@@ -319,6 +329,16 @@ class Searcher:
         """(names to match exactly, cores to match at any level) for the departments a question names."""
         return split_department_query(q.department_names, self.known_departments())
 
+    def role_rank(self, q: Question, item: Item) -> tuple[int, int]:
+        """Where the item puts a department the question names: leading it first, then responsible
+        for it (the first named before the others), then supporting it."""
+        deps = item.departments
+        for rank, names in enumerate((deps.lead, deps.responsible)):
+            place = next((i for i, name in enumerate(names) if self.asks_for(q, (name,))), None)
+            if place is not None:
+                return rank, place
+        return 2, 0
+
     def asks_for(self, q: Question, names: tuple[str, ...]) -> bool:
         """Does the item list a department the question names? 国家能源局 means exactly that one;
         能源局 or 发改委 mean that department at any level."""
@@ -348,11 +368,15 @@ class Searcher:
             bonus += 0.15 if item.region == q.region else 0.0 if q.in_region(item.region) else -0.3
         if q.department_names:
             if self.asks_for(q, item.departments.lead):
-                bonus += 0.25 if q.wants_lead and "牵头" in item.clause else 0.15
+                bonus += 0.25 if q.wants_lead else 0.15
+            elif self.asks_for(q, item.departments.responsible):
+                bonus += 0.15
             elif self.asks_for(q, item.departments.support) and not q.wants_lead:
                 bonus += 0.08
         if q.year and any(d.due and d.due.year == q.year for d in item.deadlines):
             bonus += 0.08
+        elif q.year and not _fits_year(q.year, item):
+            bonus -= 0.1  # 2030 asked: a target for 2025 of the same sentence comes after 2030's
         if q.reference:
             bonus += 0.15 if item.doc_id in q.doc_ids else -0.3
         if q.deadline_phrase and any(q.deadline_phrase in d.text for d in item.deadlines):
@@ -372,7 +396,7 @@ class Searcher:
                        for d in item.deadlines):
                 return False
         if q.department_names:
-            names = item.departments.lead if q.wants_lead else item.departments.all()
+            names = item.departments.primary() if q.wants_lead else item.departments.all()
             if not self.asks_for(q, names):
                 return False
         return True
@@ -387,6 +411,8 @@ class Searcher:
         their paragraphs' other items fetched."""
         groups: dict[tuple, list[Hit]] = {}
         for h in hits:
+            if h.item.kind == "intro":
+                continue  # a news opening is no task of the list
             groups.setdefault(_assignment_key(h.item), []).append(h)
         for members in groups.values():
             members.sort(key=lambda h: h.item.seq)
@@ -519,11 +545,13 @@ def fits_question(q: Question, item: Item) -> bool:
         return False
     if q.document_kind and item.doc_id not in q.kind_doc_ids:
         return False  # 浙江碳达峰实施方案 asked; only a meeting's report found
-    if q.year is None:
-        return True
+    return q.year is None or _fits_year(q.year, item)
+
+
+def _fits_year(year: int, item: Item) -> bool:
     years = {t.year for t in item.targets} | {d.due.year for d in item.deadlines if d.due}
-    spans = any(d.start and d.due and d.start.year <= q.year <= d.due.year for d in item.deadlines)
-    return spans or q.year in years or str(q.year) in item.text or str(q.year) in item.section
+    spans = any(d.start and d.due and d.start.year <= year <= d.due.year for d in item.deadlines)
+    return spans or year in years or str(year) in item.text or str(year) in item.section
 
 
 def _choose_sections(topic: dict[str, WordWeight],

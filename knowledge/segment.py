@@ -28,15 +28,21 @@ _MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("num_paren", re.compile(r"^[（(]\d{1,2}[）)]")),
     ("article", re.compile(rf"^第[{_CN_NUM}百零]+[条章节]")),
 ]
+_MARKER_SPACE = re.compile(rf"^(\d{{1,2}}[.．、]|[{_CN_NUM}]+、|[（(][{_CN_NUM}\d]+[）)])\s+(?=[^\s\d])")
 # A part of its own in a plain-text document: an annex or the embedded title of what a notice issues
 # (附件：2022年重点任务清单 / 武汉市进一步促进新能源汽车消费若干措施): it closes every open section.
 _PART_HEADING = re.compile(
-    r"^(?:附件\d*[:：]?\s*[^。；！？]{2,40}|[^。；，！？：:、]{4,40}(?:方案|清单|措施|意见|办法|细则|计划|要点|目录|规划|安排|纲要|指南|规定))$"
+    r"^(?:附件\d*[:：]?\s*[^。；！？]{2,40}|[^。；，！？：:、]{4,40}(?:方案|清单|措施|意见|办法|细则|计划|要点|目录|规划|安排|纲要|指南|规定)"
+    r"(?:[（(][^（）()。，]{2,16}[）)])?)$"
 )
 # A notice's addressees (各省、自治区、直辖市人民政府，国务院各部委：) and its issuing formula
 # (《…》已经省人民政府同意，现印发给你们，请认真贯彻落实。): the wrapper, not the policy.
 _ADDRESSEES = re.compile(r"^各[^。；]{2,80}[：:]$")
-_ISSUING_FORMULA = re.compile(r"现印发给你们|现予印发|请认真(?:贯彻|组织|抓好)?(?:执行|实施|落实|贯彻落实)")
+_ISSUING_FORMULA = re.compile(r"现印发给你们|现将.{0,60}印发给你们|现予印发|请认真(?:贯彻|组织|抓好)?(?:执行|实施|落实|贯彻落实)")
+# The preamble's purpose sentence (为…，制定本方案。): why the document exists, not a task.
+_PURPOSE = re.compile(r"^为[^。]{4,200}(?:特|现)?制定本[\u4e00-\u9fa5]{0,6}[。]?$")
+# A clause that opens with its own year (…达到30%，2030年进一步提升至60%): that year governs it.
+_OWN_YEAR = re.compile(r"^(?:到|至)?(?P<year>\d{4}年)(?![度底末前内，,])")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])(?![”’」』）)])|(?<=[。！？!?][”’」』）)])|(?<=\d\.)(?=[^\d\s])")
 _TIME_LEAD = re.compile(
     r"^(?:到|至|力争|确保)?(?:\d{4}年(?:底|末|前)?|[“\"「]?十[一二三四五六七八九]五[”\"」]?(?:时期|期间|期末|末))$"
@@ -71,7 +77,7 @@ def _heading_and_body(block: Block) -> tuple[str | None, str, str]:
     stays the paragraph's first item (it names the task its clause assigns); a numbered paragraph
     with no title ('二、到2026年，…') loses only its number.
     """
-    text = block.text.strip()
+    text = _MARKER_SPACE.sub(r"\1", block.text.strip())  # '1. 推进…' as '1.推进…'
     kind = _marker_kind(text)
     if block.heading:
         return kind or "heading", short_heading(text), ""
@@ -143,6 +149,9 @@ def _pieces_of_sentence(sentence: str) -> list[tuple[str, str]]:
             lead = bare
             continue
         has_target = bool(find_targets(bare))
+        if lead and (own := _OWN_YEAR.match(bare)) and re.search(r"\d", bare[own.end():]):
+            flush()  # a target with its own year (…，2030年进一步提升至60%) is not the lead-in's
+            lead = own["year"]
         if current and (lead or (has_target and current_has_target)):
             flush()  # under a lead-in every clause is a goal of its own; elsewhere, every target is
         current.append(clause)
@@ -169,13 +178,16 @@ def segment(blocks: list[Block]) -> list[Piece]:
     stack: list[tuple[str, str]] = []  # (marker kind, heading title)
     pieces: list[Piece] = []
     paragraph_start = 0  # where the last paragraph's pieces begin
+    own_lines = ""  # the labelled lines (责任单位：… / 完成时限：…) after that paragraph so far
     for block in blocks:
         line = block.text.strip()
         if not block.heading and labelled_clause_start(line) == 0 and pieces:
-            # a line of its own (责任单位：…) assigns the paragraph before it
-            pieces[paragraph_start:] = [p if p.clause else Piece(p.text, p.section, line, p.lead_in)
-                                        for p in pieces[paragraph_start:]]
+            # lines of their own, in any order, assign the paragraph before them
+            before, own_lines = own_lines, f"{own_lines}；{line}" if own_lines else line
+            pieces[paragraph_start:] = [Piece(p.text, p.section, own_lines, p.lead_in) if p.clause in ("", before)
+                                        else p for p in pieces[paragraph_start:]]
             continue
+        own_lines = ""
         if _ADDRESSEES.match(line):
             continue
         kind, title, body = _heading_and_body(block)
@@ -201,7 +213,7 @@ def _pieces_of_paragraph(body: str, section: str) -> list[Piece]:
     for start, end in spans:
         clause = body[start:end]
         for sentence in split_sentences(body[cursor:start]):
-            if _ISSUING_FORMULA.search(sentence):
+            if _ISSUING_FORMULA.search(sentence) or _PURPOSE.match(sentence):
                 continue
             for text, lead in _pieces_of_sentence(sentence):
                 for part in _split_long(text):

@@ -304,8 +304,8 @@ class KnowledgeStore:
         now = _now()
         cur = self.db.execute(
             "INSERT INTO items (doc_id, seq, text, source_text, kind, section, region, deadlines, lead, support,"
-            " targets, clause, status, progress, edited, created_at, updated_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " targets, clause, responsible, status, progress, edited, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [item.doc_id, item.seq, item.text, item.text, *_item_fields(item), item.status, item.progress,
              int(item.edited), now, now],
         )
@@ -321,7 +321,7 @@ class KnowledgeStore:
         assert item.id is not None
         before = self.get_item(item.id)
         sets = "seq=?, text=?, kind=?, section=?, region=?, deadlines=?, lead=?, support=?, targets=?, clause=?," \
-               " status=?, progress=?, edited=?, updated_at=?"
+               " responsible=?, status=?, progress=?, edited=?, updated_at=?"
         params: list[Any] = [item.seq, item.text, *_item_fields(item), item.status, item.progress, int(item.edited),
                              _now()]
         if source_text is not None:
@@ -407,7 +407,8 @@ class KnowledgeStore:
             [item.id, fts_text(bigrams(text)), fts_text(bigrams(meta)), fts_text(sound_bigrams(text)), text, meta],
         )
         departments = [(item.id, name, department_core(name), role)
-                       for role, names in (("lead", item.departments.lead), ("support", item.departments.support))
+                       for role, names in (("lead", item.departments.lead), ("support", item.departments.support),
+                                           ("responsible", item.departments.responsible))
                        for name in names]
         if departments:
             self.db.conn.executemany(
@@ -432,7 +433,7 @@ class KnowledgeStore:
         return [(int(r[0]), float(r[1]), r[2], r[3]) for r in rows]
 
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
-                     role: str | None = None, deadline_phrase: str = "", due_from: date | None = None,
+                     roles: Collection[str] = (), deadline_phrase: str = "", due_from: date | None = None,
                      due_to: date | None = None, regions: Collection[str] = (),
                      doc_ids: Collection[str] | None = None, limit: int = 300) -> tuple[list[int], bool]:
         """Active items that pass every given filter, newest document first then in document order
@@ -442,13 +443,13 @@ class KnowledgeStore:
         params: list[Any] = []
         if exact_departments or department_cores:
             # driven by the indexes on (name, role) and (core, role), not by a scan of every item
-            role_sql = " AND role = ?" if role else ""
+            role_sql = f" AND role IN ({','.join('?' * len(roles))})" if roles else ""
             parts = []
             for column, values in (("name", exact_departments), ("core", department_cores)):
                 if values:
                     parts.append(f"SELECT item_id FROM item_departments WHERE {column} IN "
                                  f"({','.join('?' * len(values))}){role_sql}")
-                    params += [*values, *([role] if role else [])]
+                    params += [*values, *roles]
             where.append(f"i.id IN ({' UNION '.join(parts)})")
         # A deadline filter (with or without a region) can match thousands: then walk the documents
         # newest first (index on their date), look up each item's deadlines and stop once the page is
@@ -608,7 +609,7 @@ def _item_fields(item: Item) -> list[Any]:
         item.kind, item.section, item.region,
         _json([d.to_dict() for d in item.deadlines]),
         _json(list(item.departments.lead)), _json(list(item.departments.support)),
-        _json([t.to_dict() for t in item.targets]), item.clause,
+        _json([t.to_dict() for t in item.targets]), item.clause, _json(list(item.departments.responsible)),
     ]
 
 
@@ -616,7 +617,8 @@ def _snapshot(item: Item) -> dict:
     return {
         "text": item.text, "kind": item.kind, "section": item.section, "region": item.region,
         "deadlines": [d.to_dict() for d in item.deadlines], "lead": list(item.departments.lead),
-        "support": list(item.departments.support), "targets": [t.to_dict() for t in item.targets],
+        "support": list(item.departments.support), "responsible": list(item.departments.responsible),
+        "targets": [t.to_dict() for t in item.targets],
         "clause": item.clause, "status": item.status, "progress": item.progress, "edited": item.edited,
     }
 
@@ -626,7 +628,8 @@ def item_from_snapshot(snapshot: dict, base: Item) -> Item:
     return Item(
         text=snapshot["text"], kind=snapshot["kind"], section=snapshot["section"], region=snapshot["region"],
         deadlines=[Deadline.from_dict(d) for d in snapshot["deadlines"]],
-        departments=Departments(tuple(snapshot["lead"]), tuple(snapshot["support"])),
+        departments=Departments(tuple(snapshot["lead"]), tuple(snapshot["support"]),
+                                tuple(snapshot.get("responsible", ()))),
         targets=[Target.from_dict(t) for t in snapshot["targets"]], clause=snapshot["clause"],
         doc_id=base.doc_id, seq=base.seq, id=base.id, status=snapshot["status"],
         progress=snapshot.get("progress", ""), edited=snapshot.get("edited", base.edited),
@@ -638,7 +641,8 @@ def _item(row: dict) -> Item:
         id=row["id"], doc_id=row["doc_id"], seq=row["seq"], text=row["text"], kind=row["kind"],
         section=row["section"] or "", region=row["region"] or "国家",
         deadlines=[Deadline.from_dict(d) for d in _loads(row["deadlines"]) or []],
-        departments=Departments(tuple(_loads(row["lead"]) or ()), tuple(_loads(row["support"]) or ())),
+        departments=Departments(tuple(_loads(row["lead"]) or ()), tuple(_loads(row["support"]) or ()),
+                                tuple(_loads(row["responsible"]) or ())),
         targets=[Target.from_dict(t) for t in _loads(row["targets"]) or []],
         clause=row["clause"] or "", status=row["status"], progress=row["progress"] or "",
         edited=bool(row["edited"]),

@@ -37,9 +37,9 @@ def calendar(entries: Iterable[tuple[Item, date, str]], name: str, stamp: dateti
              f"X-WR-CALNAME:{escape(name)}", "X-WR-TIMEZONE:Asia/Shanghai"]
     for item, due, title in entries:
         deadline = next((d for d in item.deadlines if d.due == due), None)
-        who = "；".join(x for x in ("牵头：" + "、".join(item.departments.lead) if item.departments.lead else "",
-                                    "参与：" + "、".join(item.departments.support) if item.departments.support else "")
-                        if x)
+        who = "；".join(f"{role}：" + "、".join(names) for role, names in (
+            ("牵头", item.departments.lead), ("负责", item.departments.responsible), ("参与", item.departments.support))
+            if names)
         description = "\n".join(x for x in (item.text, f"期限：{deadline.text}" if deadline else "", who,
                                             f"来源：《{title}》 {item.section}".strip() if title else "",
                                             f"编号：#{item.id}") if x)

@@ -82,7 +82,9 @@ def _headline(item: Item, today: date, notice: Notice | None = None) -> str:
     detail = [f"{deadline.text}，{due.isoformat()}" if deadline and due else ""]
     if item.departments.lead:
         detail.append("、".join(item.departments.lead[:3]) + "牵头")
+    elif item.departments.responsible:
+        detail.append("负责：" + "、".join(item.departments.responsible[:3]))
     elif item.departments.support:
-        detail.append("责任：" + "、".join(item.departments.support[:3]))
+        detail.append("参与：" + "、".join(item.departments.support[:3]))
     inner = "；".join(d for d in detail if d)
     return f"{text} — {status}" + (f"（{inner}）" if inner else "")

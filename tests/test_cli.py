@@ -44,7 +44,7 @@ def test_ask_json_contract(config_file, capsys):
     assert top["text"] == "实施金融支持绿色低碳发展专项政策，设立碳减排支持工具。"
     assert top["deadline"] == {"text": "6月底前出台相关政策", "due": "2021-06-30", "start": None,
                                "end": "2021-06-30", "ongoing": False, "status": "已过期"}
-    assert top["departments"] == {"lead": ["人民银行"], "support": ["生态环境部"]}
+    assert top["departments"] == {"lead": ["人民银行"], "support": ["生态环境部"], "responsible": []}
     assert top["source"]["title"] == "国务院关于落实《政府工作报告》重点工作分工的意见"
     assert top["source"]["date"] == "2021-03-26"
     answer = obj["answer"]
@@ -97,12 +97,12 @@ def test_export_jsonl_and_csv(config_file, capsys, tmp_path):
     tool = by_text["实施金融支持绿色低碳发展专项政策，设立碳减排支持工具。"]
     assert (tool["due"], tool["lead"], tool["support"]) == ("2021-06-30", ["人民银行"], ["生态环境部"])
     heating = next(r for r in rows if "北方地区清洁取暖率达到70" in r["text"])
-    assert heating["due"] == "2021-12-31" and heating["lead"][0] == "生态环境部"
-    assert heating["support"][-1] == "中国气象局"
+    assert heating["due"] == "2021-12-31" and heating["lead"] == [] and heating["responsible"][0] == "生态环境部"
+    assert heating["responsible"][-1] == "中国气象局"
     reform = next(r for r in rows if r["text"].startswith("推进能源、交通、电信等基础性行业改革"))
     assert reform["deadline"] == "年内持续推进" and reform["end"] == "2021-12-31"
     coal = by_text["全区煤炭消费比重降至75%以下"]
-    assert coal["due"] == "2025-12-31" and "自治区能源局" in coal["lead"] and coal["targets"][0]["value"] == "75"
+    assert coal["due"] == "2025-12-31" and "自治区能源局" in coal["responsible"] and coal["targets"][0]["value"] == "75"
     oil = by_text["石油消费“十五五”时期进入峰值平台期。"]
     assert (oil["start"], oil["end"]) == ("2026-01-01", "2030-12-31")
     zhejiang = [r for r in rows if r["region"] == "浙江省"]

@@ -36,6 +36,22 @@ D = date
         ("二〇二五年底前", None, [("二〇二五年底前", D(2025, 12, 31), None, False)]),
         ("2021—2025年", None, [("2021—2025年", D(2025, 12, 31), D(2021, 1, 1), False)]),
         ("持续推进", 2021, [("持续推进", None, None, True)]),
+        # month ends with or without 前, quarters with their year, a bare year end (issue 13)
+        ("完成期限：9月底", 2021, [("9月底", D(2021, 9, 30), None, False)]),
+        ("年底完成", 2022, [("年底", D(2022, 12, 31), None, False)]),
+        ("四季度", 2022, [("四季度", D(2022, 12, 31), None, False)]),
+        ("2021年四季度", None, [("2021年四季度", D(2021, 12, 31), None, False)]),
+        ("三季度末前完成", 2022, [("三季度末前", D(2022, 9, 30), None, False)]),
+        ("2030年", None, [("2030年", D(2030, 12, 31), None, False)]),  # a lead-in that is only a year
+        ("较去年底增长10%", 2022, []),
+        ("上年末存量", 2022, []),
+        ("每年底前报送", 2022, []),
+        ("每半年末月20日前报送", 2022, []),
+        ("2030年进一步提升至60%", None, []),
+        # a whole time phrase naming a month (完成时限：2022年6月): by its end; a month inside a sentence is not
+        ("2022年6月", None, [("2022年6月", D(2022, 6, 30), None, False)]),
+        ("9月份完成", 2022, [("9月份完成", D(2022, 9, 30), None, False)]),
+        ("5月份全省召开推进会议", 2022, []),  # a year inside a sentence is not a deadline by itself
         # relative limits are kept as text, with no date
         ("淘汰时限不超过3年", 2022, [("时限不超过3年", None, None, False)]),
         ("3年内完成", 2022, [("3年内", None, None, False)]),

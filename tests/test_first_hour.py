@@ -77,7 +77,9 @@ def test_csv_opens_in_excel_with_every_deadline_and_departments_by_role(config_f
     assert tool["截止日期"] == "2021-06-30；2021-12-31"
     assert (tool["牵头部门"], tool["配合部门"], tool["类型"]) == ("人民银行", "生态环境部", "任务")
     heating = next(r for r in rows if "北方地区清洁取暖率达到70" in r["条目"])
-    assert heating["牵头部门"].startswith("生态环境部") and heating["配合部门"].endswith("中国气象局")
+    # the text names no lead (…等按职责分工负责): every department is responsible, none leads
+    assert heating["牵头部门"] == "" and heating["负责部门"].startswith("生态环境部")
+    assert heating["负责部门"].endswith("中国气象局")
     assert len(rows) > 300
 
 

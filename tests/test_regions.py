@@ -36,3 +36,21 @@ def test_document_region_from_title_and_issuer():
     assert document_region("国务院关于支持赣州等原中央苏区振兴发展的若干意见", "国务院") == NATIONAL
     assert document_region("关于推进杭州湾区域绿色发展的意见", "") == "杭州市"
     assert document_region("关于做好碳达峰碳中和工作的意见", "中共中央、国务院") == NATIONAL
+
+
+@pytest.mark.parametrize(
+    ("title", "issuer", "body", "region"),
+    [
+        # a provincial department's plan with no region in its title: the body's 我省 and the province it names
+        ("2021年全省水污染防治工作要点", "", "为完成国家下达江西的年度任务，结合我省实际，制定本要点。", "江西省"),
+        ("2022年工作计划", "", "我市将联合南京、无锡推进…", "南京市"),
+        ("关于加强草原保护的实施意见", "", "我区要统筹内蒙古东部和西部…", "内蒙古自治区"),
+        # the issuer and the title come first; national bodies stay national
+        ("2021年全省水污染防治工作要点", "湖南省生态环境厅", "结合我省实际，对标江西…", "湖南省"),
+        ("关于做好碳达峰碳中和工作的意见", "国务院", "我省…四川…", NATIONAL),
+        # no 我省: a province merely named in the text is not the document's
+        ("2021年水污染防治工作要点", "", "学习浙江经验，推进流域治理。", NATIONAL),
+    ],
+)
+def test_document_region_from_its_own_text(title, issuer, body, region):
+    assert document_region(title, issuer, body) == region

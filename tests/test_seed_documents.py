@@ -26,8 +26,9 @@ def test_000_task_with_its_own_clause(kb):
 def test_000_clause_governs_every_sentence_of_its_paragraph(kb):
     for fragment in ("优化产业结构和能源结构", "在确保安全的前提下积极有序发展核电", "提升生态系统碳汇能力"):
         item = only(kb, fragment)
-        assert item.departments.lead == ("国家发展改革委",)
-        assert len(item.departments.support) == 15
+        # （国家发展改革委、…等按职责分工负责）names no lead: all 16 are responsible
+        assert item.departments.lead == () and item.departments.support == ()
+        assert item.departments.responsible[0] == "国家发展改革委" and len(item.departments.responsible) == 16
         assert item.deadline.text == "年内持续推进" and item.deadline.due == date(2021, 12, 31)
 
 
@@ -35,8 +36,8 @@ def test_000_clean_heating_target(kb):
     item = only(kb, "北方地区清洁取暖率")
     assert item.kind == "target"
     assert item.deadline.due == date(2021, 12, 31)
-    assert item.departments.lead == ("生态环境部",)
-    assert item.departments.support[-1] == "中国气象局"
+    assert item.departments.lead == ()
+    assert item.departments.responsible[0] == "生态环境部" and item.departments.responsible[-1] == "中国气象局"
     assert [(t.metric, t.value, t.unit) for t in item.targets] == [("北方地区清洁取暖率", "70", "%")]
 
 
@@ -71,7 +72,7 @@ def test_004_targets_are_split_and_keep_departments_and_section(kb):
     assert item.region == "内蒙古自治区"
     assert item.section == "三、实施节能减排重点工程 › (八)煤炭清洁高效利用工程"
     assert item.deadline.text == "到2025年" and item.deadline.due == date(2025, 12, 31)
-    assert item.departments.lead == ("自治区能源局",)
+    assert item.departments.responsible[0] == "自治区能源局" and not item.departments.lead
     assert "国家能源局" not in item.departments.all()
     assert [(t.metric, t.comparator, t.value, t.unit, t.qualifier, t.year) for t in item.targets] == [
         ("煤炭消费比重", "降至", "75", "%", "以下", 2025)

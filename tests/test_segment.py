@@ -30,3 +30,42 @@ def test_a_notices_addressees_and_issuing_formula_are_no_items():
     pieces = segment([Block("各市人民政府，省人民政府各委、办、厅、局："),
                       Block("《工作安排》已经省人民政府同意，现印发给你们，请认真贯彻执行。各地要抓好落实。")])
     assert [p.text for p in pieces] == ["各地要抓好落实。"]
+
+
+def test_labelled_lines_in_any_order_assign_the_paragraph_before_them():
+    pieces = segment([Block("1.推行能源托管。鼓励学校采用能源费用托管。"), Block("完成时限：持续推进"),
+                      Block("牵头单位：市教育局"), Block("配合单位：市财政局"),
+                      Block("2.推进屋顶光伏。新建公共建筑屋顶光伏覆盖率达到50%。"),
+                      Block("责任处室：能源处 完成期限：11月底")])
+    assigned = {p.text: p.clause for p in pieces}
+    assert assigned["鼓励学校采用能源费用托管。"] == "完成时限：持续推进；牵头单位：市教育局；配合单位：市财政局"
+    assert assigned["新建公共建筑屋顶光伏覆盖率达到50%。"] == "责任处室：能源处 完成期限：11月底"
+    assert not any(p.text.startswith(("完成", "牵头", "配合", "责任")) for p in pieces)
+
+
+def test_a_bracketed_clause_with_labels_inside_is_one_clause():
+    pieces = segment([Block("4.建设监测平台。建成能耗在线监测平台。（完成时限：2022年三季度；牵头单位：市工信局）")])
+    assert [(p.text, p.clause) for p in pieces] == [
+        ("建设监测平台。", "（完成时限：2022年三季度；牵头单位：市工信局）"),
+        ("建成能耗在线监测平台。", "（完成时限：2022年三季度；牵头单位：市工信局）")]
+
+
+def test_a_clause_governs_the_sentences_before_it_never_the_next():
+    pieces = segment([Block("5.推广节能灯具。全年更换高效节能路灯2万盏以上。（市城管局负责，持续推进）开展节能宣传周活动。")])
+    assigned = {p.text: p.clause for p in pieces}
+    assert assigned["全年更换高效节能路灯2万盏以上。"] == "（市城管局负责，持续推进）"
+    assert assigned["开展节能宣传周活动。"] == ""
+
+
+def test_each_target_with_its_own_year_gets_that_year():
+    pieces = segment([Block("到2025年，全市公交车新能源比例达到80%，2030年进一步提高到100%；"
+                            "到2025年，充电桩达到5万个，2035年达到12万个。")])
+    assert [(p.text, p.lead_in) for p in pieces] == [
+        ("全市公交车新能源比例达到80%", "到2025年"), ("2030年进一步提高到100%", "2030年"),
+        ("充电桩达到5万个", "到2025年"), ("2035年达到12万个。", "2035年")]
+
+
+def test_purpose_sentence_and_embedded_title_are_no_items():
+    pieces = segment([Block("某市节能降碳滚动实施方案（2023—2024年）"),
+                      Block("为落实全市碳达峰工作部署，加快绿色低碳转型，制定本方案。"), Block("一、推进工业节能。")])
+    assert [p.text for p in pieces] == ["推进工业节能。"]

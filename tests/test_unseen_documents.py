@@ -30,7 +30,7 @@ def test_measures_signature_dates_every_deadline(kb):
     coal = next(i for t, i in items.items() if "新增煤炭产能" in t)
     assert coal.deadline.text == "到今年底" and coal.deadline.due == date(2022, 12, 31)
     assert coal.targets[0].value == "3" and coal.targets[0].unit == "亿吨"
-    assert "应急管理部" in coal.departments.support
+    assert "应急管理部" in coal.departments.responsible and not coal.departments.lead
     pricing = next(i for t, i in items.items() if "分时电价" in t and "指导意见" in t)
     assert pricing.deadline.due == date(2022, 9, 30)
     assert pricing.departments.lead == ("国家发展改革委",)
@@ -75,10 +75,10 @@ def test_task_list_labelled_fields_lines_and_parts(kb):
     data_center = next(i for t, i in by_text.items() if "电能利用效率" in t)
     assert data_center.deadline.due == date(2023, 9, 30) and data_center.departments.lead == ("省能源局",)
     gas = [i for t, i in by_text.items() if "瓦斯" in t]
-    assert gas and all(i.departments.lead == ("省能源局",) and i.departments.support == ("省发展改革委",)
+    assert gas and all(i.departments.responsible == ("省能源局", "省发展改革委") and not i.departments.lead
                        for i in gas)
     heating = next(i for t, i in by_text.items() if "清洁取暖改造" in t)
-    assert heating.departments.lead == ("省住房城乡建设厅",) and heating.departments.support == ("省财政厅",)
+    assert heating.departments.responsible == ("省住房城乡建设厅", "省财政厅")
     assert not any(t.startswith(("牵头单位", "配合单位", "完成时限", "责任单位")) for t in by_text)
 
 
@@ -89,16 +89,17 @@ def test_task_list_answers_who_and_when(kb):
     assert answer.confident and "牵头：省工业和信息化厅" in text and "2023-10-31" in text
     listed = kb.ask("山西省能源局牵头的任务有哪些", TODAY)
     assert listed.mode == "list"
-    assert {h.item.departments.lead for h in listed.hits} == {("省能源局",)}
-    assert len(listed.hits) == 2
+    leads = [h for h in listed.hits if h.item.departments.lead]
+    assert {h.item.departments.lead for h in leads} == {("省能源局",)} and len(leads) == 1
+    assert listed.hits[:1] == leads  # then where it is responsible with no lead named
+    assert all("省能源局" in h.item.departments.primary() for h in listed.hits)
 
 
 def test_a_city_document_is_that_citys_and_its_questions_find_it(kb):
     city, province = imported(kb, "city_measures_2024.txt"), imported(kb, "province_charging_2024.txt")
     assert kb.store.get_document(city).region == "成都市" and kb.store.get_document(province).region == "四川省"
     service_fee = next(i for i in kb.store.items_of_document(city) if "运营补贴" in i.text)
-    assert service_fee.departments.lead == ("市发展改革委",)  # the city's own, not 国家发展改革委
-    assert service_fee.departments.support == ("市财政局",)
+    assert service_fee.departments.responsible == ("市发展改革委", "市财政局")  # the city's own, not 国家发展改革委
 
     answer = kb.ask("成都公共充电桩到2025年要达到多少", TODAY)
     assert answer.confident and "8万个" in render_text(answer)  # the city's target, not the province's
