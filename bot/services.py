@@ -68,8 +68,9 @@ async def attach_reminders(services: Services, config: Config,
 
 
 async def close_services(services: Services) -> None:
+    """Close in order: no new work, in-flight reads and writes finished, then the connections."""
     if services.warming is not None and not services.warming.done():
         services.warming.cancel()
     await services.http.close()
-    await services.worker.run(services.kb.close)
-    services.worker.shutdown()
+    await asyncio.to_thread(services.worker.shutdown)  # waits for work already running on its threads
+    services.kb.close()
