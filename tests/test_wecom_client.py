@@ -14,19 +14,14 @@ from fakes.wecom import BOT_NAME, ERR_TOO_FAST, FakeWeCom
 
 from bot.wecom_client import (
     MAX_FRAME_CHARS,
-    Backoff,
     WeComClient,
     WeComCredentialError,
-    WeComMessage,
     WeComNotConnected,
     WeComReplaced,
     WeComRequestError,
     WeComTimeout,
-    bypasses_proxy,
-    parse_callback,
-    proxy_for,
-    strip_mention,
 )
+from bot.wecom_protocol import Backoff, WeComMessage, bypasses_proxy, parse_callback, proxy_for, strip_mention
 
 BOT, SECRET = "aibTESTBOT", "test-secret"
 FAST = Backoff(base=0.01, cap=0.05)
