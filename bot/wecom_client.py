@@ -64,6 +64,10 @@ class WeComNotConnected(WeComError):
     """No subscribed connection now (or it closed before the answer came)."""
 
 
+class WeComConnectionLost(WeComNotConnected):
+    """The connection closed after a request went out and before its answer: it may have arrived."""
+
+
 class WeComTimeout(WeComError, TimeoutError):
     """No answer to a request within the request timeout."""
 
@@ -218,7 +222,7 @@ class WeComClient:
             self._ws = None
             for future in self._pending.values():
                 if not future.done():
-                    future.set_exception(WeComNotConnected("connection closed before the answer"))
+                    future.set_exception(WeComConnectionLost("connection closed before the answer"))
             await ws.close()
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> None:
