@@ -22,7 +22,7 @@ from bot.config import parse_config
 from bot.services import attach_reminders, close_services, open_services
 from bot.wecom_adapter import WeComAdapter, wecom_chat
 from bot.wecom_channel import MARGIN, SlidingWindow, WeComChannel
-from bot.wecom_client import WeComClient, WeComRequestError
+from bot.wecom_client import MAX_FRAME_CHARS, WeComClient, WeComRequestError
 from bot.wecom_protocol import Backoff
 from handlers import texts
 from handlers.core import Conversation
@@ -130,7 +130,7 @@ async def test_a_list_page_is_a_card_and_its_click_pushes_the_next_page(db_path)
         before = len(r.answers())
         await r.fake.push_card_click(nxt["key"], card["task_id"], chattype="group", chatid=GROUP, userid=BOB)
         second = await r.next_answer(before)
-        assert "第 6–6 条" in second or "第 6 条" in second or "6." in second
+        assert "第 6–6 条" in second and "6. #" in second
         push = r.fake.accepted("aibot_send_msg")[-1]
         assert push.body["chatid"] == GROUP
 
@@ -165,6 +165,7 @@ async def test_forged_clicks_bad_frames_and_unknown_events_are_logged_and_ignore
         await r.fake.push_raw("{not json")
         await r.fake.push_unknown_cmd()
         await r.fake.push_raw(json.dumps(r.fake._event_frame("feedback_event", BOB, "single", {"x": 1})))
+        await r.fake.push_oversized(MAX_FRAME_CHARS + 1000)
         answer = await r.ask("碳减排支持工具什么时候出台？", userid=BOB)
         assert "2021-06-30" in answer
         assert r.fake.received("aibot_send_msg") == [] and r.fake.received("aibot_respond_update_msg") == []
@@ -173,6 +174,7 @@ async def test_forged_clicks_bad_frames_and_unknown_events_are_logged_and_ignore
     assert sum("unknown data" in m for m in logged) == 2
     assert sum("not JSON" in m for m in logged) == 1 and sum("unknown cmd" in m for m in logged) == 1
     assert sum("feedback_event" in m for m in logged) == 1
+    assert sum("dropped a frame of" in m for m in logged) == 1
     assert not any(rec.exc_info for rec in caplog.records)
 
 
