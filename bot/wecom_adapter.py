@@ -64,8 +64,10 @@ def new_task_id() -> str:
 class WeComAdapter:
     app = APP
 
-    def __init__(self, config: Config, services: Services, *, client: WeComClient | None = None) -> None:
+    def __init__(self, config: Config, services: Services, *, client: WeComClient | None = None,
+                 start_wait: float = START_WAIT) -> None:
         self.services = services
+        self.start_wait = start_wait
         self.client = client or WeComClient(config.credential(APP, "bot_id"), config.credential(APP, "secret"),
                                             self.on_callback, ws_url=config.wecom.ws_url)
         self._channel = WeComChannel(self.client, config.wecom.sends_per_second,
@@ -77,7 +79,7 @@ class WeComAdapter:
         self.conversation = conversation
         self.client.start()
         try:
-            await self.client.wait_connected(timeout=START_WAIT)
+            await self.client.wait_connected(timeout=self.start_wait)
         except WeComCredentialError as e:
             raise AdapterStopped(str(e), 2) from None
         except WeComReplaced as e:

@@ -127,6 +127,7 @@ class WeComClient:
         self._seen: OrderedDict[str, None] = OrderedDict()  # recent msgids: WeCom may deliver a callback twice
         self._unanswered_pings = 0
         self._replaced = False
+        self._retrying = False  # between a failed connection and the next success
         self._task: asyncio.Task | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -159,9 +160,13 @@ class WeComClient:
         await asyncio.gather(*self._handlers, return_exceptions=True)
 
     def _set_state(self, state: str, detail: str = "", level: int = logging.INFO) -> None:
-        if state != self.state:
-            self.state = state
-            log.log(level, "企业微信 %s: %s%s", self.bot_id, state, f" ({detail})" if detail else "")
+        """Log each change once; while retrying, the attempts after the first go to debug (an outage is one line)."""
+        if state == self.state:
+            return
+        repeat = self._retrying and state in ("connecting", "reconnecting")
+        self._retrying = state == "reconnecting" or (self._retrying and state == "connecting")
+        self.state = state
+        log.log(logging.DEBUG if repeat else level, "企业微信 %s: %s%s", self.bot_id, state, f" ({detail})" if detail else "")
 
     async def run(self) -> None:
         """Connect, subscribe and serve until stop(); reconnect after any close with backoff and jitter."""

@@ -199,6 +199,29 @@ async def test_a_rejected_secret_stops_the_app_with_one_line(db_path):
     assert "POLICYBOT_WECOM_SECRET" in str(stopped.value) and stopped.value.exit_code == 2
 
 
+async def test_an_unreachable_server_does_not_stop_the_start_and_is_retried(db_path, caplog):
+    caplog.set_level(logging.INFO, logger="bot.wecom_client")
+    fake = FakeWeCom(BOT, SECRET)
+    await fake.start()
+    url = fake.ws_url
+    await fake.close()  # nobody listens there now
+    config = parse_config({"storage": {"path": str(db_path)}, "reminders": {"enabled": False},
+                           "wecom": {"bot_id": BOT, "secret": SECRET, "ws_url": url}})
+    services = await open_services(config)
+    adapter = WeComAdapter(config, services, start_wait=0.2)
+    adapter.client._backoff = Backoff(base=0.05, cap=0.1)
+    try:
+        await adapter.start(Conversation(services))  # returns: the connection keeps trying in the background
+        await asyncio.sleep(0.5)
+        assert adapter.client.state == "reconnecting"
+    finally:
+        await adapter.stop()
+        await close_services(services)
+    states = [r.getMessage() for r in caplog.records
+              if r.name == "bot.wecom_client" and r.levelno >= logging.INFO and "reconnecting" in r.getMessage()]
+    assert len(states) == 1  # one line per state change, not one per attempt
+
+
 # ---------------------------------------------------------------- the channel
 
 

@@ -250,7 +250,7 @@ async def test_state_changes_are_logged_once_each(fake, caplog):
         await fake.wait_subscribed(after=1)
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.wecom_client"]
     states = [line.split(": ", 1)[1].split(" ")[0] for line in lines]
-    assert states == ["connecting", "connected", "reconnecting", "connecting", "connected", "stopped"]
+    assert states == ["connecting", "connected", "reconnecting", "connected", "stopped"]
 
 
 async def test_bad_frames_are_logged_once_and_ignored(fake, caplog):
