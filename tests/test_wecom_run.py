@@ -97,6 +97,14 @@ async def ask(fake: FakeWeCom, text: str, userid: str = BOB) -> str:
     return replies(fake)[before]
 
 
+async def logged(log: Path, text: str, timeout: float = 20) -> None:
+    for _ in range(int(timeout / 0.1)):
+        if text in log.read_text(encoding="utf-8"):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{text!r} not logged")
+
+
 async def test_policybot_run_on_wecom(seeded_db_file, tmp_path):
     db = tmp_path / "kb.db"
     shutil.copy(seeded_db_file, db)
@@ -140,6 +148,7 @@ async def test_policybot_run_on_wecom(seeded_db_file, tmp_path):
             await fake.wait_subscribed(timeout=20, after=first)
             assert "2021-06-30" in await ask(fake, "碳减排支持工具什么时候出台？")
             await fake.wait_for(predicate=lambda f: len(reminders(fake)) >= 1, timeout=CATCH_UP + 20)
+            await logged(log, "reminders at")  # the run recorded it (stopping mid-run is the crash window)
         # a restart: the catch-up run finds it sent
         async with policybot_run(config, log):
             second = await fake.wait_subscribed(timeout=30, after=fake.connections[-1].number)
