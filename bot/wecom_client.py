@@ -14,7 +14,8 @@ sends the same secret again and again (its attempt counter restarts at every ope
 "error" event without a listener kills its receive loop; and it always passes an SSL context, so
 no ws:// endpoint. This client reconnects after any close with backoff and jitter, stops for good
 on a refused secret with one line naming the setting, and takes any ws:// or wss:// endpoint and
-the standard proxy variables, on the aiohttp we already depend on.
+the standard proxy variables, on the aiohttp we already depend on. The pure parts (parsing a
+callback, request ids, proxy choice, backoff) are in bot/wecom_protocol.py.
 """
 
 from __future__ import annotations
@@ -25,16 +26,15 @@ import json
 import logging
 import os
 import random
-import secrets
 import ssl as ssl_module
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+
+from bot.wecom_protocol import Backoff, WeComMessage, new_req_id, object_of, parse_callback, proxy_for
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ STREAM_MAX_BYTES = 20480  # stream.content limit (被动回复消息, path/10103
 MAX_FRAME_CHARS = 1 << 20  # a callback is a few KB; anything past 1 MiB is logged and dropped
 MAX_WS_MESSAGE = 16 << 20  # aiohttp closes the socket (1009) past this; we then reconnect
 CREDENTIAL_HINT = "请检查 [wecom] bot_id / secret（或环境变量 POLICYBOT_WECOM_BOT_ID / POLICYBOT_WECOM_SECRET）"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class WeComError(Exception):
@@ -65,6 +64,10 @@ class WeComNotConnected(WeComError):
     """No subscribed connection now (or it closed before the answer came)."""
 
 
+class WeComConnectionLost(WeComNotConnected):
+    """The connection closed after a request went out and before its answer: it may have arrived."""
+
+
 class WeComTimeout(WeComError, TimeoutError):
     """No answer to a request within the request timeout."""
 
@@ -81,125 +84,7 @@ class WeComRequestError(WeComError):
         return self.errcode == ERR_TOO_FAST
 
 
-@dataclass(frozen=True)
-class WeComMessage:
-    """One callback, parsed: a user's message or an event (enter_chat, a card click, …)."""
-
-    req_id: str  # answer under this id with the reply_* methods
-    msgid: str
-    chat_id: str  # where to push: the group's chatid, or the user's userid in a single chat
-    chat_type: str  # "single" | "group"
-    user_id: str
-    msgtype: str  # "text", "mixed", "voice", "image", "file", … or "event"
-    text: str = ""  # the text a user wrote, a group's leading @mention removed
-    event_type: str = ""  # for msgtype "event": "enter_chat", "template_card_event", …
-    event_key: str = ""  # for a card click: the button's key
-    task_id: str = ""  # for a card click: the card's task_id
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def is_group(self) -> bool:
-        return self.chat_type == "group"
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text_of(body: Mapping[str, Any]) -> str:
-    msgtype = body.get("msgtype")
-    if msgtype in ("text", "voice"):
-        part = body.get(msgtype)
-        return part.get("content", "") if isinstance(part, dict) else ""
-    if msgtype == "mixed":
-        items = (body.get("mixed") or {}).get("msg_item") or []
-        return "\n".join(i["text"].get("content", "") for i in items
-                         if isinstance(i, dict) and i.get("msgtype") == "text" and isinstance(i.get("text"), dict))
-    return ""
-
-
-def strip_mention(text: str) -> str:
-    """A group message starts with the robot's @mention ("@机器人 问题"); the question is the rest."""
-    text = text.strip()
-    if text.startswith("@"):
-        _, _, rest = text.partition(" ")
-        return rest.strip()
-    return text
-
-
-def parse_callback(frame: Mapping[str, Any]) -> WeComMessage:
-    """Turn an aibot_msg_callback / aibot_event_callback frame into a WeComMessage; ValueError if it is not one."""
-    headers, body = frame.get("headers"), frame.get("body")
-    if not isinstance(headers, dict) or not isinstance(body, dict):
-        raise ValueError("headers or body missing")
-    req_id, sender = headers.get("req_id"), body.get("from")
-    user_id = sender.get("userid") if isinstance(sender, dict) else None
-    if not isinstance(req_id, str) or not req_id or not isinstance(user_id, str) or not user_id:
-        raise ValueError("req_id or from.userid missing")
-    chat_type = "group" if body.get("chattype") == "group" else "single"
-    chat_id = body.get("chatid") if chat_type == "group" else user_id
-    if not isinstance(chat_id, str) or not chat_id:
-        raise ValueError("group callback without chatid")
-    msgtype = str(body.get("msgtype") or "")
-    event = _object(body.get("event"))
-    event_type = str(event.get("eventtype") or "")
-    detail = _object(event.get(event_type))
-    text = _text_of(body)
-    return WeComMessage(
-        req_id=req_id, msgid=str(body.get("msgid") or ""), chat_id=chat_id, chat_type=chat_type,
-        user_id=user_id, msgtype=msgtype, text=strip_mention(text) if chat_type == "group" else text.strip(),
-        event_type=event_type, event_key=str(detail.get("event_key") or ""),
-        task_id=str(detail.get("task_id") or ""), raw=frame,
-    )
-
-
-def new_req_id(prefix: str) -> str:
-    return f"{prefix}_{int(time.time() * 1000)}_{secrets.token_hex(4)}"
-
-
-def proxy_for(url: str, environ: Mapping[str, str]) -> str | None:
-    """The proxy for a ws(s):// URL from the standard variables (wss → HTTPS_PROXY, ws → HTTP_PROXY), NO_PROXY honoured.
-
-    aiohttp's trust_env would look for WSS_PROXY / WS_PROXY only, which nobody sets.
-    """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host in LOOPBACK:
-        return None
-    env = {k.lower(): v for k, v in environ.items() if v}
-    names = ("wss_proxy", "https_proxy") if parts.scheme == "wss" else ("ws_proxy", "http_proxy")
-    proxy = next((env[n] for n in names if n in env), None)
-    if not proxy:
-        return None
-    return None if bypasses_proxy(host, env.get("no_proxy", "")) else proxy
-
-
-def bypasses_proxy(host: str, no_proxy: str) -> bool:
-    """NO_PROXY as curl reads it: "*", or comma-separated names matching the host or a domain it is under."""
-    for entry in no_proxy.split(","):
-        entry = entry.strip().lower()
-        if entry == "*":
-            return True
-        name = entry.lstrip(".")
-        if name.count(":") == 1:
-            name = name.split(":")[0]  # host:port
-        if name and (host == name or host.endswith("." + name)):
-            return True
-    return False
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with equal jitter: attempt n waits between d/2 and d, d = min(cap, base·2ⁿ)."""
-
-    base: float = 1.0
-    cap: float = 60.0
-
-    def delay(self, attempt: int, rand: float) -> float:
-        ceiling = min(self.cap, self.base * (2 ** min(attempt, 30)))
-        return ceiling / 2 + rand * ceiling / 2
-
-
+DEFAULT_BACKOFF = Backoff()
 Callback = Callable[[WeComMessage], Awaitable[None]]
 
 
@@ -218,7 +103,7 @@ class WeComClient:
         heartbeat: float = 30.0,
         request_timeout: float = 10.0,
         connect_timeout: float = 15.0,
-        backoff: Backoff = Backoff(),
+        backoff: Backoff = DEFAULT_BACKOFF,
         rand: Callable[[], float] = random.random,
         environ: Mapping[str, str] = os.environ,
     ) -> None:
@@ -242,6 +127,7 @@ class WeComClient:
         self._seen: OrderedDict[str, None] = OrderedDict()  # recent msgids: WeCom may deliver a callback twice
         self._unanswered_pings = 0
         self._replaced = False
+        self._retrying = False  # between a failed connection and the next success
         self._task: asyncio.Task | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -274,9 +160,13 @@ class WeComClient:
         await asyncio.gather(*self._handlers, return_exceptions=True)
 
     def _set_state(self, state: str, detail: str = "", level: int = logging.INFO) -> None:
-        if state != self.state:
-            self.state = state
-            log.log(level, "企业微信 %s: %s%s", self.bot_id, state, f" ({detail})" if detail else "")
+        """Log each change once; while retrying, the attempts after the first go to debug (an outage is one line)."""
+        if state == self.state:
+            return
+        repeat = self._retrying and state in ("connecting", "reconnecting")
+        self._retrying = state == "reconnecting" or (self._retrying and state == "connecting")
+        self.state = state
+        log.log(logging.DEBUG if repeat else level, "企业微信 %s: %s%s", self.bot_id, state, f" ({detail})" if detail else "")
 
     async def run(self) -> None:
         """Connect, subscribe and serve until stop(); reconnect after any close with backoff and jitter."""
@@ -337,7 +227,7 @@ class WeComClient:
             self._ws = None
             for future in self._pending.values():
                 if not future.done():
-                    future.set_exception(WeComNotConnected("connection closed before the answer"))
+                    future.set_exception(WeComConnectionLost("connection closed before the answer"))
             await ws.close()
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -396,7 +286,7 @@ class WeComClient:
             log.warning("企业微信 %s: dropped a frame that is not an object: %.100r", self.bot_id, raw)
             return
         cmd = frame.get("cmd")
-        req_id = _object(frame.get("headers")).get("req_id")
+        req_id = object_of(frame.get("headers")).get("req_id")
         if not cmd:
             if isinstance(req_id, str) and req_id.startswith("ping"):
                 self._unanswered_pings = 0
@@ -407,7 +297,7 @@ class WeComClient:
         if cmd not in ("aibot_msg_callback", "aibot_event_callback"):
             log.warning("企业微信 %s: ignored a frame with unknown cmd %.60r", self.bot_id, cmd)
             return
-        if _object(_object(frame.get("body")).get("event")).get("eventtype") == "disconnected_event":
+        if object_of(object_of(frame.get("body")).get("event")).get("eventtype") == "disconnected_event":
             self._replaced = True  # the server closes this socket next; _connect_and_serve then stops
             return
         try:
@@ -472,6 +362,12 @@ class WeComClient:
         """Answer a message with markdown: one finished stream (stream.content is markdown)."""
         stream = {"id": new_req_id("stream"), "finish": True, "content": text}
         return await self.request("aibot_respond_msg", req_id, {"msgtype": "stream", "stream": stream})
+
+    async def reply_markdown_with_card(self, req_id: str, text: str, card: Mapping[str, Any]) -> dict:
+        """Answer a message with markdown and a template card in one reply (WeCom allows one card per message)."""
+        stream = {"id": new_req_id("stream"), "finish": True, "content": text}
+        return await self.request("aibot_respond_msg", req_id, {"msgtype": "stream_with_template_card",
+                                                                "stream": stream, "template_card": card})
 
     async def reply_template_card(self, req_id: str, card: Mapping[str, Any]) -> dict:
         return await self.request("aibot_respond_msg", req_id, {"msgtype": "template_card", "template_card": card})

@@ -40,6 +40,7 @@ class SendResult:
     disable: bool = False
     detail: str = ""
     migrated_to: int | None = None
+    unconfirmed: bool = False  # it may have arrived (no answer came): keep the claim, the next run resends it marked
 
     @classmethod
     def sent(cls) -> SendResult:

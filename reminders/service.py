@@ -7,8 +7,9 @@ The database is the source of truth, so a restart neither loses nor repeats a re
 A crash between 2 and 3 leaves `sending` rows. We err on the side of sending: the next run sends
 them again, with a line saying an earlier sending was not confirmed. A lost deadline reminder costs
 more than a duplicate, and the duplicate says what it is. Failures that may pass (network, rate
-limits after retries) release their claims, so the next run (every few minutes) tries again; failures
-for good (bot removed: 403, robot deleted) are recorded `failed` and disable that destination.
+limits after retries) release their claims, so the next run (every few minutes) tries again; a send
+the app may have delivered without answering keeps its `sending` claim and goes out again marked, like
+a crash's; failures for good (bot removed: 403, robot deleted) are recorded `failed` and disable that destination.
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ class ReminderService:
         if result.ok:
             await self.worker.write(self.store.record, entries, "sent")
             report.sent += 1
+        elif result.unconfirmed:  # left `sending`: the next run resends it with the "not confirmed" line
+            log.warning("reminder to %s not confirmed, the next run resends it marked: %s", _where(sub), result.detail)
+            report.retry_later += 1
         elif result.permanent:
             await self.worker.write(self._fail, sub, entries, result)
             report.failed += 1

@@ -14,19 +14,14 @@ from fakes.wecom import BOT_NAME, ERR_TOO_FAST, FakeWeCom
 
 from bot.wecom_client import (
     MAX_FRAME_CHARS,
-    Backoff,
     WeComClient,
     WeComCredentialError,
-    WeComMessage,
     WeComNotConnected,
     WeComReplaced,
     WeComRequestError,
     WeComTimeout,
-    bypasses_proxy,
-    parse_callback,
-    proxy_for,
-    strip_mention,
 )
+from bot.wecom_protocol import Backoff, WeComMessage, bypasses_proxy, parse_callback, proxy_for, strip_mention
 
 BOT, SECRET = "aibTESTBOT", "test-secret"
 FAST = Backoff(base=0.01, cap=0.05)
@@ -255,7 +250,7 @@ async def test_state_changes_are_logged_once_each(fake, caplog):
         await fake.wait_subscribed(after=1)
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.wecom_client"]
     states = [line.split(": ", 1)[1].split(" ")[0] for line in lines]
-    assert states == ["connecting", "connected", "reconnecting", "connecting", "connected", "stopped"]
+    assert states == ["connecting", "connected", "reconnecting", "connected", "stopped"]
 
 
 async def test_bad_frames_are_logged_once_and_ignored(fake, caplog):
