@@ -51,6 +51,10 @@ class FeishuApi:
             await self._session.close()
             self._session = None
 
+    async def check_credentials(self) -> None:
+        """Fetch a tenant token: FeishuCredentialError when Feishu refuses app_id/app_secret."""
+        await self._tenant_token()
+
     async def send(self, chat_id: str, msg_type: str, content: dict, *, uuid: str | None = None) -> str:
         """Post a message to a chat (im.v1.message.create); return its message_id. Same uuid within 1 h: sent once."""
         body = {"receive_id": chat_id, "msg_type": msg_type, "content": json.dumps(content, ensure_ascii=False)}
