@@ -323,3 +323,21 @@ async def test_the_channel_keeps_to_five_per_chat_and_knows_a_chat_it_left(fake:
     assert [markdown(m) for m in fake.sent] == [f"**提醒 {n}**" for n in range(7)]
     assert not any(c.code == CHAT_TOO_FAST for c in fake.api_calls)
     assert gone.permanent and gone.disable and "230002" in gone.detail
+
+
+async def test_the_pace_is_an_even_grid_under_the_limit_that_does_not_slip() -> None:
+    from bot.feishu_channel import HEADROOM, Pace
+
+    now, slept = [100.0], []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+
+    pace = Pace(10, clock=lambda: now[0], sleep=sleep)
+    for _ in range(3):  # three senders at once: the 2nd and 3rd wait one and two steps
+        await pace.wait()
+    step = 1 / (10 * HEADROOM)
+    assert slept == [round(step, 6), round(2 * step, 6)] and step > 0.1
+    now[0] += 2 * step + 0.05  # the 3rd woke late; the next slot is still on the grid, not a step after the wake-up
+    await pace.wait()
+    assert slept[-1] == round(step - 0.05, 6)
