@@ -233,6 +233,15 @@ async def test_a_slow_click_is_acked_at_once_and_answered_by_message(fake: FakeF
     assert late.chat_id == "oc_group0001" and late.reply_to is None and texts.ITEM_GONE in markdown(late)
 
 
+async def test_a_popup_ready_as_the_wait_ends_is_never_lost(fake: FakeFeishu, db_path) -> None:
+    async with running(fake, db_path, card_wait=0.0):
+        forged = await fake.push_event(card_action_event({"choice": "zz:nothing"}))  # refused without a real wait
+        ack = await fake.wait_ack(forged)
+        if ack.data["toast"]["content"] != texts.INVALID_BUTTON:  # not in the ack: then as a message
+            [late] = await fake.wait_sent(1)
+            assert texts.INVALID_BUTTON in markdown(late)
+
+
 class NoButtonsFeishu(FakeFeishu):
     """A deployment that refuses cards with buttons (code 230099, card content failed)."""
 
@@ -282,6 +291,7 @@ async def test_bad_frames_and_events_are_logged_once_and_ignored(fake: FakeFeish
         answer = await ask(fake, "碳减排支持工具什么时候出台？", 2)
         assert fake.connection is not None and len(fake.connections) == 1
     assert [m.reply_to for m in fake.sent] == [twice["event"]["message"]["message_id"], answer.reply_to]
+    assert sum(c.path.endswith("/reply") for c in fake.api_calls) == 2  # the event delivered twice: handled once
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     for what in ("malformed frame", "text frame", "event that is not JSON", "'im.chat.updated_v1'", "content is not JSON",
                  "characters"):
