@@ -43,6 +43,7 @@ MESSAGE_EVENT = "im.message.receive_v1"
 MAX_TEXT = 4000          # characters of a question; longer messages are ignored
 CARD_WAIT = 2.0          # seconds a click waits for its pop-up before acking with RECEIVED (the client's bound is 2.5)
 KEPT = 10_000            # event ids and chat kinds remembered
+START_CHECK = 5.0        # seconds the credential check at start may take before the other apps start anyway
 REJECTED = ("飞书拒绝了应用凭证（{detail}）：请检查 [feishu] app_id 和 app_secret"
             "（或环境变量 POLICYBOT_FEISHU_APP_ID / POLICYBOT_FEISHU_APP_SECRET）")
 Send = Callable[[list[Reply]], Awaitable[None]]
@@ -149,12 +150,14 @@ def send_uuid(*parts: str) -> str:
 class FeishuAdapter:
     app = APP
 
-    def __init__(self, config: Config, services: Services, *, card_wait: float = CARD_WAIT) -> None:
+    def __init__(self, config: Config, services: Services, *, card_wait: float = CARD_WAIT,
+                 initial_backoff: float = 1.0) -> None:
         settings = config.feishu
         self.app_id, self._secret = config.credential(APP, "app_id"), config.credential(APP, "app_secret")
         self.api = FeishuApi(self.app_id, self._secret, domain=settings.domain)
         self.connection = FeishuLongConnection(self.app_id, self._secret, self.on_event, on_card=self.on_card,
-                                               domain=settings.domain, card_timeout=card_wait + 0.5)
+                                               domain=settings.domain, card_timeout=card_wait + 0.5,
+                                               initial_backoff=initial_backoff)
         self._channel = FeishuChannel(self.api, settings.sends_per_second, settings.sends_per_second_per_chat)
         self.services = services
         self.card_wait = card_wait
@@ -168,11 +171,11 @@ class FeishuAdapter:
     async def start(self, conversation: Conversation) -> None:
         self.conversation = conversation
         try:
-            await self.api.check_credentials()
+            await asyncio.wait_for(self.api.check_credentials(), START_CHECK)
         except FeishuCredentialError as e:
             raise AdapterStopped(REJECTED.format(detail=_code_of(e)), 2) from None
-        except FeishuApiError as e:  # the network: the connection keeps trying in the background
-            log.warning("feishu: cannot reach %s yet (%s); will keep trying", self.api.domain, e)
+        except (FeishuApiError, TimeoutError) as e:  # the network: the connection keeps trying in the background
+            log.warning("feishu: cannot reach %s yet (%s); will keep trying", self.api.domain, e or "no answer")
         self._runner = asyncio.create_task(self._run())
 
     async def _run(self) -> None:

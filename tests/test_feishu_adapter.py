@@ -351,3 +351,41 @@ async def test_the_pace_is_an_even_grid_under_the_limit_that_does_not_slip() -> 
     now[0] += 2 * step + 0.05  # the 3rd woke late; the next slot is still on the grid, not a step after the wake-up
     await pace.wait()
     assert slept[-1] == round(step - 0.05, 6)
+
+
+async def test_an_unreachable_or_busy_feishu_is_retried_in_the_background(fake: FakeFeishu, db_path, caplog) -> None:
+    from fakes.feishu import ENDPOINT_BUSY, ENDPOINT_OK
+
+    caplog.set_level(logging.WARNING, logger="bot.feishu_adapter")
+    config = parse_config({"storage": {"path": str(db_path)}, "reminders": {"enabled": False},
+                           "feishu": {"app_id": "a", "app_secret": "b", "domain": "http://127.0.0.1:9"}})
+    services = await open_services(config)
+    try:
+        nowhere = FeishuAdapter(config, services)
+        await nowhere.start(Conversation(services))  # no AdapterStopped: the network may come back
+        await nowhere.stop()
+    finally:
+        await close_services(services)
+    assert any("will keep trying" in r.message for r in caplog.records)
+    fake.endpoint_code = ENDPOINT_BUSY
+    async with running_busy(fake, db_path):
+        await fake.wait_for(lambda: len(fake.endpoint_calls) >= 2)
+        fake.endpoint_code = ENDPOINT_OK
+        await fake.wait_connected()
+        answer = await ask(fake, "谁负责碳减排支持工具？", 1)
+    assert "人民银行" in markdown(answer)
+
+
+@contextlib.asynccontextmanager
+async def running_busy(fake: FakeFeishu, db_path):
+    """The adapter started while Feishu's endpoint is busy (no connection yet), with quick retries."""
+    config = parse_config({"storage": {"path": str(db_path)}, "reminders": {"enabled": False},
+                           "feishu": {"app_id": fake.app_id, "app_secret": fake.app_secret, "domain": fake.url}})
+    services = await open_services(config)
+    adapter = FeishuAdapter(config, services, initial_backoff=0.01)
+    try:
+        await adapter.start(Conversation(services))
+        yield adapter
+    finally:
+        await adapter.stop()
+        await close_services(services)
