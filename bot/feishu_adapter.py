@@ -115,11 +115,11 @@ def parse_message(event: Any) -> tuple[Incoming, str] | None:
     if sender.get("sender_type", "user") != "user":
         return None
     sender_ids = sender.get("sender_id")
-    open_id = sender_ids.get("open_id") if isinstance(sender_ids, dict) else None
-    message_id, chat_id = message.get("message_id"), message.get("chat_id")
-    if not all(isinstance(x, str) and x for x in (open_id, message_id, chat_id)):
+    open_id = _text(sender_ids.get("open_id") if isinstance(sender_ids, dict) else None)
+    message_id, chat_id = _text(message.get("message_id")), _text(message.get("chat_id"))
+    if not (open_id and message_id and chat_id):
         raise ValueError("no open_id, message_id or chat_id")
-    kind = {"p2p": PRIVATE, "group": GROUP}.get(message.get("chat_type"))
+    kind = {"p2p": PRIVATE, "group": GROUP}.get(_text(message.get("chat_type")))
     if kind is None:
         raise ValueError(f"unknown chat_type {message.get('chat_type')!r}")
     message_type = message.get("message_type")
@@ -137,6 +137,10 @@ def parse_message(event: Any) -> tuple[Incoming, str] | None:
     addressed = kind == PRIVATE or mentioned or text.startswith("/")
     return Incoming(app=APP, chat_id=chat_id, chat_kind=kind, sender_id=open_id, text=text, addressed=addressed,
                     has_media=message_type not in ("text", "post")), message_id
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def send_uuid(*parts: str) -> str:
