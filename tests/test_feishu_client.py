@@ -1,4 +1,4 @@
-"""Our own Feishu long-connection client (bot/feishu_client.py), against the fake the SDK tests vouch for."""
+"""Our own Feishu long-connection client (bot/feishu_client.py) and message APIs (bot/feishu_api.py), against the fake the SDK tests vouch for."""
 
 from __future__ import annotations
 
@@ -21,9 +21,8 @@ from fakes.feishu import Frame as FakeFrame
 from fakes.feishu import decode_frame as fake_decode
 from fakes.feishu import encode_frame as fake_encode
 
+from bot.feishu_api import FeishuApi, FeishuApiError
 from bot.feishu_client import (
-    FeishuApi,
-    FeishuApiError,
     FeishuCredentialError,
     FeishuLongConnection,
     Frame,
