@@ -65,12 +65,14 @@ def answer_question(searcher: Searcher, question: str, today: date, k: int = 5) 
     result: SearchResult = searcher.search(question, today, k=max(k, LIST_PAGE))
     docs = {h.item.doc_id: d for h in result.hits if (d := searcher.store.get_document(h.item.doc_id))}
     q = result.question
-    asked_deadline = q.in_window if q.window else (lambda d: q.deadline_phrase in d.text) if q.deadline_phrase \
-        else None
+    def asked_deadline(d: Deadline) -> bool:
+        return (not q.window or q.in_window(d)) and (not q.deadline_phrase or q.deadline_phrase in d.text)
+
     return Answer(question, result.mode, result.confident, result.hits, docs, today,
                   asked_department=lambda name: searcher.asks_for(q, (name,)), wants_who=q.wants_who,
                   total=result.total, focus=result.focus, window=q.window, status=q.status, window_phrase=q.window_phrase,
-                  deadline_phrase=q.deadline_phrase, asked_deadline=asked_deadline,
+                  deadline_phrase=q.deadline_phrase,
+                  asked_deadline=asked_deadline if q.window or q.deadline_phrase else None,
                   about_documents=q.about_documents, documents_listed=result.documents)
 
 
@@ -293,7 +295,8 @@ def time_note(answer: Answer) -> str:
             span = f"{start.isoformat()} 到期" if start == end else f"{start.isoformat()} 至 {end.isoformat()} 到期"
         else:
             span = f"{end.isoformat()} 及以前到期" if end else f"{start.isoformat()} 及以后到期" if start else ""
-        return "，".join(x for x in (span, STATUS_NAMES.get(answer.status, "")) if x)
+        phrase = f"期限写作“{answer.deadline_phrase}”" if answer.deadline_phrase else ""
+        return "，".join(x for x in (span, phrase, STATUS_NAMES.get(answer.status, "")) if x)
     if answer.deadline_phrase and answer.hits:
         dues = [d.due for h in answer.hits if (d := asked_deadline(answer, h.item))]
         years = sorted({d.year for d in dues if d})

@@ -148,16 +148,18 @@ def question_core(norm: str) -> str:
 
 
 SOON_DAYS = 30  # 即将到期 / 快到期: due within this many days from today
-_SOON = re.compile(r"(?:即将|快要?|马上|临近|就要|眼看)(?:到期|截止|过期)|还(?:有|剩)?几天|剩(?:下)?几天|近期到期")
+_SOON = re.compile(r"(?:即将|快要?|马上|临近|就要|眼看)(?:到期|截止|过期)|还(?:有|剩)?(?:几|多少)天|剩(?:下)?(?:几|多少)天|"
+                   r"(?:最近|近期)(?:要|就要|将|快)?(?:到期|截止)")
 # Deadline status as of today; 还没过期 is checked before 过期
 _STATUS = (
     ("pending", re.compile(r"(?:还|尚|仍)?(?:没有?|未)(?:到期|过期|截止|逾期)")),
-    ("expired", re.compile(r"(?:已经?)?(?:过期|逾期|超期)(?:了)?|已经?到期|已经?截止")),
-    ("active", re.compile(r"进行中|正在(?:进行|推进|实施|开展)")),
+    ("expired", re.compile(r"(?:已经?)?(?:过期|逾期|超期)(?:了)?|已经?到期|已经?截止|(?:超过|过了)(?:期限|截止日期|截止时间)")),
+    ("active", re.compile(r"进行中|(?:正在|还在|仍在)(?:进行|推进|实施|开展)")),
 )
 _HALF = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)?(?P<h>[上下])半年")
 _QUARTER = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)第?(?P<q>[一二三四1-4])季度|(?P<rel>本|这个?|当|下个?|下一)季度?")
-_YEAR_END = re.compile(r"(?:今年|本年)?(?:年底|年末)(?:之前|以前|前)|到年底|今年底")
+_YEAR_END = re.compile(r"(?:今年|本年)?(?:年底|年末)(?:之前|以前|前)|到年底|今年底前?")
+_YEAR_END_MONTH = re.compile(r"(?:今年|本年)?(?:年底|年末)(?=到期|截止|要|完成|的)")  # 年底到期: due in December
 _CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -199,10 +201,15 @@ def _window(norm: str, today: date) -> tuple[tuple[date | None, date | None], st
         return (date(y, 3 * q - 2, 1), month_end(y, 3 * q)), m[0]
     if m := _YEAR_END.search(norm):  # what is left of this year
         return (today, date(today.year, 12, 31)), m[0]
+    if m := _YEAR_END_MONTH.search(norm):
+        return (date(today.year, 12, 1), date(today.year, 12, 31)), m[0]
     monday = today - timedelta(days=today.weekday())
     for words, start, end in (
-            (("下个月", "下月"), *_month_after(today)),
-            (("本月", "这个月", "当月", "这月"), today.replace(day=1), month_end(today.year, today.month)),
+            (("今天", "今日"), today, today),
+            (("明天", "明日"), today + timedelta(days=1), today + timedelta(days=1)),
+            (("下个月底前", "下个月底", "下月底前", "下月底", "下个月", "下月"), *_month_after(today)),
+            (("本月底前", "本月底", "这个月底前", "这个月底", "月底前", "本月", "这个月", "当月", "这月"),
+             today.replace(day=1), month_end(today.year, today.month)),
             (("下周", "下个星期", "下星期"), monday + timedelta(days=7), monday + timedelta(days=13)),
             (("本周", "这周", "这个星期", "这星期"), monday, monday + timedelta(days=6)),
             (("今年", "本年", "年内", "当年"), date(today.year, 1, 1), date(today.year, 12, 31)),
@@ -228,6 +235,24 @@ def _window(norm: str, today: date) -> tuple[tuple[date | None, date | None], st
 def _month_after(today: date) -> tuple[date, date]:
     first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
     return first, month_end(first.year, first.month)
+
+
+_DATED_PHRASE = re.compile(r"(?P<y>今年|本年|当年|明年|20\d{2}年)(?P<p>(?:\d{1,2}|十[一二]?|[一二三四五六七八九])月"
+                           r"(?:底|末|\d{1,2}日)?(?:之前|以前|前)?)")
+
+
+def _dated_phrase(norm: str, today: date) -> tuple[str, tuple[date, date], str] | None:
+    """A month phrase with its year (今年12月底前, 2021年6月30日前): the phrase the documents write
+    (12月底前), that year as the window, and the year's words."""
+    if not (m := _DATED_PHRASE.search(norm)):
+        return None
+    y = _year_said(m["y"], today)
+    return _digit_month(m["p"]), (date(y, 1, 1), date(y, 12, 31)), m[0]
+
+
+def _digit_month(phrase: str) -> str:
+    """十二月底前 -> 12月底前, as documents write it."""
+    return re.sub(r"^(十[一二]?|[一二三四五六七八九])(?=月)", lambda m: str(_small_number(m[1])), phrase)
 
 
 def _status(norm: str) -> tuple[str, str] | None:
@@ -296,21 +321,25 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
             continue  # 能源局 inside 国家能源局
         q.department_names.add(name)
         q.department_cores.add(departments[name])
-    phrase = next((re.sub(r"^(?:到|至|在|于)", "", d.text) for d in find_deadlines(norm, None)
-                   if d.due is None and (d.ongoing or re.search(r"月|季度|半年|年底|年内", d.text))
-                   and not re.search(r"\d{4}", d.text)), "")
-    said = _window(norm, today)
-    if said and not (phrase and said[1] in phrase and len(phrase) > len(said[1])):  # 年内持续推进: a phrase
-        q.window, q.window_phrase = said
+    if dated := _dated_phrase(norm, today):  # 今年12月底前: the documents' phrase, in that year
+        q.deadline_phrase, q.window, q.window_phrase = dated
     else:
-        q.deadline_phrase = phrase
+        phrase = next((re.sub(r"^(?:到|至|在|于)", "", d.text) for d in find_deadlines(norm, None)
+                       if d.due is None and (d.ongoing or re.search(r"月|季度|半年|年底|年内", d.text))
+                       and not re.search(r"\d{4}", d.text)), "")
+        said = _window(norm, today)
+        if said and not (phrase and said[1] in phrase and len(phrase) > len(said[1])):  # 年内持续推进: a phrase
+            q.window, q.window_phrase = said
+        else:
+            q.deadline_phrase = _digit_month(phrase)
     if status := _status(norm):
         q.status, q.status_phrase = status
         q.window = _intersect(q.window or (None, None), _status_window(q.status, today))
         q.started_by = today if q.status == "active" else None
     q.unfinished = bool(q.status) or bool(q.window and q.window[0] == today)
     has_filter = bool(q.deadline_phrase or q.window or q.department_cores or q.reference)
-    said_time = re.sub("|".join(re.escape(p) for p in (q.window_phrase, q.status_phrase) if p) or "^$", "，", norm)
+    said_time = re.sub("|".join(re.escape(p) for p in (q.window_phrase, q.status_phrase) if p) or "^$", "，",
+                       re.sub(r"什么[?？]?$", "", norm))  # …要完成什么 is no yes/no question
     if has_filter and _LIST_NOUN.search(q.core) and not (q.wants_when or q.wants_amount or _ONE_THING.search(said_time)):
         q.wants_list = True  # 国家能源局负责的2021年任务 / 年内持续推进的工作
     if q.window and q.core_is_only_filters and not (q.wants_who or q.wants_amount or _ONE_THING.search(said_time)):

@@ -46,6 +46,13 @@ THURSDAY = D(2021, 6, 10)
         ("进行中的工作有哪些", (THURSDAY, None), "active"),
         ("今年已过期的工作", (D(2021, 1, 1), D(2021, 6, 9)), "expired"),
         ("下半年还没到期的事项", (D(2021, 7, 1), D(2021, 12, 31)), "pending"),
+        ("本月底前要完成什么", (D(2021, 6, 1), D(2021, 6, 30)), ""),
+        ("下个月底前要交的", (D(2021, 7, 1), D(2021, 7, 31)), ""),
+        ("年底到期的工作", (D(2021, 12, 1), D(2021, 12, 31)), ""),
+        ("今天到期的事项", (THURSDAY, THURSDAY), ""),
+        ("最近要到期的工作", (THURSDAY, D(2021, 7, 10)), ""),
+        ("超过期限的事项", (None, D(2021, 6, 9)), "expired"),
+        ("还在推进的工作", (THURSDAY, None), "active"),
     ],
 )
 def test_window_words_are_dates_relative_to_today(text, window, status):
@@ -74,6 +81,19 @@ def test_a_year_less_document_phrase_stays_a_phrase(text, phrase):
     """A month or quarter named without a year matches the documents' own phrase, whatever their year."""
     q = understand(text, THURSDAY)
     assert q.deadline_phrase == phrase and q.window is None
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "window"),
+    [
+        ("今年12月底前要完成哪些工作", "12月底前", (D(2021, 1, 1), D(2021, 12, 31))),
+        ("明年十二月底前要做完的", "12月底前", (D(2022, 1, 1), D(2022, 12, 31))),
+        ("2023年6月30日前要完成的事项", "6月30日前", (D(2023, 1, 1), D(2023, 12, 31))),
+    ],
+)
+def test_a_month_phrase_with_its_year_is_the_documents_phrase_in_that_year(text, phrase, window):
+    q = understand(text, THURSDAY)
+    assert (q.deadline_phrase, q.window) == (phrase, window) and q.structured and q.core_is_only_filters
 
 
 def test_words_that_only_look_like_time_are_no_window():
@@ -158,6 +178,13 @@ def test_work_marked_done_is_not_listed_as_due_soon(kb):
     kb.store.update_item(replace(item, progress="done"), actor="test", action="done")
     again = listed(kb, "马上到期的事项", D(2021, 6, 10))
     assert item.id not in [h.item.id for h in again.hits]
+
+
+def test_a_phrase_with_its_year_lists_that_years_items_and_says_both(kb):
+    answer = listed(kb, "2021年12月底前要完成哪些工作", D(2021, 6, 10))
+    assert answer.hits and all(shown_deadline(answer, h.item).due == D(2021, 12, 31) for h in answer.hits)
+    assert render_text(answer).startswith("2021-01-01 至 2021-12-31 到期，期限写作“12月底前”")
+    assert listed(kb, "2022年12月底前要完成哪些工作", D(2021, 6, 10)).hits == []
 
 
 def test_a_year_less_phrase_list_says_the_year(kb):
