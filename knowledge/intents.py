@@ -346,6 +346,8 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
         q.wants_list = True  # 快到期的 / 已过期的有哪些: nothing but the window
     if m := _YEAR.search(norm):
         q.year = int(m[1])
+        if q.wants_list and not (q.window or q.deadline_phrase) and q.core_is_only_filters:  # 2025年要完成哪些任务
+            q.window, q.window_phrase = (date(q.year, 1, 1), date(q.year, 12, 31)), m[0]
     if q.region and q.region != NATIONAL and (m := _DOCUMENT_KIND.search(norm)):
         q.document_kind = m[1]
     q.about_documents = _about_documents(q)

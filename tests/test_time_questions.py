@@ -53,6 +53,7 @@ THURSDAY = D(2021, 6, 10)
         ("最近要到期的工作", (THURSDAY, D(2021, 7, 10)), ""),
         ("超过期限的事项", (None, D(2021, 6, 9)), "expired"),
         ("还在推进的工作", (THURSDAY, None), "active"),
+        ("2025年要完成哪些工作", (D(2025, 1, 1), D(2025, 12, 31)), ""),
     ],
 )
 def test_window_words_are_dates_relative_to_today(text, window, status):
@@ -205,3 +206,17 @@ def test_a_phrase_list_over_several_years_says_so():
     assert time_note(one) == "“9月底前”均为2022年期限"
     undated = Answer(**base, hits=[_hit("甲", None)])
     assert "年份未定" in time_note(undated)
+
+
+def test_a_window_page_is_the_start_of_the_whole_window_soonest_first(kb):
+    window = {"due_from": D(2021, 1, 1), "due_to": D(2025, 12, 31), "soonest_first": True}
+    every, more = kb.store.filter_items(**window, limit=1000)
+    assert not more and len(every) > 3
+    page, more = kb.store.filter_items(**window, limit=3)
+    assert page == every[:3] and more
+    items = kb.store.get_items(every)
+
+    def first_due(i):
+        return min((d.due, d.ongoing) for d in items[i].deadlines if d.due and D(2021, 1, 1) <= d.due <= D(2025, 12, 31))
+
+    assert [first_due(i) for i in every] == sorted(first_due(i) for i in every)
