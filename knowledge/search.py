@@ -179,11 +179,13 @@ class Searcher:
             titles = self._documents().titles
             if q.reference or q.document_kind:
                 ids = q.doc_ids if q.reference else q.kind_doc_ids
-                chosen = [d for d in docs if d.doc_id in ids and _title_covers(titles[d.doc_id], words, 0.6)]
+                chosen = [d for d in docs if d.doc_id in ids and _title_share(titles[d.doc_id], words) >= 0.6]
                 if q.reference and not ids and not words:
                     return SearchResult(q, [], confident=False, mode="documents")  # a 文号 the knowledge base lacks
             elif len(words.replace("，", "")) >= 4:
-                chosen = [d for d in docs if q.in_region(d.region) and _title_covers(titles[d.doc_id], words, 0.8)]
+                shares = {d.doc_id: _title_share(titles[d.doc_id], words) for d in docs if q.in_region(d.region)}
+                best = max(shares.values(), default=0.0)  # the title that says the most of the words
+                chosen = [d for d in docs if best >= 0.8 and shares.get(d.doc_id) == best]
             else:
                 return None
             if not chosen:
@@ -447,10 +449,10 @@ def _assignment_key(item: Item) -> tuple:
     return (item.doc_id, item.section, item.clause) if item.clause else (item.id,)
 
 
-def _title_covers(title: str, words: str, share: float) -> bool:
-    """At least `share` of the words' bigrams are in the (normalised) title; no words: True."""
+def _title_share(title: str, words: str) -> float:
+    """The share of the words' bigrams that the (normalised) title has; no words: 1."""
     grams = [g for w in words.split("，") for g in bigrams(w)]
-    return not grams or sum(g in title for g in grams) >= share * len(grams)
+    return sum(g in title for g in grams) / len(grams) if grams else 1.0
 
 
 def _joined(items: list[Item]) -> str:

@@ -122,3 +122,9 @@ def test_a_clause_start_without_a_boundary_near_is_the_word_itself():
     text = "甲" * 50 + "光伏"
     assert clause_start(text, 50) == 50
     assert clause_start("前面，后面的话", 5) == 3
+
+
+def test_a_document_named_by_title_words_is_the_title_that_says_most_of_them(kb):
+    answer, text = documents_answer(kb, "碳达峰碳中和工作的意见什么时候印发")
+    (doc, _), = answer.documents_listed
+    assert doc.doc_number == "中发〔2021〕36号" and "2021-09-22" in text
