@@ -99,6 +99,7 @@ class Searcher:
         self._departments: dict[str, str] | None = None
         self._docs: _Documents | None = None
         self._count: tuple[int, int] | None = None
+        self._counted: tuple[tuple[int, int], list[tuple[Document, int]]] | None = None
 
     def known_departments(self) -> dict[str, str]:
         """Department names (and national aliases) -> core, for spotting departments in questions."""
@@ -171,7 +172,8 @@ class Searcher:
         """A question about the documents themselves (有哪些文件, 国发6号文是哪天发的, X方案有多少条):
         the documents it names, each with its item count; None when it names none (an item question
         that only sounds like one: 碳减排支持工具什么时候出台)."""
-        docs = self.store.documents()
+        counted = self._counted_documents()
+        docs = [d for d, _ in counted]
         if q.about_documents == "list":
             chosen = [d for d in docs if q.in_region(d.region)]
         else:
@@ -190,9 +192,18 @@ class Searcher:
                 return None
             if not chosen:
                 return None
-        counts = self.store.document_item_counts()
+        counts = {d.doc_id: n for d, n in counted}
         return SearchResult(q, [], confident=bool(chosen), mode="documents",
-                            documents=[(d, counts.get(d.doc_id, 0)) for d in chosen])
+                            documents=[(d, counts[d.doc_id]) for d in chosen])
+
+    def _counted_documents(self) -> list[tuple[Document, int]]:
+        """Every document, newest first, with its number of active items; remembered until the next
+        write (counting a large knowledge base's items takes a while)."""
+        key = (self.store.generation, self.store.last_change_id())  # (a deletion changes no generation)
+        if self._counted is None or self._counted[0] != key:
+            counts = self.store.document_item_counts()
+            self._counted = (key, [(d, counts.get(d.doc_id, 0)) for d in self.store.documents()])
+        return self._counted[1]
 
     # ------------------------------------------------------------------ candidates
 

@@ -98,6 +98,10 @@ class KnowledgeStore:
             "SELECT doc.doc_id, count(i.id) FROM documents doc LEFT JOIN items i"
             " ON i.doc_id = doc.doc_id AND i.status = 'active' GROUP BY doc.doc_id")}
 
+    def last_change_id(self) -> int:
+        """The change log's latest id: every change to an item adds one."""
+        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0])
+
     def save_document(self, doc: Document) -> None:
         self.generation += 1
         now = _now()

@@ -128,3 +128,14 @@ def test_a_document_named_by_title_words_is_the_title_that_says_most_of_them(kb)
     answer, text = documents_answer(kb, "碳达峰碳中和工作的意见什么时候印发")
     (doc, _), = answer.documents_listed
     assert doc.doc_number == "中发〔2021〕36号" and "2021-09-22" in text
+
+
+def test_item_counts_follow_a_deletion(kb):
+    from dataclasses import replace
+
+    question = "国发6号文件有多少条"
+    (doc, before), = kb.ask(question, TODAY).documents_listed
+    item = kb.store.items_of_document(doc.doc_id)[0]
+    kb.store.update_item(replace(item, status="deleted"), actor="test", action="delete")
+    (_, after), = kb.ask(question, TODAY).documents_listed
+    assert after == before - 1
