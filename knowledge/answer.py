@@ -65,14 +65,15 @@ def answer_question(searcher: Searcher, question: str, today: date, k: int = 5) 
     result: SearchResult = searcher.search(question, today, k=max(k, LIST_PAGE))
     docs = {h.item.doc_id: d for h in result.hits if (d := searcher.store.get_document(h.item.doc_id))}
     q = result.question
-    def asked_deadline(d: Deadline) -> bool:
+
+    def in_question(d: Deadline) -> bool:  # a deadline in the question's window, or saying its phrase
         return (not q.window or q.in_window(d)) and (not q.deadline_phrase or q.deadline_phrase in d.text)
 
     return Answer(question, result.mode, result.confident, result.hits, docs, today,
                   asked_department=lambda name: searcher.asks_for(q, (name,)), wants_who=q.wants_who,
                   total=result.total, focus=result.focus, window=q.window, status=q.status, window_phrase=q.window_phrase,
                   deadline_phrase=q.deadline_phrase,
-                  asked_deadline=asked_deadline if q.window or q.deadline_phrase else None,
+                  asked_deadline=in_question if q.window or q.deadline_phrase else None,
                   about_documents=q.about_documents, documents_listed=result.documents)
 
 
@@ -287,26 +288,34 @@ def asked_deadline(answer: Answer, item: Item) -> Deadline | None:
 def time_note(answer: Answer) -> str:
     """What a time list covers: its window (2021-06-10 至 2021-07-10 到期) and status, or for a
     year-less phrase the year of its deadlines (均为2021年期限; the items' own dates when they differ)."""
-    if answer.window and answer.status and not answer.window_phrase:  # a status alone
-        return f"截至 {answer.today.isoformat()} {STATUS_NAMES[answer.status]}"
     if answer.window:
         start, end = answer.window
-        if start and end:
+        status = STATUS_NAMES.get(answer.status, "")
+        if status and not answer.window_phrase:  # a status alone
+            span, status = f"截至 {answer.today.isoformat()} {status}", ""
+        elif start and end:
             span = f"{start.isoformat()} 到期" if start == end else f"{start.isoformat()} 至 {end.isoformat()} 到期"
         else:
             span = f"{end.isoformat()} 及以前到期" if end else f"{start.isoformat()} 及以后到期" if start else ""
-        phrase = f"期限写作“{answer.deadline_phrase}”" if answer.deadline_phrase else ""
-        return "，".join(x for x in (span, phrase, STATUS_NAMES.get(answer.status, "")) if x)
-    if answer.deadline_phrase and answer.hits:
-        dues = [d.due for h in answer.hits if (d := asked_deadline(answer, h.item))]
-        years = sorted({d.year for d in dues if d})
-        phrase = f"“{answer.deadline_phrase}”"
-        if len(years) == 1:
-            return f"{phrase}均为{years[0]}年期限" + ("（另有年份未定的）" if None in dues else "")
-        if years:
-            return f"{phrase}分属{'、'.join(map(str, years))}年，见各条日期"
-        return f"{phrase}年份未定（文件没有成文日期）"
-    return ""
+        one_year = bool(start and end and start.year == end.year)
+        phrase = "" if not answer.deadline_phrase else f"期限写作“{answer.deadline_phrase}”" if one_year \
+            else _phrase_years(answer)
+        return "，".join(x for x in (span, phrase, status) if x)
+    return _phrase_years(answer)
+
+
+def _phrase_years(answer: Answer) -> str:
+    """Which year a year-less phrase's listed deadlines fall in: 均为2021年期限, or several."""
+    if not (answer.deadline_phrase and answer.hits):
+        return ""
+    dues = [d.due for h in answer.hits if (d := asked_deadline(answer, h.item))]
+    years = sorted({d.year for d in dues if d})
+    phrase = f"“{answer.deadline_phrase}”"
+    if len(years) == 1:
+        return f"{phrase}均为{years[0]}年期限" + ("（另有年份未定的）" if None in dues else "")
+    if years:
+        return f"{phrase}分属{'、'.join(map(str, years))}年，见各条日期"
+    return f"{phrase}年份未定（文件没有成文日期）"
 
 
 NO_DOCUMENT = "知识库里没有这份文件。发送“有哪些文件”查看已收录的文件。"

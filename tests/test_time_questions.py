@@ -220,3 +220,10 @@ def test_a_window_page_is_the_start_of_the_whole_window_soonest_first(kb):
         return min((d.due, d.ongoing) for d in items[i].deadlines if d.due and D(2021, 1, 1) <= d.due <= D(2025, 12, 31))
 
     assert [first_due(i) for i in every] == sorted(first_due(i) for i in every)
+
+
+def test_a_year_less_phrase_with_a_status_says_both(kb):
+    answer = listed(kb, "12月底前还没到期的工作", D(2021, 6, 10))
+    text = render_text(answer)
+    assert answer.hits and text.startswith("截至 2021-06-10 尚未到期，“12月底前”均为2021年期限")
+    assert listed(kb, "12月底前还没到期的工作", D(2022, 1, 5)).hits == []
