@@ -148,14 +148,15 @@ def question_core(norm: str) -> str:
 
 
 SOON_DAYS = 30  # 即将到期 / 快到期: due within this many days from today
-_SOON = re.compile(r"(?:即将|快要?|马上|临近|就要|眼看)(?:到期|截止|过期)|还(?:有|剩)?(?:几|多少)天|剩(?:下)?(?:几|多少)天|"
+_SOON = re.compile(r"(?:即将|快要?|马上|临近|就要|眼看)要?(?:到期|截止|过期)|还(?:有|剩)?(?:几|多少)天|剩(?:下)?(?:几|多少)天|"
                    r"(?:最近|近期)(?:要|就要|将|快)?(?:到期|截止)")
 # Deadline status as of today; 还没过期 is checked before 过期
 _STATUS = (
-    ("pending", re.compile(r"(?:还|尚|仍)?(?:没有?|未)(?:到期|过期|截止|逾期)")),
+    ("pending", re.compile(r"(?:还|尚|仍)?(?:没有?|未)(?:到期|过期|截止|逾期|完成|办完|做完)")),
     ("expired", re.compile(r"(?:已经?)?(?:过期|逾期|超期)(?:了)?|已经?到期|已经?截止|(?:超过|过了)(?:期限|截止日期|截止时间)")),
     ("active", re.compile(r"进行中|(?:正在|还在|仍在)(?:进行|推进|实施|开展)")),
 )
+_SOONEST = re.compile(r"最(?:快|早|先)(?:要|就要|将)?(?:到期|截止)")  # 最早到期的: what is due next, however far
 _HALF = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)?(?P<h>[上下])半年")
 _QUARTER = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)第?(?P<q>[一二三四1-4])季度|(?P<rel>本|这个?|当|下个?|下一)季度?")
 _YEAR_END = re.compile(r"(?:今年|本年)?(?:年底|年末)(?:之前|以前|前)|到年底|今年底前?")
@@ -185,6 +186,8 @@ def _year_said(said: str | None, today: date) -> int:
 
 def _window(norm: str, today: date) -> tuple[tuple[date | None, date | None], str] | None:
     """A period the question names, relative to today, and the words that name it."""
+    if m := _SOONEST.search(norm):
+        return (today, None), m[0]
     if m := _SOON.search(norm):
         return (today, today + timedelta(days=SOON_DAYS)), m[0]
     if m := _HALF.search(norm):
@@ -338,12 +341,14 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
         q.started_by = today if q.status == "active" else None
     q.unfinished = bool(q.status) or bool(q.window and q.window[0] == today)
     has_filter = bool(q.deadline_phrase or q.window or q.department_cores or q.reference)
-    said_time = re.sub("|".join(re.escape(p) for p in (q.window_phrase, q.status_phrase) if p) or "^$", "，",
+    said_time = re.sub("|".join(re.escape(p) for p in (q.window_phrase, q.status_phrase, q.deadline_phrase) if p)
+                       or "^$", "，",
                        re.sub(r"什么[?？]?$", "", norm))  # …要完成什么 is no yes/no question
     if has_filter and _LIST_NOUN.search(q.core) and not (q.wants_when or q.wants_amount or _ONE_THING.search(said_time)):
         q.wants_list = True  # 国家能源局负责的2021年任务 / 年内持续推进的工作
-    if q.window and q.core_is_only_filters and not (q.wants_who or q.wants_amount or _ONE_THING.search(said_time)):
-        q.wants_list = True  # 快到期的 / 已过期的有哪些: nothing but the window
+    if (q.window or q.deadline_phrase) and q.core_is_only_filters \
+            and not (q.wants_who or q.wants_amount or _ONE_THING.search(said_time)):
+        q.wants_list = True  # 快到期的 / 已过期的有哪些 / 6月底前要完成什么: nothing but the time
     if m := _YEAR.search(norm):
         q.year = int(m[1])
         if q.wants_list and not (q.window or q.deadline_phrase) and q.core_is_only_filters:  # 2025年要完成哪些任务

@@ -54,6 +54,9 @@ THURSDAY = D(2021, 6, 10)
         ("超过期限的事项", (None, D(2021, 6, 9)), "expired"),
         ("还在推进的工作", (THURSDAY, None), "active"),
         ("2025年要完成哪些工作", (D(2025, 1, 1), D(2025, 12, 31)), ""),
+        ("马上要到期的是哪个", (THURSDAY, D(2021, 7, 10)), ""),
+        ("最早到期的事项", (THURSDAY, None), ""),
+        ("还有哪些工作没完成", (THURSDAY, None), "pending"),
     ],
 )
 def test_window_words_are_dates_relative_to_today(text, window, status):
@@ -95,6 +98,11 @@ def test_a_year_less_document_phrase_stays_a_phrase(text, phrase):
 def test_a_month_phrase_with_its_year_is_the_documents_phrase_in_that_year(text, phrase, window):
     q = understand(text, THURSDAY)
     assert (q.deadline_phrase, q.window) == (phrase, window) and q.structured and q.core_is_only_filters
+
+
+def test_a_year_less_phrase_alone_is_a_list():
+    q = understand("6月底前要完成什么", THURSDAY)
+    assert q.deadline_phrase == "6月底前" and q.wants_list and q.structured
 
 
 def test_words_that_only_look_like_time_are_no_window():
