@@ -154,6 +154,12 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     try:
         questions = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
         for question in questions:
+            if not question.strip():  # a blank line: nothing to answer (--json keeps one line per input line)
+                if args.json:
+                    sys.stdout.write(json.dumps({"question": question, "answer": "请输入问题。", "confident": False,
+                                                 "mode": "empty", "results": []}, ensure_ascii=False) + "\n")
+                    sys.stdout.flush()
+                continue
             answer = answer_line(kb, question, today, k)
             if args.json:
                 sys.stdout.write(json.dumps(answer_json(answer, k), ensure_ascii=False) + "\n")

@@ -38,7 +38,7 @@ HELP = (
 @dataclass
 class Answer:
     question: str
-    mode: str  # item | list | not_found | greeting | help
+    mode: str  # item | list | documents | not_found | greeting | help
     confident: bool
     hits: list[Hit] = field(default_factory=list)
     documents: dict[str, Document] = field(default_factory=dict)
@@ -48,6 +48,13 @@ class Answer:
     wants_who: bool = False
     total: int = 0  # a list cut short: how many items matched in all
     focus: tuple[str, ...] = ()  # the question's words, weightiest first, for clipping long texts
+    window: tuple[date | None, date | None] | None = None  # a list of what falls due in a window…
+    status: str = ""  # …or has a status today (pending | expired | active)
+    window_phrase: str = ""  # …the words that name the window (none: a status alone)
+    deadline_phrase: str = ""  # a list of what a year-less phrase (12月底前) names
+    asked_deadline: Callable[[Deadline], bool] | None = None  # the deadlines the question asks about
+    about_documents: str = ""  # mode documents: what was asked (list | date | count)…
+    documents_listed: list[tuple[Document, int]] = field(default_factory=list)  # …the documents, item counts
 
     @property
     def best(self) -> Hit | None:
@@ -58,9 +65,16 @@ def answer_question(searcher: Searcher, question: str, today: date, k: int = 5) 
     result: SearchResult = searcher.search(question, today, k=max(k, LIST_PAGE))
     docs = {h.item.doc_id: d for h in result.hits if (d := searcher.store.get_document(h.item.doc_id))}
     q = result.question
+
+    def in_question(d: Deadline) -> bool:  # a deadline in the question's window, or saying its phrase
+        return (not q.window or q.in_window(d)) and (not q.deadline_phrase or q.deadline_phrase in d.text)
+
     return Answer(question, result.mode, result.confident, result.hits, docs, today,
                   asked_department=lambda name: searcher.asks_for(q, (name,)), wants_who=q.wants_who,
-                  total=result.total, focus=result.focus)
+                  total=result.total, focus=result.focus, window=q.window, status=q.status, window_phrase=q.window_phrase,
+                  deadline_phrase=q.deadline_phrase,
+                  asked_deadline=in_question if q.window or q.deadline_phrase else None,
+                  about_documents=q.about_documents, documents_listed=result.documents)
 
 
 # ---------------------------------------------------------------------- pieces
@@ -123,11 +137,28 @@ def clip_around(text: str, focus: tuple[str, ...], n: int) -> str:
     def weight(start: int) -> int:
         return sum(v for i, length, v in found if start <= i and i + length <= start + span)
 
-    start = max((max(0, i - 4) for i, _, _ in found), key=lambda s: (weight(s), -s))
+    start = max((clause_start(text, i) for i, _, _ in found), key=lambda s: (weight(s), -s))
     if start < 8 or weight(start) <= weight(0):
         return clip(text, n)
-    start = min(start, len(text) - span)
+    if start > len(text) - span:  # near the end: as much before it as fits, from a clause's start
+        start = clause_start(text, len(text) - span, forward=True)
     return "…" + text[start:start + span] + ("…" if start + span < len(text) else "")
+
+
+_CLAUSE_END = "。；;，,、：:！!？?）)》"
+CLAUSE_REACH = 30  # a snippet starts at most this many characters before the words it shows
+
+
+def clause_start(text: str, i: int, forward: bool = False) -> int:
+    """Where a snippet showing text[i:] starts: right after the nearest sentence or clause end
+    before i (at most CLAUSE_REACH back), else at i itself, never inside a word. `forward`: the
+    first clause start at or after i instead (so that the snippet still reaches the text's end)."""
+    if forward:
+        ends = [text.find(c, i) for c in _CLAUSE_END]
+        ahead = min((e for e in ends if e >= 0 and e + 1 < len(text)), default=-1)
+        return ahead + 1 if ahead >= 0 and (i == 0 or text[i - 1] not in _CLAUSE_END) else i
+    back = max(text.rfind(c, max(0, i - CLAUSE_REACH), i) for c in _CLAUSE_END)
+    return back + 1 if back >= 0 else i
 
 
 def _positions(text: str, word: str) -> list[int]:
@@ -154,8 +185,13 @@ def answer_lines(answer: Answer) -> list[Line]:
         return [Line(t) for t in GREETING.splitlines()]
     if answer.mode == "help":
         return [Line(t) for t in HELP.splitlines()]
+    if answer.mode == "documents":
+        return document_lines(answer)
     if answer.mode == "list":
-        return list_lines(answer) if answer.hits else [Line(NOTHING_MATCHES)]
+        if answer.hits:
+            return list_lines(answer)
+        note = time_note(answer)
+        return [Line(f"{note}：{NOTHING_MATCHES}" if note else NOTHING_MATCHES)]
     if answer.mode == "not_found" or not answer.hits:
         return _not_found_lines(answer)
     return _item_lines(answer)
@@ -208,10 +244,11 @@ def related_hits(answer: Answer) -> list[Hit]:
     return [h for h in answer.hits[1:] if h.score >= best.score * 0.6][:RELATED_SHOWN]
 
 
-def one_line(item: Item, today: date, width: int = 60, text: str = "") -> str:
+def one_line(item: Item, today: date, width: int = 60, text: str = "", deadline: Deadline | None = None) -> str:
+    """#id, text, a deadline (the given one: the one a list asked about, else the first), lead."""
     line = text or clip(item.text, width)
-    if item.deadline:
-        line += f"（{format_deadline(item.deadline, today, item.progress == 'done')}）"
+    if deadline := deadline or item.deadline:
+        line += f"（{format_deadline(deadline, today, item.progress == 'done')}）"
     for role, names in (("牵头", item.departments.lead), ("负责", item.departments.responsible)):
         if names:
             line += f" {role}：{'、'.join(names[:2])}" + (f"等{len(names)}个部门" if len(names) > 2 else "")
@@ -233,12 +270,94 @@ def list_lines(answer: Answer) -> list[Line]:
         found = f"共 {answer.total} 条符合，列出前 {len(answer.hits)} 项"
     else:
         found = f"共找到 {len(answer.hits)} 条"
-    lines = [Line(f"{found}，第 {start + 1}–{start + len(page)} 条：", strong=True)]
-    lines += [Line(f"{start + i + 1}. " + one_line(h.item, answer.today, 70, clip_around(h.shown_text, answer.focus, 70))
+    note = time_note(answer)
+    lines = [Line(f"{note + '：' if note else ''}{found}，第 {start + 1}–{start + len(page)} 条：", strong=True)]
+    lines += [Line(f"{start + i + 1}. " + one_line(h.item, answer.today, 70, clip_around(h.shown_text, answer.focus, 70),
+                                                   asked_deadline(answer, h.item))
                    + (f"（同段另有{h.siblings}项）" if h.siblings else "")) for i, h in enumerate(page)]
     rest = len(answer.hits) - start - len(page)
     if rest > 0:
         lines.append(Line(f"还有 {rest} 条，发送“更多”查看。"))
+    return lines
+
+
+STATUS_NAMES = {"pending": "尚未到期", "expired": "已过期", "active": "进行中"}
+
+
+def asked_deadline(answer: Answer, item: Item) -> Deadline | None:
+    """The item's first deadline that the question asks about (its window or phrase), if any."""
+    if answer.asked_deadline is None:
+        return None
+    return next((d for d in item.deadlines if answer.asked_deadline(d)), None)
+
+
+def time_note(answer: Answer) -> str:
+    """What a time list covers: its window (2021-06-10 至 2021-07-10 到期) and status, or for a
+    year-less phrase the year of its deadlines (均为2021年期限; the items' own dates when they differ)."""
+    if answer.window:
+        start, end = answer.window
+        status = STATUS_NAMES.get(answer.status, "")
+        if status and not answer.window_phrase:  # a status alone
+            span, status = f"截至 {answer.today.isoformat()} {status}", ""
+        elif start and end:
+            span = f"{start.isoformat()} 到期" if start == end else f"{start.isoformat()} 至 {end.isoformat()} 到期"
+        else:
+            span = f"{end.isoformat()} 及以前到期" if end else f"{start.isoformat()} 及以后到期" if start else ""
+        one_year = bool(start and end and start.year == end.year)
+        phrase = "" if not answer.deadline_phrase else f"期限写作“{answer.deadline_phrase}”" if one_year \
+            else _phrase_years(answer)
+        return "，".join(x for x in (span, phrase, status) if x)
+    return _phrase_years(answer)
+
+
+def _phrase_years(answer: Answer) -> str:
+    """Which year a year-less phrase's listed deadlines fall in: 均为2021年期限, or several."""
+    if not (answer.deadline_phrase and answer.hits):
+        return ""
+    dues = [d.due for h in answer.hits if (d := asked_deadline(answer, h.item))]
+    years = sorted({d.year for d in dues if d})
+    phrase = f"“{answer.deadline_phrase}”"
+    if len(years) == 1:
+        return f"{phrase}均为{years[0]}年期限" + ("（另有年份未定的）" if None in dues else "")
+    if years:
+        return f"{phrase}分属{'、'.join(map(str, years))}年，见各条日期"
+    return f"{phrase}年份未定（文件没有成文日期）"
+
+
+NO_DOCUMENT = "知识库里没有这份文件。发送“有哪些文件”查看已收录的文件。"
+DOCUMENTS_SHOWN = 20
+
+
+def document_line(doc: Document, count: int) -> str:
+    """《标题》（文号，发文机关，成文日期，地区，N条）"""
+    bits = [doc.doc_number, doc.issuer, doc.date.isoformat() if doc.date else "日期不详", doc.region, f"{count}条"]
+    return f"《{doc.title}》（{'，'.join(b for b in bits if b)}）"
+
+
+def document_lines(answer: Answer) -> list[Line]:
+    """The documents a question about documents names: the list, or when each was issued, or how
+    many items each has."""
+    docs = answer.documents_listed
+    if not docs:
+        return [Line(NO_DOCUMENT if answer.about_documents != "list" else "知识库里还没有文件（可用 import 导入）。")]
+    if answer.about_documents == "list":
+        lines = [Line(f"知识库里有 {len(docs)} 份文件：", strong=True)]
+        lines += [Line(f"{n}. {document_line(d, c)}") for n, (d, c) in enumerate(docs[:DOCUMENTS_SHOWN], 1)]
+        if len(docs) > DOCUMENTS_SHOWN:
+            lines.append(Line(f"另有 {len(docs) - DOCUMENTS_SHOWN} 份未列出。"))
+        return lines
+    lines = []
+    for doc, count in docs[:DOCUMENTS_SHOWN]:
+        number = f"（{doc.doc_number}）" if doc.doc_number else ""
+        rest = [f"发文机关：{doc.issuer}" if doc.issuer else "", f"地区：{doc.region}"]
+        if answer.about_documents == "date":
+            head = f"成文日期：{doc.date.isoformat()}" if doc.date else "文件里没有成文日期"
+            rest.append(f"共{count}条")
+        else:
+            head = f"共 {count} 条（任务、目标等条目）"
+            rest.insert(0, f"成文日期：{doc.date.isoformat()}" if doc.date else "成文日期不详")
+        lines.append(Line(f"《{doc.title}》{number}{head}", strong=True))
+        lines.append(Line("　" + "，".join(x for x in rest if x)))
     return lines
 
 
@@ -281,14 +400,25 @@ def result_dict(hit: Hit, doc: Document | None, today: date) -> dict:
     }
 
 
+def document_dict(doc: Document, count: int) -> dict:
+    """A document as a result of mode "documents": the result keys of an item, kind "document",
+    its line as text, and its item count."""
+    return {"id": doc.doc_id, "text": document_line(doc, count), "score": 1.0, "kind": "document",
+            "deadline": None, "deadlines": [], "departments": {"lead": [], "support": []}, "region": doc.region,
+            "targets": [], "progress": "", "source": doc.to_source_dict(), "items": count}
+
+
 def answer_json(answer: Answer, k: int) -> dict:
-    hits = answer.hits[:k]
+    if answer.mode == "documents":
+        results = [document_dict(d, c) for d, c in answer.documents_listed[:max(k, DOCUMENTS_SHOWN)]]
+    else:
+        results = [result_dict(h, answer.documents.get(h.item.doc_id), answer.today) for h in answer.hits[:k]]
     return {
         "question": answer.question,
         "answer": render_text(answer),
         "confident": answer.confident,
         "mode": answer.mode,
-        "results": [result_dict(h, answer.documents.get(h.item.doc_id), answer.today) for h in hits],
+        "results": results,
     }
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from knowledge.deadlines import find_deadlines, month_end
+from knowledge import timewords
+from knowledge.deadlines import find_deadlines
 from knowledge.departments import region_prefix, spell_out
+from knowledge.models import Deadline
 from knowledge.normalize import normalize
 from knowledge.references import DocumentReference, cited_documents, find_reference
 from knowledge.regions import NATIONAL, find_region, province_of, short_name
@@ -37,12 +39,23 @@ _STOP = re.compile(
 _YEAR = re.compile(r"(20\d{2})年")
 # A document named by its kind, as in 江西方案里 / 浙江碳达峰实施方案的 (措施 and 工作 are also tasks' words)
 _DOCUMENT_KIND = re.compile(r"(方案|规划|意见|通知|办法|条例|纲要|计划|要点)(?:里|中|的|是|提出|要求|规定|明确|[，,?？]|$)")
+# Questions about the knowledge base's documents themselves: which there are, when one was issued,
+# how many items one has.
+_DOCUMENT_WORD = r"(?:政策)?(?:文件|文档|资料)"
+_DOCUMENTS_LIST = re.compile(rf"(?:有|收录|收了|包含|包括|存|存了|录入|导入)了?(?:哪些|什么|多少|几|啥)[个份篇]?{_DOCUMENT_WORD}|"
+                             rf"哪些{_DOCUMENT_WORD}|{_DOCUMENT_WORD}(?:列表|清单|目录|一览)|{_DOCUMENT_WORD}(?:有|都有)(?:哪些|什么|啥)")
+_ISSUED_WHEN = re.compile(r"(?:什么时候|什么时间|何时|哪天|哪一天|几号|哪年|哪一年|几月|啥时候)(?:印发|发布|下发|出台|颁布|成文|公布|发文|发)|"
+                          r"(?:印发|发布|下发|颁布|成文|公布|发文)(?:的)?(?:日期|时间)|(?:日期|时间)是(?:哪天|什么时候)")
+_ITEM_COUNT = re.compile(r"(?:一共|总共|共)?有?(?:多少|几)(?:个)?条(?:目|任务|内容)?")
+# What is left of such a question once its document is named: nothing that asks about an item
+_DOCUMENT_FILLER = re.compile(r"知识库|库里|库中|数据库|系统|这里|这边|你们?|我们?|现在|目前|当前|都|一共|总共|共|里面?|"
+                              r"那个|这个|那份|这份|那篇|是|的|了|有|可以|吗|呢|文件|文档|资料|政策|印发|发布|"
+                              r"下发|出台|颁布|成文|公布|发文|发|日期|时间|条目|条|多少|几|什么|哪些|哪天|[，？?!！。]")
 _LIST_NOUN = re.compile(r"任务|工作|事项|举措|措施|事情|部署")
 _TARGETS = re.compile(r"目标|指标")
 _MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元?|多少资金|金额|补(?:贴|助)?多少|奖(?:励)?多少|给多少")
 _ONE_VALUE = re.compile(r"多少|几成|百分之几|多高|多低|几类|降到|降至|提高到|不超过|是几|降幅|增幅|幅度|比例|占比|比重")
 _ONE_THING = re.compile(r"这项|这个|该项|[吗么][?？]?$")  # one task named, or a yes/no question: not a list
-_RELATIVE_DAYS = re.compile(r"(?:近|未来|接下来|最近)?(\d{1,3})天(?:内|之内|以内)?")
 
 
 @dataclass
@@ -65,11 +78,16 @@ class Question:
     deadline_phrase: str = ""  # a window phrase with no year: 12月底前
     window: tuple[date | None, date | None] | None = None  # a dated window: 今年, 下个月, 2025年前
     window_phrase: str = ""  # …the words that name it
+    status: str = ""  # deadline status as of today: pending (还没到期) | expired (已过期) | active (进行中)
+    status_phrase: str = ""  # …the words that ask for it
+    started_by: date | None = None  # active: ongoing work, or a period begun by this day
+    unfinished: bool = False  # a status or a window from today asked: items marked done are not listed
     year: int | None = None
     reference: DocumentReference | None = None  # a document cited by number: 国发6号文
     doc_ids: tuple[str, ...] = ()  # …the documents it names (none: the knowledge base lacks it)
     document_kind: str = ""  # a region's document named by its kind: 浙江碳达峰实施方案 -> 方案
     kind_doc_ids: tuple[str, ...] = ()  # …the documents of that region and kind the knowledge base has
+    about_documents: str = ""  # a question about the documents: list (有哪些文件) | date (哪天发的) | count (多少条)
 
     @property
     def unfiltered_core(self) -> str:
@@ -78,9 +96,10 @@ class Question:
         rest = spell_out(self.core)
         names = sorted(self.department_names, key=len, reverse=True)
         for part in [*names, *sorted(self.department_cores, key=len, reverse=True), self.deadline_phrase,
-                     self.window_phrase]:
-            if part:
-                rest = rest.replace(part, "，")
+                     self.window_phrase, self.status_phrase]:
+            for piece in (part, *question_core(part).split("，")) if part else ():
+                if piece:  # 明年下半年 is 下半年 in the core (明年 is a stop word)
+                    rest = rest.replace(piece, "，")
         if self.region:
             rest = rest.replace(self.region, "，").replace(short_name(self.region), "，")
         return re.sub(r"，+", "，", rest).strip("，")
@@ -100,9 +119,18 @@ class Question:
     def core_is_only_filters(self) -> bool:
         """Nothing is left of the question once its filters and list words are taken out."""
         rest = _LIST_NOUN.sub("", _YEAR.sub("", self.unfiltered_core))
-        rest = re.sub(r"要|完成|出台|到期|截止|的|参与|负责|牵头|国务院|重点|是|有|里|中|或|和|及|，|"
+        rest = re.sub(r"要|完成|出台|到期|截止|的|参与|负责|牵头|国务院|重点|是|有|里|中|或|和|及|，|还|尚|仍|已|了|就|"
+                      r"[办做干弄搞]完?|交|"
                       r"方案|文件|通知|意见|计划|要点|规划|活", "", rest)  # 江西方案里…的活: the region's document, its tasks
         return len(rest) <= 1
+
+    def in_window(self, d: Deadline) -> bool:
+        """The deadline falls in the question's window (and has begun, when 进行中 is asked)."""
+        if not self.window or d.due is None:
+            return False
+        start, end = self.window
+        return ((start is None or d.due >= start) and (end is None or d.due <= end)
+                and (self.started_by is None or d.ongoing or bool(d.start and d.start <= self.started_by)))
 
     @property
     def structured(self) -> bool:
@@ -114,29 +142,6 @@ class Question:
 def question_core(norm: str) -> str:
     """The question without question words and fillers (they would only match noise)."""
     return re.sub(r"[，\s]+", "，", _STOP.sub("，", norm)).strip("，")
-
-
-def _window(norm: str, today: date) -> tuple[tuple[date | None, date | None], str] | None:
-    """A dated window the question names, relative to today, and the words that name it."""
-    for words, start, end in (
-            (("下个月", "下月"), *_month_after(today)),
-            (("本月", "这个月", "当月"), today, month_end(today.year, today.month)),
-            (("今年", "本年"), date(today.year, 1, 1), date(today.year, 12, 31)),
-            (("明年",), date(today.year + 1, 1, 1), date(today.year + 1, 12, 31)),
-            (("下周",), today, today + timedelta(days=14))):
-        if said := next((w for w in words if w in norm), None):
-            return (start, end), said
-    if m := _RELATIVE_DAYS.search(norm):
-        return (today, today + timedelta(days=int(m[1]))), m[0]
-    for d in find_deadlines(norm, None):  # 2025年前, but not 2030年前碳达峰行动方案 (a name)
-        if d.due and re.fullmatch(r"(?:到|至)?\d{4}年(?:前|之前|以前|底前|底)", d.text):
-            return (None, d.due), d.text
-    return None
-
-
-def _month_after(today: date) -> tuple[date, date]:
-    first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
-    return first, month_end(first.year, first.month)
 
 
 def _as_documents_name_departments(norm: str, region: str | None) -> str:
@@ -186,21 +191,57 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
             continue  # 能源局 inside 国家能源局
         q.department_names.add(name)
         q.department_cores.add(departments[name])
-    if said := _window(norm, today):
-        q.window, q.window_phrase = said
+    if dated := timewords.dated_phrase(norm, today):  # 今年12月底前: the documents' phrase, in that year
+        q.deadline_phrase, q.window, q.window_phrase = dated
     else:
-        for d in find_deadlines(norm, None):
-            if d.due is None and (d.ongoing or re.search(r"月|季度|半年|年底|年内", d.text)) \
-                    and not re.search(r"\d{4}", d.text):
-                q.deadline_phrase = re.sub(r"^(?:到|至|在|于)", "", d.text)
-                break
+        phrase = next((re.sub(r"^(?:到|至|在|于)", "", d.text) for d in find_deadlines(norm, None)
+                       if d.due is None and (d.ongoing or re.search(r"月|季度|半年|年底|年内", d.text))
+                       and not re.search(r"\d{4}", d.text)), "")
+        said = timewords.window(norm, today)
+        if said and not (phrase and said[1] in phrase and len(phrase) > len(said[1])):  # 年内持续推进: a phrase
+            q.window, q.window_phrase = said
+        else:
+            q.deadline_phrase = timewords.digit_month(phrase)
+    if asked := timewords.status(norm):
+        q.status, q.status_phrase = asked
+        q.window = timewords.intersect(q.window or (None, None), timewords.status_window(q.status, today))
+        q.started_by = today if q.status == "active" else None
+    q.unfinished = bool(q.status) or bool(q.window and q.window[0] == today)
     has_filter = bool(q.deadline_phrase or q.window or q.department_cores or q.reference)
-    if has_filter and _LIST_NOUN.search(q.core) and not (q.wants_when or q.wants_amount or _ONE_THING.search(norm)):
+    said_time = re.sub("|".join(re.escape(p) for p in (q.window_phrase, q.status_phrase, q.deadline_phrase) if p)
+                       or "^$", "，",
+                       re.sub(r"什么[?？]?$", "", norm))  # …要完成什么 is no yes/no question
+    if has_filter and _LIST_NOUN.search(q.core) and not (q.wants_when or q.wants_amount or _ONE_THING.search(said_time)):
         q.wants_list = True  # 国家能源局负责的2021年任务 / 年内持续推进的工作
+    if (q.window or q.deadline_phrase) and q.core_is_only_filters \
+            and not (q.wants_who or q.wants_amount or _ONE_THING.search(said_time)):
+        q.wants_list = True  # 快到期的 / 已过期的有哪些 / 6月底前要完成什么: nothing but the time
     if m := _YEAR.search(norm):
         q.year = int(m[1])
+        if q.wants_list and not (q.window or q.deadline_phrase) and q.core_is_only_filters:  # 2025年要完成哪些任务
+            q.window, q.window_phrase = (date(q.year, 1, 1), date(q.year, 12, 31)), m[0]
     if q.region and q.region != NATIONAL and (m := _DOCUMENT_KIND.search(norm)):
         q.document_kind = m[1]
+    q.about_documents = _about_documents(q)
     return q
 
 
+def _about_documents(q: Question) -> str:
+    """list / date / count when the question asks about documents rather than their items."""
+    if _DOCUMENTS_LIST.search(q.norm) and not document_words(q):
+        return "list"
+    if _ISSUED_WHEN.search(q.norm):
+        return "date"
+    if _ITEM_COUNT.search(q.norm):
+        return "count"
+    return ""
+
+
+def document_words(q: Question) -> str:
+    """The words of a question about documents that name one (by its title): 节能减排综合工作实施方案
+    in 节能减排综合工作实施方案有多少条; empty when the question names none but its region or 文号."""
+    rest = q.norm.replace(q.reference.text, "，") if q.reference else q.norm
+    if q.region:
+        rest = rest.replace(q.region, "，").replace(short_name(q.region), "，")
+    rest = _DOCUMENT_FILLER.sub("，", _ITEM_COUNT.sub("，", _ISSUED_WHEN.sub("，", _DOCUMENTS_LIST.sub("，", rest))))
+    return re.sub(r"，+", "，", rest).strip("，")

@@ -18,8 +18,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from knowledge.departments import NATIONAL_ALIASES, department_core, lists_department, split_department_query
-from knowledge.intents import Question, understand
-from knowledge.models import Item
+from knowledge.intents import Question, document_words, understand
+from knowledge.models import Document, Item
 from knowledge.normalize import (
     EXPANSIONS,
     bigrams,
@@ -78,9 +78,10 @@ class SearchResult:
     question: Question
     hits: list[Hit] = field(default_factory=list)
     confident: bool = False
-    mode: str = "item"  # item | list | not_found | greeting | help
+    mode: str = "item"  # item | list | documents | not_found | greeting | help
     total: int = 0  # a list cut short: how many match in all, or MORE_THAN_LISTED (over LIST_LIMIT items)
     focus: tuple[str, ...] = ()  # the question's words the knowledge base knows, weightiest first
+    documents: list[tuple[Document, int]] = field(default_factory=list)  # mode documents: each with its item count
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class Searcher:
         self._departments: tuple[int, dict[str, str]] | None = None
         self._docs: _Documents | None = None
         self._count: tuple[int, int] | None = None
+        self._counted: tuple[tuple[int, int], list[tuple[Document, int]]] | None = None
 
     # Caches below are tagged with the store's change counter read BEFORE their data, so a change
     # committed meanwhile (by any process) only makes them rebuild once more, never stick stale.
@@ -141,6 +143,8 @@ class Searcher:
                                    if q.document_kind in title and q.in_region(docs.regions[d]))
         if q.greeting or q.help:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
+        if q.about_documents and (about := self._about_documents(q)):
+            return about
         match, weights = self._query(q)
         result = self._search(q, match, weights, k)
         if result.mode == "list":  # news openings are no tasks to list
@@ -173,6 +177,43 @@ class Searcher:
             listed_hits = [h for h in hits if h.score >= top.score * LIST_SHARE_OF_TOP][:LIST_MAX]
             return SearchResult(q, listed_hits, confident=True, mode="list")
         return SearchResult(q, hits, confident=True, mode="item")
+
+    def _about_documents(self, q: Question) -> SearchResult | None:
+        """A question about the documents themselves (有哪些文件, 国发6号文是哪天发的, X方案有多少条):
+        the documents it names, each with its item count; None when it names none (an item question
+        that only sounds like one: 碳减排支持工具什么时候出台)."""
+        counted = self._counted_documents()
+        docs = [d for d, _ in counted]
+        if q.about_documents == "list":
+            chosen = [d for d in docs if q.in_region(d.region)]
+        else:
+            words = document_words(q)
+            titles = self._documents().titles
+            if q.reference or q.document_kind:
+                ids = q.doc_ids if q.reference else q.kind_doc_ids
+                chosen = [d for d in docs if d.doc_id in ids and _title_share(titles[d.doc_id], words) >= 0.6]
+                if q.reference and not ids and not words:
+                    return SearchResult(q, [], confident=False, mode="documents")  # a 文号 the knowledge base lacks
+            elif len(words.replace("，", "")) >= 4:
+                shares = {d.doc_id: _title_share(titles[d.doc_id], words) for d in docs if q.in_region(d.region)}
+                best = max(shares.values(), default=0.0)  # the title that says the most of the words
+                chosen = [d for d in docs if best >= 0.8 and shares.get(d.doc_id) == best]
+            else:
+                return None
+            if not chosen:
+                return None
+        counts = {d.doc_id: n for d, n in counted}
+        return SearchResult(q, [], confident=bool(chosen), mode="documents",
+                            documents=[(d, counts[d.doc_id]) for d in chosen])
+
+    def _counted_documents(self) -> list[tuple[Document, int]]:
+        """Every document, newest first, with its number of active items; remembered until the next
+        write (counting a large knowledge base's items takes a while)."""
+        key = (self.store.generation, self.store.last_change_id())  # (a deletion changes no generation)
+        if self._counted is None or self._counted[0] != key:
+            counts = self.store.document_item_counts()
+            self._counted = (key, [(d, counts.get(d.doc_id, 0)) for d in self.store.documents()])
+        return self._counted[1]
 
     # ------------------------------------------------------------------ candidates
 
@@ -242,7 +283,8 @@ class Searcher:
         ids, more = self.store.filter_items(
             exact_departments=exact, department_cores=cores, roles=("lead", "responsible") if q.wants_lead else (),
             deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, regions=q.regions,
-            doc_ids=q.doc_ids if q.reference else None, limit=LIST_LIMIT)
+            doc_ids=q.doc_ids if q.reference else None, limit=LIST_LIMIT, started_by=q.started_by,
+            unfinished=q.unfinished, soonest_first=bool(q.window))
         if not ids:
             return SearchResult(q, [], confident=True, mode="list")  # nothing passes: say so, no guesses
         items = self.store.get_items(ids)
@@ -390,11 +432,10 @@ class Searcher:
             return False
         if q.deadline_phrase and not any(q.deadline_phrase in d.text for d in item.deadlines):
             return False
-        if q.window:
-            start, end = q.window
-            if not any(d.due and (start is None or d.due >= start) and (end is None or d.due <= end)
-                       for d in item.deadlines):
-                return False
+        if q.window and not any(q.in_window(d) for d in item.deadlines):
+            return False
+        if q.unfinished and item.progress == "done":
+            return False
         if q.department_names:
             names = item.departments.primary() if q.wants_lead else item.departments.all()
             if not self.asks_for(q, names):
@@ -452,6 +493,12 @@ class Searcher:
 def _assignment_key(item: Item) -> tuple:
     """Items with one key are one assignment: a paragraph under one responsibility clause."""
     return (item.doc_id, item.section, item.clause) if item.clause else (item.id,)
+
+
+def _title_share(title: str, words: str) -> float:
+    """The share of the words' bigrams that the (normalised) title has; no words: 1."""
+    grams = [g for w in words.split("，") for g in bigrams(w)]
+    return sum(g in title for g in grams) / len(grams) if grams else 1.0
 
 
 def _joined(items: list[Item]) -> str:

@@ -187,6 +187,16 @@ class KnowledgeStore:
     def documents(self) -> list[Document]:
         return [_document(r) for r in self.db.query("SELECT * FROM documents ORDER BY date DESC, doc_id")]
 
+    def document_item_counts(self) -> dict[str, int]:
+        """doc id -> how many active items it has (every document, 0 for none)."""
+        return {r[0]: int(r[1]) for r in self.db.execute(
+            "SELECT doc.doc_id, count(i.id) FROM documents doc LEFT JOIN items i"
+            " ON i.doc_id = doc.doc_id AND i.status = 'active' GROUP BY doc.doc_id")}
+
+    def last_change_id(self) -> int:
+        """The change log's latest id: every change to an item adds one."""
+        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0])
+
     def save_document(self, doc: Document) -> None:
         now = _now()
         self.db.execute(
@@ -435,12 +445,20 @@ class KnowledgeStore:
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
                      roles: Collection[str] = (), deadline_phrase: str = "", due_from: date | None = None,
                      due_to: date | None = None, regions: Collection[str] = (),
-                     doc_ids: Collection[str] | None = None, limit: int = 300) -> tuple[list[int], bool]:
+                     doc_ids: Collection[str] | None = None, limit: int = 300, started_by: date | None = None,
+                     unfinished: bool = False, soonest_first: bool = False) -> tuple[list[int], bool]:
         """Active items that pass every given filter, newest document first then in document order
         (at most `limit` ids), and whether more pass. `doc_ids` (when not None) keeps those documents'.
+        `started_by` keeps ongoing work and periods begun by then (进行中), `unfinished` leaves out items
+        marked done; `soonest_first` orders by the earliest matching due date instead (a window).
         Nothing counts every match: a deadline filter alone can match tens of thousands."""
+        if soonest_first and (due_from or due_to):
+            return self._soonest(exact_departments, department_cores, roles, deadline_phrase, due_from, due_to,
+                                 regions, doc_ids, limit, started_by, unfinished)
         where: list[str] = ["i.status = 'active'"]
         params: list[Any] = []
+        if unfinished:
+            where.append("coalesce(i.progress, '') != 'done'")
         if exact_departments or department_cores:
             # driven by the indexes on (name, role) and (core, role), not by a scan of every item
             role_sql = f" AND role IN ({','.join('?' * len(roles))})" if roles else ""
@@ -459,7 +477,7 @@ class KnowledgeStore:
         if deadline_phrase or due_from or due_to:
             conditions = []
             for condition, value in (("instr(d.text, ?) > 0", deadline_phrase), ("d.due >= ?", due_from),
-                                     ("d.due <= ?", due_to)):
+                                     ("d.due <= ?", due_to), ("(d.ongoing OR coalesce(d.start, '9') <= ?)", started_by)):
                 if value:
                     conditions.append(condition)
                     params.append(value if isinstance(value, str) else value.isoformat())
@@ -479,6 +497,40 @@ class KnowledgeStore:
             f"SELECT i.id FROM {join} WHERE {' AND '.join(where)} ORDER BY doc.date DESC, i.seq, i.id LIMIT ?",
             [*params, limit + 1]).fetchall()
         return [int(r[0]) for r in rows[:limit]], len(rows) > limit
+
+    def _soonest(self, exact_departments: Collection[str], department_cores: Collection[str], roles: Collection[str],
+                 deadline_phrase: str, due_from: date | None, due_to: date | None, regions: Collection[str],
+                 doc_ids: Collection[str] | None, limit: int, started_by: date | None,
+                 unfinished: bool) -> tuple[list[int], bool]:
+        """filter_items for a window, soonest due first (on a tie, dated work before ongoing work):
+        walked along the index on due dates, so a wide window stops once the page is full."""
+        where = ["d.due BETWEEN ? AND ?", "i.status = 'active'"]
+        params: list[Any] = [(due_from or date.min).isoformat(), (due_to or date.max).isoformat()]
+        for condition, value in (("instr(d.text, ?) > 0", deadline_phrase),
+                                 ("(d.ongoing OR coalesce(d.start, '9') <= ?)", started_by and started_by.isoformat())):
+            if value:
+                where.append(condition)
+                params.append(value)
+        if unfinished:
+            where.append("coalesce(i.progress, '') != 'done'")
+        role_sql = f" AND role IN ({','.join('?' * len(roles))})" if roles else ""
+        for column, values in (("name", exact_departments), ("core", department_cores)):
+            if values:
+                where.append(f"i.id IN (SELECT item_id FROM item_departments WHERE {column} IN "
+                             f"({','.join('?' * len(values))}){role_sql})")
+                params += [*values, *roles]
+        for column, values in (("i.region", regions), ("i.doc_id", doc_ids)):
+            if values is not None and (values or column == "i.doc_id"):
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                params += list(values)
+        fetch = 3 * (limit + 1)  # an item has a few deadlines: enough rows for `limit` items and one more
+        rows = self.db.execute(f"SELECT d.item_id, d.due, d.ongoing FROM item_deadlines d JOIN items i ON i.id = d.item_id"
+                               f" WHERE {' AND '.join(where)} ORDER BY d.due LIMIT ?", [*params, fetch]).fetchall()
+        first: dict[int, tuple[str, int, int]] = {}
+        for n, (item_id, due, ongoing) in enumerate(rows):
+            first.setdefault(int(item_id), (due, int(bool(ongoing)), n))
+        ids = sorted(first, key=first.__getitem__)
+        return ids[:limit], len(ids) > limit or len(rows) == fetch
 
     def _many_due(self, phrase: str, due_from: date | None, due_to: date | None) -> bool:
         """Whether at least WALK_FROM deadlines say `phrase` and fall in the window: a count that stops

@@ -85,7 +85,7 @@ async def test_a_list_page_is_chosen_by_link_text_or_by_number(running, dingtalk
     again = await ask(dingtalk, "哪些任务是年内持续推进的")
     assert again.split("\n\n")[0] == first.split("\n\n")[0]
     by_number = await ask(dingtalk, str(number))
-    assert re.match(r"\*\*共找到 \d+ 条，第 \d+–\d+ 条", by_link)
+    assert re.match(r"\*\*(?:“[^”]+”均为\d{4}年期限：)?共找到 \d+ 条，第 \d+–\d+ 条", by_link)
     assert by_link.split("\n\n")[0] == by_number.split("\n\n")[0] != first.split("\n\n")[0]
 
 
