@@ -18,8 +18,8 @@ overall or 20/min per group) and with them lifted:
 "unpaced" rows also lift that (the subprocess runs with MESSAGES_PER_SECOND raised) to show what
 the bot itself can answer.
 
-    .venv/bin/python benchmarks/bench_load.py            # every scenario, 3 s warm-up + 15 s each
-    .venv/bin/python benchmarks/bench_load.py --quick    # 1 s + 4 s each
+    .venv/bin/python benchmarks/bench_load.py            # every scenario, warm-up + 15 s each
+    .venv/bin/python benchmarks/bench_load.py --quick    # 4 s each
     .venv/bin/python benchmarks/bench_load.py --modes on --scenarios flood --seconds 30
 
 Targets (issue 14): limits on, ≥ 25 answers/s and a private chat's p99 ≤ 2 s during a flood or an
@@ -243,6 +243,7 @@ async def policybot(fake: TimingFake, db: Path, folder: Path, *, unpaced: bool, 
 
 @dataclass
 class Sample:
+    chat_id: int
     pushed: float
     answered: float
     error: bool
@@ -275,7 +276,7 @@ async def private_chat(fake: TimingFake, chat_id: int, questions: Iterator[str],
         except TimeoutError:
             load.lost += 1
             return
-        load.samples.append(Sample(pushed, got.at, texts.ERROR in str(got.params.get("text", ""))))
+        load.samples.append(Sample(chat_id, pushed, got.at, texts.ERROR in str(got.params.get("text", ""))))
         if pause:
             await asyncio.sleep(pause)
 
@@ -318,6 +319,11 @@ async def admin_imports(fake: TimingFake, until: float, load: Load) -> None:
         summary = str(done.params.get("text", "")).replace("\n", " ")[:60]
         load.notes.append(f"import {round_no} ({len(data) // 1024} KB): preview {t1 - t0:.1f} s, "
                           f"confirm {t2 - t1:.1f} s — {summary}")
+
+
+async def _all_answered(load: Load, chats: int) -> None:
+    while len({s.chat_id for s in load.samples}) < chats:
+        await asyncio.sleep(0.05)
 
 
 async def _replies(fake: TimingFake, chat_id: int, count: int) -> None:
@@ -394,6 +400,8 @@ async def _drive(fake: TimingFake, bot: Bot, mode: str, scenario: str, questions
     flood = None
     if scenario == "flood":
         flood = asyncio.create_task(group_flood(fake, cycle_from(questions, 11), stop, FLOOD_PER_SECOND))
+    with contextlib.suppress(TimeoutError):  # steady state: every chat answered once, then the warm-up
+        await asyncio.wait_for(_all_answered(load, chats), REPLY_TIMEOUT)
     await asyncio.sleep(warmup)
     if flood is not None:  # measure once the group has had its 20 replies of this minute
         with contextlib.suppress(TimeoutError):
@@ -493,13 +501,22 @@ def row_notes(result: Result, samples: list[Sample]) -> list[str]:
     return notes + [f"{name}: {n}" for n in result.load.notes]
 
 
+def dump(path: Path, result: Result, samples: list[Sample]) -> None:
+    t0 = min((s.pushed for s in samples), default=0.0)
+    with path.open("a", encoding="utf-8") as out:
+        for s in samples:
+            out.write(json.dumps({"mode": result.mode, "scenario": result.scenario, "chat": s.chat_id,
+                                  "pushed": round(s.pushed - t0, 3), "latency": round(s.latency, 3)}) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="1 s warm-up and 4 s per scenario")
+    parser.add_argument("--quick", action="store_true", help="a short run: 1 s warm-up and 4 s per scenario")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per scenario (default 15)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load before measuring (default 3)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load after every chat's first answer, before measuring (default 3)")
     parser.add_argument("--modes", default="on,lifted,unpaced", help="on, lifted, unpaced (comma-separated)")
     parser.add_argument("--scenarios", default="chats20,chats100,flood,import")
+    parser.add_argument("--dump", type=Path, metavar="FILE", help="write every measured answer as a JSON line")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record each bot process with py-spy (collapsed stacks, per thread) into DIR, "
                              "with the bot's log beside it")
@@ -526,6 +543,8 @@ def main() -> int:
                                                                  args.warmup, args.seconds, args.profile))
                 line, mark = table_row(result, samples, rate)
                 print(line, flush=True)
+                if args.dump:
+                    dump(args.dump, result, samples)
                 failed |= mark == "FAIL" or result.load.lost > 0
                 notes += row_notes(result, samples)
                 first_answers.append(result.load.first_answer)
