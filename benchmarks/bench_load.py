@@ -1,11 +1,12 @@
 """Load benchmark of the real `policybot run` process against a fake Telegram Bot API on loopback.
 
-Not a test. Each scenario starts `python -m bot run` as a subprocess with a temporary config (a
+Not a test. Each scenario starts `policybot run` (bot.cli.main) as a subprocess with a temporary config (a
 copy of a seeded database, the fake's base_url, one admin, reminders off) and drives it from this
 process through the fake (tests/fake_telegram.py), which times every sendMessage it receives.
 Private chats ask one question at a time from a fixed list (benchmarks/questions_own.jsonl plus
 questions built from the knowledge base's item texts); a reply's latency is from pushing the update
-to the fake receiving its sendMessage.
+to the fake receiving its sendMessage. Measuring starts once every chat has had an answer and the
+warm-up has passed; the bot's first answer after start (the word segmenter loads then) is reported apart.
 
 Scenarios, each with Telegram's limits ON (the fake answers 429 + retry_after past 30 messages/s
 overall or 20/min per group) and with them lifted:
@@ -21,6 +22,7 @@ the bot itself can answer.
     .venv/bin/python benchmarks/bench_load.py            # every scenario, warm-up + 15 s each
     .venv/bin/python benchmarks/bench_load.py --quick    # 4 s each
     .venv/bin/python benchmarks/bench_load.py --modes on --scenarios flood --seconds 30
+    .venv/bin/python benchmarks/bench_load.py --modes unpaced --scenarios chats100 --profile /tmp/prof  # py-spy
 
 Targets (issue 14): limits on, ≥ 25 answers/s and a private chat's p99 ≤ 2 s during a flood or an
 import; limits lifted (unpaced), ≥ 100 answers/s on the bundled knowledge base.
