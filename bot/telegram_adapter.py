@@ -16,7 +16,6 @@ from telegram import BotCommand, Chat, ChatMember, ChatMemberUpdated, Message, M
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -32,6 +31,7 @@ from bot.config import Config
 from bot.services import SERVICES_KEY
 from bot.telegram_channel import TelegramChannel
 from bot.telegram_html import alert_text, lines_to_html, reply_markup
+from bot.telegram_limits import ChatRateLimiter
 from handlers import subscriptions, texts
 from handlers.commands import public_commands
 from handlers.core import Conversation
@@ -44,14 +44,15 @@ CONVERSATION_KEY = "conversation"
 ADMIN_STATUSES = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 GONE_STATUSES = (ChatMember.LEFT, ChatMember.BANNED)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-# Telegram allows about 30 messages/s overall. A limiter of one message per 1/28 s spaces them out
-# evenly (no bursts for a strict window to refuse) with a little room for network jitter.
+# Telegram allows about 30 messages/s overall and 20 a minute per group. One message per 1/28 s spaces
+# them out evenly (no bursts for a strict window to refuse) with a little room for network jitter.
 MESSAGES_PER_SECOND = 28
+GROUP_MESSAGES_PER_MINUTE = 20
 REJECTED_TOKEN = "Telegram 拒绝了这个 token：请检查 POLICYBOT_TELEGRAM_TOKEN 或 [telegram] token（向 @BotFather 获取）"
 
 
-def rate_limiter() -> AIORateLimiter:
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / MESSAGES_PER_SECOND, max_retries=3)
+def rate_limiter() -> ChatRateLimiter:
+    return ChatRateLimiter(per_second=MESSAGES_PER_SECOND, group_per_minute=GROUP_MESSAGES_PER_MINUTE, max_retries=3)
 
 
 def build_application(config: Config, *, request: BaseRequest | None = None) -> Application:

@@ -15,7 +15,7 @@ from reminders.models import Subscription
 
 
 class TelegramChannel:
-    """Sends through the application's Bot, whose AIORateLimiter keeps to Telegram's flood limits."""
+    """Sends through the application's Bot, whose rate limiter (bot/telegram_limits.py) keeps to Telegram's flood limits."""
 
     def __init__(self, bot: Bot, sleep: Sleep = asyncio.sleep) -> None:
         self.bot = bot
