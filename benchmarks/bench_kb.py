@@ -595,6 +595,8 @@ def ensure_db(size: int, cache_dir: Path, seed: int, rebuild: bool) -> tuple[Pat
     if meta_file.exists() and db.exists() and not rebuild:
         return db, {**json.loads(meta_file.read_text(encoding="utf-8")), "cached": True}
     cache_dir.mkdir(parents=True, exist_ok=True)
+    for old in (meta_file, db, Path(f"{db}-wal"), Path(f"{db}-shm")):  # no stale journal beside a new build
+        old.unlink(missing_ok=True)
     building = cache_dir / f"building-{size}-{os.getpid()}"
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir()
@@ -721,6 +723,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
 
     print(table(rows))
+    cached = [r["build"] for r in rows if r.get("build", {}).get("cached")]
+    if cached:
+        print("Import figures from the cache: " + "; ".join(
+            f"{b['size']:,} built {b['built_at']} at {b['commit']}" for b in cached))
     for line in verdicts(rows):
         print(line)
     if any(r.get("cold", {}).get("db_changed_by_ask") for r in rows):
