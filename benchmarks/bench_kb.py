@@ -17,7 +17,7 @@ only measure. Then, each in its own process so the peak RSS is its own:
 
     .venv/bin/pip install -e '.[bench]'                       # bm25s for the baseline
     .venv/bin/python benchmarks/bench_kb.py                    # 1k, 10k, 100k and 300k items
-    .venv/bin/python benchmarks/bench_kb.py --sizes 1000000    # 1M on demand (first build ~1 h, see README)
+    .venv/bin/python benchmarks/bench_kb.py --sizes 1000000    # 1M on demand (first build ~15 min idle, see README)
     .venv/bin/python benchmarks/bench_kb.py --sizes 100000 --profile /tmp/prof   # + cProfile of the answers
 
 Cache: $POLICYBOT_BENCH_CACHE or ~/.cache/policybot-bench (`--cache-dir`); `--rebuild` rebuilds and
