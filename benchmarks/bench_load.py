@@ -69,7 +69,7 @@ IMPORT_LINES = 2000
 START_TIMEOUT = 60.0
 # Run the real CLI; "unpaced" raises the bot's own send pacing first (nothing else is changed).
 LAUNCH = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
-LAUNCH_UNPACED = "import sys, bot.app; bot.app.MESSAGES_PER_SECOND = 100_000; " + LAUNCH.split("; ", 1)[1]
+LAUNCH_UNPACED = "import sys, bot.telegram_adapter as t; t.MESSAGES_PER_SECOND = 100_000; t.GROUP_MESSAGES_PER_MINUTE = 10**9; " + LAUNCH.split("; ", 1)[1]
 
 
 # ---------------------------------------------------------------------- the fake, timing what it receives
