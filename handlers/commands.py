@@ -21,7 +21,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", "", "使用说明和命令列表"),
     Command("ask", "<问题>", "提问（群聊中使用）"),
     Command("deadlines", "[天数]", "即将到期的任务（默认 30 天）"),
-    Command("dept", "<部门>", "某部门牵头或参与的任务"),
+    Command("dept", "<部门>", "某部门牵头、负责或参与的任务"),
     Command("search", "<关键词>", "按关键词搜索条目"),
     Command("subscribe", "[部门=…] [地区=…] [关键词]", "订阅截止提醒（群里限群管理员）"),
     Command("subscriptions", "", "本聊天的订阅"),
