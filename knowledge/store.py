@@ -130,12 +130,15 @@ class KnowledgeStore:
                 yield
             return
         db.conn.execute("BEGIN IMMEDIATE")
+        self._local.titles = {}  # documents' titles as this write sees them, for indexing its items
         try:
             yield
         except BaseException:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             raise
+        finally:
+            self._local.titles = None
         try:
             db.conn.execute("COMMIT")
         except BaseException:
@@ -198,6 +201,8 @@ class KnowledgeStore:
         return int(self.db.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0])
 
     def save_document(self, doc: Document) -> None:
+        if (titles := getattr(self._local, "titles", None)) is not None:
+            titles.pop(doc.doc_id, None)
         now = _now()
         self.db.execute(
             "INSERT INTO documents (doc_id, source, title, issuer, doc_number, date, region, url, fingerprint,"
@@ -258,6 +263,15 @@ class KnowledgeStore:
     def document_title(self, doc_id: str) -> str:
         doc = self.get_document(doc_id)
         return doc.title if doc else ""
+
+    def _title_for_index(self, doc_id: str) -> str:
+        """The document's title, looked up once per write (an import indexes thousands of its items)."""
+        titles = getattr(self._local, "titles", None)
+        if titles is None:
+            return self.document_title(doc_id)
+        if doc_id not in titles:
+            titles[doc_id] = self.document_title(doc_id)
+        return titles[doc_id]
 
     def get_item(self, item_id: int) -> Item | None:
         rows = list(self.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
@@ -411,7 +425,7 @@ class KnowledgeStore:
         if item.status != "active":
             return
         text = normalize(item.text)
-        meta = normalize(" ".join(index_context(item, self.document_title(item.doc_id))))
+        meta = normalize(" ".join(index_context(item, self._title_for_index(item.doc_id))))
         self.db.execute(
             "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)",
             [item.id, fts_text(bigrams(text)), fts_text(bigrams(meta)), fts_text(sound_bigrams(text)), text, meta],
