@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, Chat, ChatMember, ChatMemberUpdated, Message, MessageEntity, Update, User
+from telegram import BotCommand, Chat, ChatMember, ChatMemberUpdated, ForceReply, Message, MessageEntity, Update, User
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
@@ -228,7 +228,7 @@ async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if not reply.lines:
                 continue
             text, markup = lines_to_html(reply.lines), reply_markup(reply)
-            if reply.replace:
+            if reply.replace and not isinstance(markup, ForceReply):  # an edit carries buttons only
                 await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
                                               disable_web_page_preview=True)
             else:

@@ -18,6 +18,7 @@ from telegram.ext import BaseRateLimiter
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Sleep = Callable[[float], Coroutine[Any, Any, None]]
+Result = bool | dict[str, Any] | list[dict[str, Any]]
 SENDS = ("send", "edit", "copy", "forward")  # the endpoints Telegram counts against a chat's limits
 
 
@@ -44,9 +45,9 @@ class ChatRateLimiter(BaseRateLimiter[None]):
     async def shutdown(self) -> None:
         pass
 
-    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | None]],
-                              args: Any, kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
-                              rate_limit_args: None) -> bool | dict[str, Any] | None:
+    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Result]], args: Any,
+                              kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
+                              rate_limit_args: None) -> Result:
         chat = data.get("chat_id")
         counted = chat is not None and endpoint.startswith(SENDS)
         group = chat if counted and str(chat).startswith("-") else None

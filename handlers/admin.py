@@ -105,23 +105,31 @@ async def item_change(turn: Turn, usage: str, change: Callable[..., Any], with_t
 
 async def on_edit(turn: Turn) -> list[Reply]:
     item, refused = await item_change(turn, t.EDIT_USAGE, edit_item, with_text=True)
-    return refused or [Reply([Line(t.EDITED), *item_summary(item, turn.services.today())])]
+    if item is None:
+        return refused
+    return [Reply([Line(t.EDITED), *item_summary(item, turn.services.today())])]
 
 
 async def on_delete(turn: Turn) -> list[Reply]:
     item, refused = await item_change(turn, t.DELETE_USAGE, delete_item)
-    return refused or [Reply([Line(t.DELETED.format(id=item.id)), Line(item.text)])]
+    if item is None:
+        return refused
+    return [Reply([Line(t.DELETED.format(id=item.id)), Line(item.text)])]
 
 
 async def on_done(turn: Turn) -> list[Reply]:
     item, refused = await item_change(turn, t.DONE_USAGE, mark_done)
-    return refused or [Reply([Line(t.MARKED_DONE.format(id=item.id)), *item_summary(item, turn.services.today())])]
+    if item is None:
+        return refused
+    return [Reply([Line(t.MARKED_DONE.format(id=item.id)), *item_summary(item, turn.services.today())])]
 
 
 async def on_postpone(turn: Turn) -> list[Reply]:
     today = turn.services.today()
     item, refused = await item_change(turn, t.POSTPONE_USAGE, postpone, with_text=True, today=today)
-    return refused or [Reply([Line(t.POSTPONED.format(id=item.id)), *item_summary(item, today)])]
+    if item is None:
+        return refused
+    return [Reply([Line(t.POSTPONED.format(id=item.id)), *item_summary(item, today)])]
 
 
 async def on_undo(turn: Turn) -> list[Reply]:

@@ -18,7 +18,8 @@ def escape(text: str) -> str:
 
 def fold(line: str) -> list[str]:
     """Content lines of at most 75 octets, continuation lines starting with a space (never splitting a character)."""
-    out, current, size = [], "", 0
+    out: list[str] = []
+    current, size = "", 0
     for ch in line:
         n = len(ch.encode())
         if size + n > (75 if not out else 74):

@@ -57,9 +57,9 @@ class ReminderStore:
                 " active, disabled_reason) VALUES (?,?,?,?,?,?,?,1,'')",
                 [chat_id, channel, webhook_url, secret, filter.to_json(), created_by, at],
             )
-        sub = self.get(int(cur.lastrowid or 0))
-        assert sub is not None
-        return sub
+        added = self.get(int(cur.lastrowid or 0))
+        assert added is not None
+        return added
 
     def get(self, sub_id: int) -> Subscription | None:
         rows = list(self.db.query("SELECT * FROM subscriptions WHERE id = ?", [sub_id]))
