@@ -16,20 +16,14 @@ from handlers.state import PendingImport
 from handlers.turn import Turn
 from knowledge.answer import Line, format_deadline
 from knowledge.documents import DocumentError
-from knowledge.formats import file_text
-from knowledge.importer import apply_import, prepare
+from knowledge.importer import apply_import, prepare_file
 from knowledge.models import Document, Item
-
-
-def parse_upload(data: bytes, name: str, source: str) -> tuple[Document, list[Item]]:
-    """A file's bytes to the document and items it would add (pure and picklable: runs off the loop)."""
-    return prepare(file_text(data, name), source)
 
 
 def warm_up_parser() -> int:
     """Parse a one-line document, so that the worker process has its modules and word lists loaded
     before the first real import (run once at start, in the background)."""
-    return len(parse_upload("完成全省充电桩布局规划。（省能源局牵头，2027年6月底前完成）".encode(), "warm-up.txt", ""))
+    return len(prepare_file("完成全省充电桩布局规划。（省能源局牵头，2027年6月底前完成）".encode(), "warm-up.txt")[1])
 
 
 async def on_import(turn: Turn) -> list[Reply]:
@@ -51,7 +45,7 @@ async def on_import(turn: Turn) -> list[Reply]:
                 return [say(t.IMPORT_USAGE)]
             data, name = await fetch(svc.http, url, limit)
             source = url
-        document, items = await svc.worker.offload(parse_upload, data, name, source)
+        document, items = await svc.worker.offload(prepare_file, data, name, None, source)
     except DocumentError as e:
         return [say(f"{t.NOT_IMPORTED}{e}")]
     token = svc.memory.park_import(PendingImport(document, items, (turn.incoming.app, turn.incoming.sender_id)))

@@ -133,9 +133,11 @@ def prepare(text: str, source: str, overrides: DocumentOverrides | None = None) 
     return doc, items
 
 
-def prepare_file(data: bytes, filename: str, overrides: DocumentOverrides | None = None) -> tuple[Document, list[Item]]:
-    """An uploaded file's bytes to its document and items in one go (for `StoreWorker.offload`)."""
-    return prepare(file_text(data, filename), filename, overrides)
+def prepare_file(data: bytes, filename: str, overrides: DocumentOverrides | None = None,
+                 source: str = "") -> tuple[Document, list[Item]]:
+    """An uploaded file's bytes to its document and items in one go (for `StoreWorker.offload`);
+    `source` is where it came from (a URL), the file name by default."""
+    return prepare(file_text(data, filename), source or filename, overrides)
 
 
 def _check_lines(text: str) -> None:
