@@ -40,6 +40,11 @@ LIST_LIMIT = 300  # a filtered list takes at most this many items (and says when
 MORE_THAN_LISTED = -1
 MAX_QUERY_TOKENS = 48
 MAX_MATCH_TOKENS = 8  # the rarest tokens select candidates; the rest only re-rank
+# …and together they match at most about this many postings (rows × tokens): the FTS query's bm25
+# ordering costs ~2–3 µs a posting, so this bounds it (~30 ms) on a base of millions of items. Tried
+# lower (3,000), it dropped the words that decide the answer: at 100k items it changed 12 of 272 top
+# answers, mostly for the worse; at this size no question reaches it.
+MATCH_POSTINGS = 12000
 COMMON_TOKEN_SHARE = 0.02  # tokens in more than this share of items only re-rank, they do not select
 GENERIC_TOKEN_SHARE = 0.2
 COMMON_TOKEN_FLOOR = 50  # …but in a small knowledge base a token in up to this many items still selects
@@ -100,6 +105,7 @@ class Searcher:
         self._docs: _Documents | None = None
         self._count: tuple[int, int] | None = None
         self._counted: tuple[tuple[int, int], list[tuple[Document, int]]] | None = None
+        self._filter: tuple[tuple[int, frozenset[str]], tuple[set[str], set[str]]] | None = None
 
     # Caches below are tagged with the store's change counter read BEFORE their data, so a change
     # committed meanwhile (by any process) only makes them rebuild once more, never stick stale.
@@ -107,6 +113,10 @@ class Searcher:
     def known_departments(self) -> dict[str, str]:
         """Department names (and national aliases) -> core, for spotting departments in questions."""
         self.store.refresh()
+        return self._known_departments()
+
+    def _known_departments(self) -> dict[str, str]:
+        """known_departments as of the last refresh (a question refreshes once, at its start)."""
         generation = self.store.generation
         if self._departments is None or self._departments[0] != generation:
             names = {n: department_core(n) for n in self.store.department_names()}
@@ -136,7 +146,7 @@ class Searcher:
 
     def search(self, text: str, today: date, k: int = 5) -> SearchResult:
         self.store.refresh()  # a change by any process since the last question: caches rebuild
-        q = understand(text, today, self.known_departments(), self.document_numbers())
+        q = understand(text, today, self._known_departments(), self._documents().numbers)
         if q.document_kind:
             docs = self._documents()
             q.kind_doc_ids = tuple(d for d, title in docs.titles.items()
@@ -243,7 +253,14 @@ class Searcher:
         if not selective:
             present = sorted((t for t in tokens if counts.get(t, 0)), key=lambda t: counts[t])
             selective = [t for t in present[:3] if counts[t] <= GENERIC_TOKEN_SHARE * total]  # only common words: no match
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in selective[:MAX_MATCH_TOKENS])
+        chosen: list[str] = []
+        postings = 0
+        for t in selective[:MAX_MATCH_TOKENS]:  # rarest words first, until the postings budget is spent
+            if chosen and postings + counts[t] > MATCH_POSTINGS:
+                continue
+            chosen.append(t)
+            postings += counts[t]
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in chosen)
         return match, weights
 
     def _item_count(self) -> int:
@@ -368,8 +385,12 @@ class Searcher:
         return [Hit(i, 1.0, 1.0) for i in own]
 
     def _department_filter(self, q: Question) -> tuple[set[str], set[str]]:
-        """(names to match exactly, cores to match at any level) for the departments a question names."""
-        return split_department_query(q.department_names, self.known_departments())
+        """(names to match exactly, cores to match at any level) for the departments a question names;
+        remembered for the question's names until the next change (every item of a list asks)."""
+        key = (self.store.generation, frozenset(q.department_names))
+        if self._filter is None or self._filter[0] != key:
+            self._filter = (key, split_department_query(q.department_names, self._known_departments()))
+        return self._filter[1]
 
     def role_rank(self, q: Question, item: Item) -> tuple[int, int]:
         """Where the item puts a department the question names: leading it first, then responsible

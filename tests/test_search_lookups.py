@@ -1,0 +1,112 @@
+"""What a question looks up is kept beside the index by every write (migration 011): each token's item
+count, the number of active items, and the region of each department and deadline row. After any mix
+of writes they equal what counting the index and the items afresh gives."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from knowledge.curation import CurationError, add_items, delete_item, edit_item, mark_done, postpone, undo_last
+from knowledge.importer import import_text
+from knowledge.seed import seed
+from knowledge.store import KnowledgeStore
+
+PLAN = """关于推进充电设施建设的通知
+浙发改能源〔2026〕12号
+一、加快推进充电桩布局。完成全省充电桩布局规划。（省能源局牵头，省发展改革委等按职责分工负责，2027年6月底前完成）
+二、到2026年，全省公共充电桩达到5万个，PM2.5浓度下降3.5%。（省能源局负责）
+三、加强安全监管。（省市场监管局负责，年内持续推进）
+浙江省人民政府
+2026年3月1日
+"""
+PLAN_V2 = PLAN.replace("5万个", "6万个").replace("三、加强安全监管。（省市场监管局负责，年内持续推进）\n", "")
+
+
+def assert_lookups_exact(store: KnowledgeStore) -> None:
+    db = store.db
+    vocabulary = dict(db.execute("SELECT term, doc FROM items_fts_vocab").fetchall())
+    kept = dict(db.execute("SELECT term, items FROM token_counts").fetchall())
+    assert kept == vocabulary
+    active = db.execute("SELECT count(*) FROM items WHERE status = 'active'").fetchone()[0]
+    assert store.count_items() == active
+    for table in ("item_departments", "item_deadlines"):
+        wrong = db.execute(f"SELECT count(*) FROM {table} t JOIN items i ON i.id = t.item_id"
+                           " WHERE t.region IS NOT coalesce(i.region, '国家')").fetchone()[0]
+        assert wrong == 0, table
+
+
+@pytest.fixture
+def store(tmp_path) -> KnowledgeStore:
+    s = KnowledgeStore(tmp_path / "kb.sqlite")
+    yield s
+    s.close()
+
+
+def test_counts_follow_an_import_and_its_undo(store):
+    seed(store)
+    assert_lookups_exact(store)
+    doc_id = import_text(store, PLAN, "plan.txt", actor="admin:1").doc_id
+    assert_lookups_exact(store)
+    undo_last(store, actor="admin:1")  # its items removed
+    assert not store.items_of_document(doc_id, ("active", "deleted"))
+    assert_lookups_exact(store)
+
+
+def test_counts_follow_a_reimport_and_its_undo(store):
+    seed(store)
+    import_text(store, PLAN, "plan.txt", actor="admin:1")
+    import_text(store, PLAN_V2, "plan-v2.txt", actor="admin:1")  # the same document, updated in place
+    assert_lookups_exact(store)
+    undo_last(store, actor="admin:1")
+    assert_lookups_exact(store)
+
+
+def test_counts_follow_item_edits(store):
+    seed(store)
+    (added,) = add_items(store, "2027年底前建成加氢站30座（省能源局负责）", actor="admin:1", region="浙江省")
+    assert_lookups_exact(store)
+    assert added.id is not None
+    edit_item(store, added.id, "2028年底前建成加氢站40座（省发展改革委负责）", actor="admin:1")
+    postpone(store, added.id, "2029年6月底前", actor="admin:1", today=date(2026, 11, 30))
+    mark_done(store, added.id, actor="admin:1")
+    assert_lookups_exact(store)
+    delete_item(store, added.id, actor="admin:1")
+    assert_lookups_exact(store)
+    undo_last(store, actor="admin:1")
+    assert_lookups_exact(store)
+
+
+def test_a_failed_write_changes_no_count(store):
+    seed(store)
+    before = store.db.execute("SELECT term, items FROM token_counts ORDER BY term").fetchall()
+    with pytest.raises(RuntimeError), store.transaction():
+        import_text(store, PLAN, "plan.txt", actor="admin:1")
+        raise RuntimeError("disk full")
+    assert store.db.execute("SELECT term, items FROM token_counts ORDER BY term").fetchall() == before
+    # a savepoint rolled back inside a write that goes on: its tokens are not counted either
+    with store.transaction():
+        with pytest.raises(CurationError), store.transaction():
+            import_text(store, PLAN, "plan.txt", actor="admin:1")
+            raise CurationError("changed my mind")
+        add_items(store, "2027年底前建成加氢站30座（省能源局负责）", actor="admin:1", region="浙江省")
+    assert_lookups_exact(store)
+
+
+def test_a_province_list_is_found_by_its_own_region(store):
+    import_text(store, PLAN, "plan.txt", actor="admin:1")
+    plan = store.db.execute(
+        "EXPLAIN QUERY PLAN SELECT item_id FROM item_departments WHERE name IN ('省能源局') AND region IN ('浙江省')"
+    ).fetchall()
+    assert any("region" in str(row[-1]) for row in plan)
+    leading = sorted(i.id for i in store.all_items() if "省能源局" in i.departments.all())
+    ids, more = store.filter_items(exact_departments={"省能源局"}, regions=("浙江省",))
+    assert sorted(ids) == leading and len(leading) >= 2 and not more
+    assert store.filter_items(exact_departments={"省能源局"}, regions=("江苏省",)) == ([], False)
+    due_2027 = sorted(i.id for i in store.all_items() if any(d.due and d.due.year == 2027 for d in i.deadlines))
+    ids, _ = store.filter_items(due_from=date(2027, 1, 1), due_to=date(2027, 12, 31), regions=("浙江省",),
+                                soonest_first=True)
+    assert sorted(ids) == due_2027 and due_2027
+    assert store.filter_items(due_from=date(2027, 1, 1), due_to=date(2027, 12, 31), regions=("江苏省",),
+                              soonest_first=True) == ([], False)
