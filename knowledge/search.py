@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -98,6 +98,28 @@ class _Documents:
     numbers: dict[str, str]
 
 
+class _Loaded(Mapping[str, str]):
+    """A mapping read from the store only when a question looks into it (most never cite a 文号)."""
+
+    def __init__(self, load: Callable[[], Mapping[str, str]]) -> None:
+        self._load = load
+        self._data: Mapping[str, str] | None = None
+
+    def _mapping(self) -> Mapping[str, str]:
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
+    def __getitem__(self, key: str) -> str:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+
 class Searcher:
     def __init__(self, store: KnowledgeStore) -> None:
         self.store = store
@@ -146,7 +168,7 @@ class Searcher:
 
     def search(self, text: str, today: date, k: int = 5) -> SearchResult:
         self.store.refresh()  # a change by any process since the last question: caches rebuild
-        q = understand(text, today, self._known_departments(), self._documents().numbers)
+        q = understand(text, today, self._known_departments(), _Loaded(lambda: self._documents().numbers))
         if q.document_kind:
             docs = self._documents()
             q.kind_doc_ids = tuple(d for d, title in docs.titles.items()

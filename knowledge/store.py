@@ -469,13 +469,14 @@ class KnowledgeStore:
     def _count_tokens(self, columns: tuple[str, ...], sign: int) -> None:
         """Count an indexed row's tokens in (+1) or out (-1) of `token_counts` — each token once per
         item, as FTS5 counts documents; saved when the write commits."""
-        tokens = {t for column in columns for t in _FTS_TOKEN.findall(column)}
+        tokens = set(_FTS_TOKEN.findall(" ".join(columns)))
         delta = getattr(self._local, "token_delta", None)
         if delta is None:  # (a write outside transaction(): saved at once)
             self._save_token_counts(Counter(dict.fromkeys(tokens, sign)))
-            return
-        for t in tokens:
-            delta[t] += sign
+        elif sign > 0:
+            delta.update(tokens)
+        else:
+            delta.subtract(tokens)
 
     def _save_token_counts(self, delta: Counter[str] | None = None) -> None:
         delta = self._local.token_delta if delta is None else delta
@@ -653,7 +654,12 @@ class KnowledgeStore:
         return [(int(r[0]), r[1]) for r in self.db.execute(sql, params).fetchall()]
 
     def department_names(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT DISTINCT name FROM item_departments").fetchall()]
+        """Every department name items list: one index seek per name (a skip-scan), not a walk over
+        every item's departments."""
+        return [r[0] for r in self.db.execute(
+            "WITH RECURSIVE names(name) AS (SELECT min(name) FROM item_departments UNION ALL"
+            " SELECT (SELECT min(name) FROM item_departments WHERE name > names.name) FROM names WHERE name IS NOT NULL)"
+            " SELECT name FROM names WHERE name IS NOT NULL").fetchall()]
 
     def ids_due_between(self, start: date, end: date) -> list[int]:
         rows = self.db.execute(
