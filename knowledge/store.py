@@ -782,16 +782,23 @@ _ITEM_SELECT = (
 
 def _item(row: tuple) -> Item:
     item_id, doc_id, seq, text, kind, section, region, clause, status, progress, edited, lists = row
-    deadlines, lead, support, targets, responsible = json.loads(lists)
+    deadlines, departments, targets = _parts(lists)
     return Item(
         id=item_id, doc_id=doc_id, seq=seq, text=text, kind=kind,
         section=section or "", region=region or "国家",
-        deadlines=[Deadline.from_dict(d) for d in deadlines or ()],
-        departments=Departments(tuple(lead or ()), tuple(support or ()), tuple(responsible or ())),
-        targets=[Target.from_dict(t) for t in targets or ()],
+        deadlines=list(deadlines), departments=departments, targets=list(targets),
         clause=clause or "", status=status, progress=progress or "",
         edited=bool(edited),
     )
+
+
+@functools.lru_cache(maxsize=16384)
+def _parts(lists: str) -> tuple[tuple[Deadline, ...], Departments, tuple[Target, ...]]:
+    """An item row's lists decoded; the items of one paragraph share them, and the parts are frozen."""
+    deadlines, lead, support, targets, responsible = json.loads(lists)
+    return (tuple(Deadline.from_dict(d) for d in deadlines or ()),
+            Departments(tuple(lead or ()), tuple(support or ()), tuple(responsible or ())),
+            tuple(Target.from_dict(t) for t in targets or ()))
 
 
 def _document(row: dict) -> Document:
