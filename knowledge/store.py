@@ -520,45 +520,52 @@ class KnowledgeStore:
         if soonest_first and (due_from or due_to):
             return self._soonest(exact_departments, department_cores, roles, deadline_phrase, due_from, due_to,
                                  regions, doc_ids, limit, started_by, unfinished)
-        where: list[str] = ["i.status = 'active'"]
-        params: list[Any] = []
-        if unfinished:
-            where.append("coalesce(i.progress, '') != 'done'")
+        # Each filter as the rows that match it (department rows, deadline rows), with its parameters.
+        filters: list[tuple[str, str, list[Any]]] = []  # (table, condition on its rows, parameters)
+        marks = lambda values: ",".join("?" * len(values))  # noqa: E731
         if exact_departments or department_cores:
-            # driven by the indexes on (name, role) and (core, role), not by a scan of every item
-            role_sql = f" AND role IN ({','.join('?' * len(roles))})" if roles else ""
-            region_sql = f" AND region IN ({','.join('?' * len(regions))})" if regions else ""
-            parts = []
+            names, names_params = [], []
             for column, values in (("name", exact_departments), ("core", department_cores)):
                 if values:
-                    parts.append(f"SELECT item_id FROM item_departments WHERE {column} IN "
-                                 f"({','.join('?' * len(values))}){role_sql}{region_sql}")
-                    params += [*values, *roles, *regions]
-            where.append(f"i.id IN ({' UNION '.join(parts)})")
-        # A deadline filter (with or without a region) can match thousands: then walk the documents
-        # newest first (index on their date), look up each item's deadlines and stop once the page is
-        # full. Departments, documents and narrow deadline windows select few: start from the matches.
-        walk = not (exact_departments or department_cores or doc_ids is not None) \
-            and bool(deadline_phrase or due_from or due_to) and self._many_due(deadline_phrase, due_from, due_to, regions)
+                    names.append(f"{column} IN ({marks(values)})")
+                    names_params += list(values)
+            condition, params = f"({' OR '.join(names)})", names_params
+            if roles:
+                condition += f" AND role IN ({marks(roles)})"
+                params = [*params, *roles]
+            if regions:
+                condition += f" AND region IN ({marks(regions)})"
+                params = [*params, *regions]
+            filters.append(("item_departments", condition, params))
         if deadline_phrase or due_from or due_to:
-            conditions = []
-            for condition, value in (("instr(d.text, ?) > 0", deadline_phrase), ("d.due >= ?", due_from),
-                                     ("d.due <= ?", due_to), ("(d.ongoing OR coalesce(d.start, '9') <= ?)", started_by)):
+            conditions, params = [], []
+            for column_test, value in (("instr(text, ?) > 0", deadline_phrase), ("due >= ?", due_from),
+                                       ("due <= ?", due_to), ("(ongoing OR coalesce(start, '9') <= ?)", started_by)):
                 if value:
-                    conditions.append(condition)
+                    conditions.append(column_test)
                     params.append(value if isinstance(value, str) else value.isoformat())
             if regions:
-                conditions.append(f"d.region IN ({','.join('?' * len(regions))})")
+                conditions.append(f"region IN ({marks(regions)})")
                 params += list(regions)
-            matching = " AND ".join(conditions)
-            where.append(f"EXISTS (SELECT 1 FROM item_deadlines d WHERE d.item_id = i.id AND {matching})" if walk
-                         else f"i.id IN (SELECT d.item_id FROM item_deadlines d WHERE {matching})")
+            filters.append(("item_deadlines", " AND ".join(conditions), params))
+        # A filter that matches thousands of rows (a deadline phrase, a department of every province):
+        # walk the documents newest first (index on their date), test each item and stop once the page
+        # is full. When a filter (or the documents asked for) selects few, start from its matches.
+        walk = doc_ids is None and bool(filters) and all(self._matches_many(t, c, p) for t, c, p in filters)
+        where: list[str] = ["i.status = 'active'"]
+        params = []
+        if unfinished:
+            where.append("coalesce(i.progress, '') != 'done'")
+        for table, condition, filter_params in filters:
+            where.append(f"EXISTS (SELECT 1 FROM {table} f WHERE f.item_id = i.id AND {condition})" if walk
+                         else f"i.id IN (SELECT item_id FROM {table} WHERE {condition})")
+            params += filter_params
         if regions:
-            marks = ",".join("?" * len(regions))
-            where.append(f"doc.region IN ({marks}) AND i.region IN ({marks})" if walk else f"i.region IN ({marks})")
+            where.append(f"doc.region IN ({marks(regions)}) AND i.region IN ({marks(regions)})" if walk
+                         else f"i.region IN ({marks(regions)})")
             params += [*regions, *regions] if walk else list(regions)
         if doc_ids is not None:
-            where.append(f"i.doc_id IN ({','.join('?' * len(doc_ids))})")
+            where.append(f"i.doc_id IN ({marks(doc_ids)})")
             params += list(doc_ids)
         join = "documents doc CROSS JOIN items i ON i.doc_id = doc.doc_id" if walk else \
             "items i JOIN documents doc USING (doc_id)"
@@ -566,6 +573,12 @@ class KnowledgeStore:
             f"SELECT i.id FROM {join} WHERE {' AND '.join(where)} ORDER BY doc.date DESC, i.seq, i.id LIMIT ?",
             [*params, limit + 1]).fetchall()
         return [int(r[0]) for r in rows[:limit]], len(rows) > limit
+
+    def _matches_many(self, table: str, condition: str, params: list[Any]) -> bool:
+        """Whether at least WALK_FROM rows of `table` match: a count that stops there."""
+        row = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {condition} LIMIT ?)",
+                              [*params, WALK_FROM]).fetchone()
+        return int(row[0]) >= WALK_FROM
 
     def _soonest(self, exact_departments: Collection[str], department_cores: Collection[str], roles: Collection[str],
                  deadline_phrase: str, due_from: date | None, due_to: date | None, regions: Collection[str],
@@ -603,25 +616,6 @@ class KnowledgeStore:
             first.setdefault(int(item_id), (due, int(bool(ongoing)), n))
         ids = sorted(first, key=first.__getitem__)
         return ids[:limit], len(ids) > limit or len(rows) == fetch
-
-    def _many_due(self, phrase: str, due_from: date | None, due_to: date | None, regions: Collection[str]) -> bool:
-        """Whether at least WALK_FROM deadlines (of the regions, when given) say `phrase` and fall in
-        the window: a count that stops there (index-only for a window; a phrase is looked for in each
-        deadline's text)."""
-        conditions: list[str] = []
-        params: list[Any] = []
-        if regions:
-            conditions.append(f"region IN ({','.join('?' * len(regions))})")
-            params += list(regions)
-        if due_from or due_to:
-            conditions.append("due BETWEEN ? AND ?")
-            params += [(due_from or date.min).isoformat(), (due_to or date.max).isoformat()]
-        if phrase:
-            conditions.append("instr(text, ?) > 0")
-            params.append(phrase)
-        row = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM item_deadlines WHERE {' AND '.join(conditions)}"
-                              " LIMIT ?)", [*params, WALK_FROM]).fetchone()
-        return int(row[0]) >= WALK_FROM
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics after a bulk change (cheap when nothing changed)."""
