@@ -89,6 +89,28 @@ class SearchResult:
     documents: list[tuple[Document, int]] = field(default_factory=list)  # mode documents: each with its item count
 
 
+class _OnFirstUse(Mapping[str, str]):
+    """A mapping loaded when first read, not when passed on."""
+
+    def __init__(self, load: Callable[[], Mapping[str, str]]) -> None:
+        self._load = load
+        self._data: Mapping[str, str] | None = None
+
+    def _loaded(self) -> Mapping[str, str]:
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
+    def __getitem__(self, key: str) -> str:
+        return self._loaded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
 @dataclass(frozen=True)
 class _Documents:
     """Per document id: its region, normalised title and 文号 (when it has one)."""
@@ -96,28 +118,6 @@ class _Documents:
     regions: dict[str, str]
     titles: dict[str, str]
     numbers: dict[str, str]
-
-
-class _Loaded(Mapping[str, str]):
-    """A mapping read from the store only when a question looks into it (most never cite a 文号)."""
-
-    def __init__(self, load: Callable[[], Mapping[str, str]]) -> None:
-        self._load = load
-        self._data: Mapping[str, str] | None = None
-
-    def _mapping(self) -> Mapping[str, str]:
-        if self._data is None:
-            self._data = self._load()
-        return self._data
-
-    def __getitem__(self, key: str) -> str:
-        return self._mapping()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._mapping())
-
-    def __len__(self) -> int:
-        return len(self._mapping())
 
 
 class Searcher:
@@ -168,7 +168,8 @@ class Searcher:
 
     def search(self, text: str, today: date, k: int = 5) -> SearchResult:
         self.store.refresh()  # a change by any process since the last question: caches rebuild
-        q = understand(text, today, self._known_departments(), _Loaded(lambda: self._documents().numbers))
+        # every document's 文号 is read only for a question that cites one: it grows with the base
+        q = understand(text, today, self._known_departments(), _OnFirstUse(lambda: self._documents().numbers))
         if q.document_kind:
             docs = self._documents()
             q.kind_doc_ids = tuple(d for d, title in docs.titles.items()
