@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlite_utils
 
@@ -133,7 +134,7 @@ def _m009_responsible_departments(db: sqlite_utils.Database) -> None:
     rows = db.execute("SELECT id, clause, region, lead, support, status FROM items WHERE clause != ''").fetchall()
     for item_id, clause, region, lead, support, status in rows:
         deps = parse_clause(clause, region or "国家").departments
-        stored = (json.loads(lead or "[]"), json.loads(support or "[]"), [])
+        stored: tuple[list[str], list[str], list[str]] = (json.loads(lead or "[]"), json.loads(support or "[]"), [])
         if not deps or stored == (list(deps.lead), list(deps.support), list(deps.responsible)):
             continue  # nothing named in the clause (an admin's edit may have set them), or unchanged
         db.execute("UPDATE items SET lead = ?, support = ?, responsible = ? WHERE id = ?",
@@ -186,8 +187,9 @@ MIGRATIONS: list[tuple[str, Migration]] = [
 ]
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply the migrations this database has not seen; returns their names."""
+def migrate(db: Any) -> list[str]:
+    """Apply the migrations this database has not seen; returns their names. `db` is a sqlite-utils
+    Database or the store's per-thread view of one, whose atomic() takes the write lock up front."""
     if "_migrations" not in db.table_names():
         db.table("_migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
     done = {row["name"] for row in db.table("_migrations").rows}

@@ -92,7 +92,7 @@ class KnowledgeStore:
         self.generation = -1  # the database's change counter as last read by `refresh()`
         self._token_counts: tuple[int, dict[str, int]] = (-1, {})
         self._documents: dict[str, Document | None] = {}
-        applied = migrate(self.db)
+        applied = migrate(self.db)  # (its atomic() takes the write lock up front)
         if "004_search_texts_in_index" in applied:
             self.set_setting("index_version", "")
         self._ensure_index()
@@ -604,10 +604,12 @@ class KnowledgeStore:
                 where.append(f"i.id IN (SELECT item_id FROM item_departments WHERE {column} IN "
                              f"({','.join('?' * len(values))}){role_sql})")
                 params += [*values, *roles]
-        for column, values in (("i.region", regions), ("i.doc_id", doc_ids)):
-            if values is not None and (values or column == "i.doc_id"):
-                where.append(f"{column} IN ({','.join('?' * len(values))})")
-                params += list(values)
+        if regions:
+            where.append(f"i.region IN ({','.join('?' * len(regions))})")
+            params += list(regions)
+        if doc_ids is not None:  # (none given: nothing passes)
+            where.append(f"i.doc_id IN ({','.join('?' * len(doc_ids))})")
+            params += list(doc_ids)
         fetch = 3 * (limit + 1)  # an item has a few deadlines: enough rows for `limit` items and one more
         rows = self.db.execute(f"SELECT d.item_id, d.due, d.ongoing FROM item_deadlines d JOIN items i ON i.id = d.item_id"
                                f" WHERE {' AND '.join(where)} ORDER BY d.due LIMIT ?", [*params, fetch]).fetchall()
