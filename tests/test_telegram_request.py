@@ -70,6 +70,8 @@ class Recorder:
             await asyncio.sleep(self.delay)
         if request.path.endswith("/getMe"):
             return web.json_response({"ok": True, "result": ME})
+        if request.path.endswith("/getUpdates"):
+            return web.json_response({"ok": True, "result": []})
         return web.json_response({"ok": True, "result": {"message_id": 1, "date": 0,
                                                          "chat": {"id": 5, "type": "private"}}})
 
@@ -128,6 +130,17 @@ async def test_a_slow_answer_times_out_as_ptb_timed_out(recorder: Recorder, no_p
         recorder.delay = 5.0
         with pytest.raises(TimedOut):
             await bot.send_message(5, "慢")
+
+
+async def test_a_long_poll_may_take_its_timeout_beyond_the_read_timeout(recorder: Recorder,
+                                                                       no_proxy_env: pytest.MonkeyPatch) -> None:
+    """getUpdates waits up to `timeout` on Telegram's side: PTB adds it to this request's read timeout."""
+    polls = AiohttpRequest(read_timeout=0.2)
+    async with Bot(TOKEN, base_url=recorder.url + "/bot", get_updates_request=polls) as bot:
+        recorder.delay = 1.0
+        assert await bot.get_updates(timeout=3) == ()
+        with pytest.raises(TimedOut):
+            await bot.get_updates(timeout=0)
 
 
 async def test_no_server_is_a_network_error(no_proxy_env: pytest.MonkeyPatch) -> None:
