@@ -15,9 +15,15 @@ overall or 20/min per group) and with them lifted:
                        questions a second, far past its 20 replies a minute (measured from its 20th reply)
   import               the same 5 private chats while an admin imports a ~2,000-line document
                        (caption /import, then Confirm), again and again until the window ends
-"Lifted" removes the fake's limits; the bot still paces itself at 28 messages/s (bot/app.py). The
+"Lifted" removes the fake's limits; the bot still paces itself at 28 messages/s (bot/telegram_adapter.py). The
 "unpaced" rows also lift that (the subprocess runs with MESSAGES_PER_SECOND raised) to show what
 the bot itself can answer.
+
+The machine may be shared, so besides answers/s each chats row gives the bot process's CPU per answer
+(from /proc, user + system) and, of that, its main thread's ("loop ms": the event loop — Telegram's
+HTTP, PTB, the conversation, rendering); the rest is the store's threads (search on the readers, the
+question log on the writer). One core answers at most 1000 / (CPU ms per answer) a second: the
+searches run on threads, so they share one core with the loop (the GIL).
 
     .venv/bin/python benchmarks/bench_load.py            # every scenario, warm-up + 15 s each
     .venv/bin/python benchmarks/bench_load.py --quick    # 4 s each
