@@ -718,13 +718,18 @@ def _split_match(word: str, text: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
+def _gram_set(text: str) -> frozenset[str]:
+    """A candidate's bigrams: the same items come back question after question."""
+    return frozenset(bigrams(text))
+
+
 def _coverage(weights: dict[str, WordWeight], text: str, context: str, given: frozenset[str] = frozenset()) -> float:
     """IDF-weighted share of the question's known words found in the item: in its text, its context
     (section, title, departments, deadlines), by sound (homophone typos) or, partly, by shared bigrams
     or a character between (充电 ~ 充换电). `given` words count as found (the item's region)."""
     total = 0.0
     got = 0.0
-    hay_grams: set[str] | None = None
     for w, ww in weights.items():
         if not ww.known:
             continue
@@ -744,9 +749,8 @@ def _coverage(weights: dict[str, WordWeight], text: str, context: str, given: fr
             elif best < 0.6 and _split_match(a, text):
                 best = 0.6
             elif best < 0.5 and len(a) > 2:
-                if hay_grams is None:
-                    hay_grams = set(bigrams(text)) | set(bigrams(context))
+                text_grams, context_grams = _gram_set(text), _gram_set(context)
                 grams = bigrams(a)
-                best = max(best, 0.5 * sum(g in hay_grams for g in grams) / len(grams))
+                best = max(best, 0.5 * sum(g in text_grams or g in context_grams for g in grams) / len(grams))
         got += ww.weight * best
     return got / total if total else 0.0
