@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -84,6 +84,33 @@ class SearchResult:
     documents: list[tuple[Document, int]] = field(default_factory=list)  # mode documents: each with its item count
 
 
+class _OnFirstUse(Mapping[str, str]):
+    """A mapping loaded when first read, not when passed on."""
+
+    def __init__(self, load: Callable[[], Mapping[str, str]]) -> None:
+        self._load = load
+        self._data: Mapping[str, str] | None = None
+
+    def _loaded(self) -> Mapping[str, str]:
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
+    def __getitem__(self, key: str) -> str:
+        return self._loaded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
+@lru_cache(maxsize=4096)
+def _normalized_title(title: str) -> str:
+    return normalize(title)
+
+
 @dataclass(frozen=True)
 class _Documents:
     """Per document id: its region, normalised title and 文号 (when it has one)."""
@@ -131,12 +158,18 @@ class Searcher:
         self.store.refresh()
         return self._documents().numbers
 
+    def _title(self, doc_id: str) -> str:
+        """A document's normalised title, without reading every document's."""
+        doc = self.store.get_document(doc_id)
+        return _normalized_title(doc.title) if doc else ""
+
     def invalidate(self) -> None:
         """Nothing to do any more: every read notices changes itself (kept for older callers)."""
 
     def search(self, text: str, today: date, k: int = 5) -> SearchResult:
         self.store.refresh()  # a change by any process since the last question: caches rebuild
-        q = understand(text, today, self.known_departments(), self.document_numbers())
+        # every document's 文号 is read only for a question that cites one: it grows with the base
+        q = understand(text, today, self.known_departments(), _OnFirstUse(self.document_numbers))
         if q.document_kind:
             docs = self._documents()
             q.kind_doc_ids = tuple(d for d, title in docs.titles.items()
@@ -182,6 +215,9 @@ class Searcher:
         """A question about the documents themselves (有哪些文件, 国发6号文是哪天发的, X方案有多少条):
         the documents it names, each with its item count; None when it names none (an item question
         that only sounds like one: 碳减排支持工具什么时候出台)."""
+        if (q.about_documents != "list" and not (q.reference or q.document_kind)
+                and len(document_words(q).replace("，", "")) < 4):
+            return None  # names no document: no need to count every document's items
         counted = self._counted_documents()
         docs = [d for d, _ in counted]
         if q.about_documents == "list":
@@ -458,11 +494,9 @@ class Searcher:
         for members in groups.values():
             members.sort(key=lambda h: h.item.seq)
         if weights:
-            titles = self._documents().titles
-
             def rank(members: list[Hit]) -> tuple[float, float]:
                 item = members[0].item
-                return -round(_heading_coverage(weights, item, titles.get(item.doc_id, "")), 1), -max(m.score for m in members)
+                return -round(_heading_coverage(weights, item, self._title(item.doc_id)), 1), -max(m.score for m in members)
 
             ranked = sorted(groups.items(), key=lambda kv: rank(kv[1]))[:LIST_MAX]
             paragraphs = [self._assignment(m[0].item) if len(key) > 1 else [m[0].item] for key, m in ranked]
