@@ -215,6 +215,8 @@ def load(words: Sequence[str], directory: Path | None = None) -> Lexicon:
     except ValueError as e:
         if path.exists():
             log.warning("segmentation cache %s unusable (%s): rebuilding it", path, e)
+        else:
+            log.info("building the segmentation cache %s (once: a few seconds)", path)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".lexicon-", suffix=".tmp", dir=directory)

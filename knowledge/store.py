@@ -103,7 +103,7 @@ class KnowledgeStore:
                 return self._shared
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
             conn.execute("PRAGMA foreign_keys = ON")
-            db = sqlite_utils.Database(conn)
+            db = sqlite_utils.Database(conn, execute_plugins=False)  # ours only: no scan of every package for plugins
             with self._lock:
                 self._connections.append(conn)
             if self.path == ":memory:":

@@ -29,7 +29,7 @@ def test_a_cold_ask_loads_no_segmentation_package_nor_the_importer(db_path: Path
     assert proc.returncode == 0, proc.stderr
     answer, loaded = proc.stdout.splitlines()
     assert json.loads(answer)["confident"] and "人民银行" in json.loads(answer)["answer"]
-    assert json.loads(loaded) == []
+    assert json.loads(loaded) == [], proc.stderr
 
 
 def test_only_a_question_citing_a_document_reads_every_document(kb: KnowledgeBase, monkeypatch) -> None:  # type: ignore[no-untyped-def]
