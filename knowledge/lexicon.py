@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from importlib.util import find_spec
@@ -217,6 +216,8 @@ def load(words: Sequence[str], directory: Path | None = None) -> Lexicon:
             log.warning("segmentation cache %s unusable (%s): rebuilding it", path, e)
         else:
             log.info("building the segmentation cache %s (once: a few seconds)", path)
+    import tempfile  # (only to build: it is not cheap to import)
+
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".lexicon-", suffix=".tmp", dir=directory)
