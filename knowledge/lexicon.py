@@ -28,6 +28,9 @@ FORMAT = "1"
 SOUND_RANGE = (0x3400, 0xFAFF)
 _CHUNK = 500  # parameters per lookup query
 _REMEMBERED = 200_000  # looked-up fragments kept in memory before the memo starts over
+# Caches of other keys (an upgrade, another install sharing the directory) are removed once this old:
+# never at once, or two installs sharing the directory would remove each other's at every start.
+STALE_SECONDS = 30 * 86400
 
 
 def cache_dir() -> Path:
@@ -229,10 +232,19 @@ def load(words: Sequence[str], directory: Path | None = None) -> Lexicon:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        for old in directory.glob("lexicon-*.sqlite"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        _forget_old(directory, keep=path)
         return Lexicon.open(path, key)
     except (OSError, ValueError) as e:
         log.warning("cannot keep the segmentation cache in %s (%s): building it in memory", directory, e)
         return Lexicon.in_memory(words, key)
+
+
+def _forget_old(directory: Path, keep: Path) -> None:
+    import time
+
+    for old in directory.glob("lexicon-*.sqlite"):
+        try:
+            if old != keep and old.stat().st_mtime < time.time() - STALE_SECONDS:
+                old.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove

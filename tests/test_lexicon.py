@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -133,16 +135,21 @@ def test_a_damaged_cache_is_rebuilt(built, tmp_path, damage) -> None:  # type: i
     lexicon.Lexicon.open(path, key).close()  # whole again on disk
 
 
-def test_a_cache_for_other_words_is_replaced(built, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_cache_for_other_words_is_built_beside_and_old_ones_removed(built, tmp_path) -> None:  # type: ignore[no-untyped-def]
     directory, path, words = _copy(built, tmp_path)
     with pytest.raises(ValueError):
         lexicon.Lexicon.open(path, lexicon.cache_key([*words, "新词"]))
     lex = lexicon.load([*words, "氢能重卡"], directory)
     assert segmenter.cut("推广氢能重卡", lex)[-1] == "氢能重卡"
     lex.close()
-    assert [p.name for p in directory.glob("lexicon-*.sqlite")] == [
-        f"lexicon-{lexicon.cache_key([*words, '氢能重卡'])}.sqlite"]
+    new = f"lexicon-{lexicon.cache_key([*words, '氢能重卡'])}.sqlite"
+    assert sorted(p.name for p in directory.glob("lexicon-*.sqlite")) == sorted([path.name, new])  # kept a while
     assert not list(directory.glob(".lexicon-*"))
+    month_ago = time.time() - lexicon.STALE_SECONDS - 60
+    os.utime(path, (month_ago, month_ago))
+    lexicon.load(words[:1], directory).close()  # a build removes the stale one, not the fresh one
+    assert sorted(p.name for p in directory.glob("lexicon-*.sqlite")) == sorted(
+        [new, f"lexicon-{lexicon.cache_key(words[:1])}.sqlite"])
 
 
 def test_an_unwritable_cache_directory_builds_in_memory(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
