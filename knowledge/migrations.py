@@ -148,22 +148,6 @@ def _m009_responsible_departments(db: sqlite_utils.Database) -> None:
                  for name in names])
 
 
-def _m010_active_item_count(db: sqlite_utils.Database) -> None:
-    # The number of active items, kept by triggers: questions weigh words by it, and counting a million
-    # items at every start took 0.4 s. (A table, not an index on status: an index would change the
-    # plans, and so the order, of queries that list items.)
-    db.execute("CREATE TABLE knowledge_counts (id INTEGER PRIMARY KEY CHECK (id = 1), active_items INTEGER NOT NULL)")
-    db.execute("INSERT INTO knowledge_counts (id, active_items)"
-               " SELECT 1, count(*) FROM items WHERE status = 'active'")
-    change = "UPDATE knowledge_counts SET active_items = active_items + ({}) WHERE id = 1"
-    for name, when, delta in (
-            ("insert", "AFTER INSERT ON items WHEN NEW.status = 'active'", "1"),
-            ("delete", "AFTER DELETE ON items WHEN OLD.status = 'active'", "-1"),
-            ("status", "AFTER UPDATE OF status ON items WHEN OLD.status IS NOT NEW.status",
-             "(NEW.status = 'active') - (OLD.status = 'active')")):
-        db.execute(f"CREATE TRIGGER items_{name}_count {when} BEGIN {change.format(delta)}; END")
-
-
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
@@ -174,7 +158,6 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("007_documents_by_date", _m007_documents_by_date),
     ("008_knowledge_generation", _m008_knowledge_generation),
     ("009_responsible_departments", _m009_responsible_departments),
-    ("010_active_item_count", _m010_active_item_count),
 ]
 
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import TODAY
 
 from knowledge.base import KnowledgeBase
-from knowledge.store import KnowledgeStore
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("jieba", "pypinyin", "pkg_resources", "knowledge.importer", "knowledge.documents", "knowledge.extract")
@@ -50,45 +47,3 @@ def test_only_a_question_citing_a_document_reads_every_document(kb: KnowledgeBas
     assert reads == []
     answer = kb.ask("国发〔2021〕6号文里人民银行参与的工作", TODAY)
     assert answer.hits and reads == [1]
-
-
-def _counted(store: KnowledgeStore) -> int:
-    return store.db.execute("SELECT count(*) FROM items WHERE status = 'active'").fetchone()[0]
-
-
-def test_the_active_item_count_is_kept_by_every_change(kb: KnowledgeBase) -> None:
-    store = kb.store
-    assert store.count_items() == _counted(store) > 300
-    ids = [r[0] for r in store.db.execute("SELECT id FROM items WHERE status = 'active' LIMIT 3").fetchall()]
-    with store.transaction():
-        store.db.execute("UPDATE items SET status = 'deleted' WHERE id = ?", [ids[0]])
-        store.db.execute("UPDATE items SET status = 'retired' WHERE id = ?", [ids[1]])
-        store.db.execute("UPDATE items SET status = 'deleted' WHERE id = ?", [ids[1]])  # inactive to inactive
-        store.db.execute("UPDATE items SET progress = 'done', status = 'active' WHERE id = ?", [ids[2]])  # unchanged
-        for seq, status in ((9001, "active"), (9002, "deleted"), (9003, "active")):
-            store.db.execute("INSERT INTO items (doc_id, seq, text, status) SELECT doc_id, ?, '新条目。', ?"
-                             " FROM items WHERE id = ?", [seq, status, ids[2]])
-        store.db.execute("DELETE FROM items WHERE seq IN (9002, 9003)")
-        store.db.execute("UPDATE items SET status = 'active' WHERE id = ?", [ids[1]])
-    assert store.count_items() == _counted(store)
-    with pytest.raises(RuntimeError), store.transaction():
-        store.db.execute("UPDATE items SET status = 'deleted' WHERE id = ?", [ids[2]])
-        raise RuntimeError("rolled back")
-    assert store.count_items() == _counted(store)
-    assert store.count_items("deleted") == store.db.execute(
-        "SELECT count(*) FROM items WHERE status = 'deleted'").fetchone()[0] >= 1
-
-
-def test_the_migration_counts_the_items_already_there(db_path: Path) -> None:
-    conn = sqlite3.connect(db_path)
-    conn.executescript("""DROP TABLE knowledge_counts; DROP TRIGGER items_insert_count;
-        DROP TRIGGER items_delete_count; DROP TRIGGER items_status_count;
-        UPDATE items SET status = 'deleted' WHERE id IN (SELECT id FROM items LIMIT 5);
-        DELETE FROM _migrations WHERE name = '010_active_item_count';""")
-    conn.commit()
-    conn.close()
-    store = KnowledgeStore(db_path)
-    try:
-        assert store.count_items() == _counted(store) > 300
-    finally:
-        store.close()
