@@ -17,7 +17,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -120,6 +120,7 @@ class Lexicon:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self.rebuild: Callable[[], sqlite3.Connection] | None = None  # once, when a lookup finds it damaged
         self._lock = threading.Lock()
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         self.key = meta["key"]
@@ -198,11 +199,23 @@ class Lexicon:
         return rows[0][1] if rows else None
 
     def _lookup(self, sql: str, keys: list[str]) -> list[tuple]:
-        out: list[tuple] = []
         with self._lock:
-            for i in range(0, len(keys), _CHUNK):
-                chunk = keys[i:i + _CHUNK]
-                out += self._conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
+            try:
+                return self._query(sql, keys)
+            except sqlite3.DatabaseError as e:  # damaged inside (opening checks only its size and key)
+                if self.rebuild is None:
+                    raise
+                log.warning("segmentation cache damaged (%s): rebuilding it", e)
+                rebuild, self.rebuild = self.rebuild, None
+                old, self._conn = self._conn, rebuild()
+                old.close()
+                return self._query(sql, keys)
+
+    def _query(self, sql: str, keys: list[str]) -> list[tuple]:
+        out: list[tuple] = []
+        for i in range(0, len(keys), _CHUNK):
+            chunk = keys[i:i + _CHUNK]
+            out += self._conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
         return out
 
 
@@ -213,30 +226,45 @@ def load(words: Sequence[str], directory: Path | None = None) -> Lexicon:
     directory = directory or cache_dir()
     path = directory / f"lexicon-{key}.sqlite"
     try:
-        return Lexicon.open(path, key)
+        lexicon = Lexicon.open(path, key)
     except ValueError as e:
         if path.exists():
             log.warning("segmentation cache %s unusable (%s): rebuilding it", path, e)
         else:
             log.info("building the segmentation cache %s (once: a few seconds)", path)
+        try:
+            _build_file(path, words, key)
+            lexicon = Lexicon.open(path, key)
+        except (OSError, ValueError) as e:
+            log.warning("cannot keep the segmentation cache in %s (%s): building it in memory", directory, e)
+            return Lexicon.in_memory(words, key)
+
+    def rebuild() -> sqlite3.Connection:
+        try:
+            _build_file(path, words, key)
+            return Lexicon.open(path, key)._conn
+        except (OSError, ValueError):
+            return Lexicon.in_memory(words, key)._conn
+
+    lexicon.rebuild = rebuild
+    return lexicon
+
+
+def _build_file(path: Path, words: Sequence[str], key: str) -> None:
+    """Build into a temporary file beside `path`, then put it in place in one step."""
     import tempfile  # (only to build: it is not cheap to import)
 
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".lexicon-", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".lexicon-", suffix=".tmp", dir=directory)
-        os.close(fd)
-        try:
-            build(tmp, words, key)
-            os.chmod(tmp, 0o644)  # mkstemp's 0600 is for secrets; this is shared data
-            os.replace(tmp, path)  # another process building meanwhile writes the same content
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        _forget_old(directory, keep=path)
-        return Lexicon.open(path, key)
-    except (OSError, ValueError) as e:
-        log.warning("cannot keep the segmentation cache in %s (%s): building it in memory", directory, e)
-        return Lexicon.in_memory(words, key)
+        build(tmp, words, key)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 is for secrets; this is shared data
+        os.replace(tmp, path)  # another process building meanwhile writes the same content
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    _forget_old(path.parent, keep=path)
 
 
 def _forget_old(directory: Path, keep: Path) -> None:

@@ -135,6 +135,20 @@ def test_a_damaged_cache_is_rebuilt(built, tmp_path, damage) -> None:  # type: i
     lexicon.Lexicon.open(path, key).close()  # whole again on disk
 
 
+def test_a_cache_damaged_inside_is_rebuilt_at_the_first_lookup_that_fails(built, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    directory, path, words = _copy(built, tmp_path)
+    lex = lexicon.load(words, directory)  # opens: its size and key are right
+    size = path.stat().st_size
+    with path.open("r+b") as f:  # every page but the first overwritten, as by a bad disk
+        f.seek(4096)
+        f.write(b"\xff" * (size - 4096))
+    assert lex.frequencies(["碳达峰"])["碳达峰"] > 0
+    assert "damaged" in caplog.text
+    assert lex.syllable("碳") == "tan"
+    lex.close()
+    lexicon.Lexicon.open(path, lexicon.cache_key(words)).frequencies(["碳达峰"])  # whole again on disk
+
+
 def test_a_cache_for_other_words_is_built_beside_and_old_ones_removed(built, tmp_path) -> None:  # type: ignore[no-untyped-def]
     directory, path, words = _copy(built, tmp_path)
     with pytest.raises(ValueError):
