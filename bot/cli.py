@@ -15,7 +15,6 @@ from bot.failures import explain
 from knowledge.answer import Answer, answer_json, render_text
 from knowledge.base import KnowledgeBase, SkippedFile, rows_to_csv, rows_to_jsonl, write_xlsx
 from knowledge.dialogue import Context, converse
-from knowledge.importer import DocumentOverrides
 from knowledge.regions import canonical_region
 
 MAX_K = 100
@@ -94,6 +93,8 @@ def open_knowledge_base(config: Config) -> KnowledgeBase:
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
+    from knowledge.importer import DocumentOverrides  # the importer only where documents are imported
+
     region = None
     if args.region:
         region = canonical_region(args.region)

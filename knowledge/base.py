@@ -9,17 +9,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from knowledge.answer import Answer, answer_question
 from knowledge.deadlines import deadline_status
-from knowledge.formats import SUPPORTED_SUFFIXES
-from knowledge.importer import DocumentOverrides, ImportReport, import_path
 from knowledge.intents import understand
 from knowledge.models import Document, Item
 from knowledge.search import Hit, Searcher
 from knowledge.seed import ensure_seeded
 from knowledge.store import KnowledgeStore
+
+if TYPE_CHECKING:  # importing documents is loaded when documents are imported, not at every start
+    from knowledge.importer import DocumentOverrides, ImportReport
 
 
 class KnowledgeBase:
@@ -89,6 +90,9 @@ class KnowledgeBase:
                      ) -> Iterator[tuple[Path, ImportReport | SkippedFile | Exception]]:
         """Import files, and the supported files of directories; each document in its own transaction.
         A directory's other files are reported as skipped with the reason (hidden ones are passed over)."""
+        from knowledge.formats import SUPPORTED_SUFFIXES
+        from knowledge.importer import import_path
+
         for path in paths:
             for file in _files(path):
                 if file.suffix.lower() not in SUPPORTED_SUFFIXES - {""} and path.is_dir():

@@ -25,9 +25,8 @@ from knowledge.models import Document, Item
 from knowledge.references import DOC_NUMBER
 from knowledge.regions import canonical_region, document_region
 from knowledge.store import KnowledgeStore
+from knowledge.versions import EXTRACTOR_VERSION  # bump it there: seeding checks it without importing this
 
-# Bump when extraction changes, so stored documents are re-extracted on their next import.
-EXTRACTOR_VERSION = "3"
 SIMILAR_ENOUGH = 80  # rapidfuzz ratio above which a changed sentence counts as the same item
 # Caps past which a document is refused with a clear message rather than turned into junk:
 MAX_LINE_CHARS = 50_000  # one line (paragraph) of text

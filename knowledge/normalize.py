@@ -7,12 +7,15 @@ bigrams (plus ASCII words) for matching and toneless pinyin bigrams for homophon
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from itertools import pairwise
 
 import opencc
-from pypinyin import Style, pinyin
+
+from knowledge import lexicon as lexicon_cache
+from knowledge import segmenter
 
 # Abbreviations and common variants, rewritten the same way in documents and questions.
 # Each maps to the form the policy documents themselves use.
@@ -157,7 +160,9 @@ def bigrams(norm: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def _syllable(ch: str) -> str:
-    return pinyin(ch, style=Style.NORMAL, heteronym=False, errors="ignore")[0][0] if _is_cjk(ch) else ch
+    """pypinyin's toneless reading of one character (from the lexicon cache, without its phrase
+    dictionaries); a character it has no reading for stands for itself, as non-Chinese ones do."""
+    return (_lexicon().syllable(ch) or ch) if _is_cjk(ch) else ch
 
 
 def syllables(norm: str) -> str:
@@ -182,23 +187,27 @@ DOMAIN_WORDS = (
     "秸秆", "数据中心", "能效", "领跑者", "国三", "柴油车", "柴油汽车", "公转铁", "多式联运", "去产能", "回头看",
     "十四五", "十五五", "十三五", "国内生产总值", "单位国内生产总值", "非化石能源", "可再生能源", "碳捕集",
 )
-_jieba = None
+_lexicon_loaded: lexicon_cache.Lexicon | None = None
+_lexicon_lock = threading.Lock()
 
 
-def _segmenter():  # type: ignore[no-untyped-def]
-    global _jieba
-    if _jieba is None:
-        import logging
+def added_words() -> list[str]:
+    """The words added to jieba's dictionary, normalised, in the order they are added."""
+    from knowledge.departments import NATIONAL_ALIASES
 
-        import jieba
+    return [normalize(w) for w in (*DOMAIN_WORDS, *NATIONAL_ALIASES,
+                                   *(a for aliases in NATIONAL_ALIASES.values() for a in aliases))]
 
-        jieba.setLogLevel(logging.WARNING)
-        from knowledge.departments import NATIONAL_ALIASES
 
-        for w in (*DOMAIN_WORDS, *NATIONAL_ALIASES, *(a for aliases in NATIONAL_ALIASES.values() for a in aliases)):
-            jieba.add_word(normalize(w))
-        _jieba = jieba
-    return _jieba
+def _lexicon() -> lexicon_cache.Lexicon:
+    """jieba's dictionary with the domain's words, and single characters' pinyin: opened on first use
+    (and built into the cache the first time ever, see knowledge/lexicon.py)."""
+    global _lexicon_loaded
+    if _lexicon_loaded is None:
+        with _lexicon_lock:
+            if _lexicon_loaded is None:
+                _lexicon_loaded = lexicon_cache.load(added_words())
+    return _lexicon_loaded
 
 
 _ASCII_COMPOUND = re.compile(r"[a-z0-9]+(?:\+[a-z0-9]+)+")  # 1+n, one word
@@ -210,7 +219,7 @@ def words(norm: str) -> list[str]:
     pos = 0
     for m in [*_ASCII_COMPOUND.finditer(norm), None]:
         end = m.start() if m else len(norm)
-        out += [w for w in _segmenter().lcut(norm[pos:end]) if w.strip()]
+        out += [w for w in segmenter.cut(norm[pos:end], _lexicon()) if w.strip()]
         if m:
             out.append(m.group(0))
             pos = m.end()
@@ -219,7 +228,7 @@ def words(norm: str) -> list[str]:
 
 def search_words(word: str) -> list[str]:
     """The shorter words inside a word (jieba's search mode): 废旧轮胎 -> 废旧, 轮胎."""
-    return [w for w in _segmenter().lcut_for_search(word) if w.strip()]
+    return [w for w in segmenter.cut_for_search(word, _lexicon()) if w.strip()]
 
 
 def expansions(norm: str) -> str:

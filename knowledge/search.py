@@ -111,6 +111,11 @@ class _OnFirstUse(Mapping[str, str]):
         return len(self._loaded())
 
 
+@lru_cache(maxsize=4096)
+def _normalized_title(title: str) -> str:
+    return normalize(title)
+
+
 @dataclass(frozen=True)
 class _Documents:
     """Per document id: its region, normalised title and 文号 (when it has one)."""
@@ -162,6 +167,11 @@ class Searcher:
         """doc id -> 文号, for questions that cite a document (国发6号文)."""
         self.store.refresh()
         return self._documents().numbers
+
+    def _title(self, doc_id: str) -> str:
+        """A document's normalised title, without reading every document's."""
+        doc = self.store.get_document(doc_id)
+        return _normalized_title(doc.title) if doc else ""
 
     def invalidate(self) -> None:
         """Nothing to do any more: every read notices changes itself (kept for older callers)."""
@@ -215,6 +225,9 @@ class Searcher:
         """A question about the documents themselves (有哪些文件, 国发6号文是哪天发的, X方案有多少条):
         the documents it names, each with its item count; None when it names none (an item question
         that only sounds like one: 碳减排支持工具什么时候出台)."""
+        if (q.about_documents != "list" and not (q.reference or q.document_kind)
+                and len(document_words(q).replace("，", "")) < 4):
+            return None  # names no document: no need to count every document's items
         counted = self._counted_documents()
         docs = [d for d, _ in counted]
         if q.about_documents == "list":
@@ -502,11 +515,9 @@ class Searcher:
         for members in groups.values():
             members.sort(key=lambda h: h.item.seq)
         if weights:
-            titles = self._documents().titles
-
             def rank(members: list[Hit]) -> tuple[float, float]:
                 item = members[0].item
-                return -round(_heading_coverage(weights, item, titles.get(item.doc_id, "")), 1), -max(m.score for m in members)
+                return -round(_heading_coverage(weights, item, self._title(item.doc_id)), 1), -max(m.score for m in members)
 
             ranked = sorted(groups.items(), key=lambda kv: rank(kv[1]))[:LIST_MAX]
             paragraphs = [self._assignment(m[0].item) if len(key) > 1 else [m[0].item] for key, m in ranked]

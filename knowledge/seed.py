@@ -5,16 +5,22 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from knowledge.documents import parse_date
-from knowledge.importer import EXTRACTOR_VERSION, DocumentOverrides, ImportReport, import_text
-from knowledge.store import KnowledgeStore
+from knowledge.versions import EXTRACTOR_VERSION
+
+if TYPE_CHECKING:  # the importer is loaded only when there is something to import (not at every start)
+    from knowledge.importer import DocumentOverrides, ImportReport
+    from knowledge.store import KnowledgeStore
 
 CORPUS_PACKAGE = "knowledge.corpus"
 
 
 def bundled_documents() -> list[tuple[str, str, DocumentOverrides]]:
     """(file name, text, manifest overrides) for each bundled document, in manifest order."""
+    from knowledge.documents import parse_date
+    from knowledge.importer import DocumentOverrides
+
     corpus = resources.files(CORPUS_PACKAGE)
     manifest = tomllib.loads(corpus.joinpath("manifest.toml").read_text(encoding="utf-8"))
     out = []
@@ -34,6 +40,8 @@ def bundled_documents() -> list[tuple[str, str, DocumentOverrides]]:
 
 def seed(store: KnowledgeStore) -> list[ImportReport]:
     """Import every bundled document; unchanged ones are left alone, so this is cheap to repeat."""
+    from knowledge.importer import import_text
+
     return [import_text(store, text, f"bundled:{name}", overrides, actor="seed")
             for name, text, overrides in bundled_documents()]
 

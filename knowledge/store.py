@@ -13,21 +13,17 @@ whether caches built earlier are still right, whichever process wrote.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
-import multiprocessing
 import re
 import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlite_utils
 
@@ -35,6 +31,9 @@ from knowledge.departments import department_core
 from knowledge.migrations import migrate
 from knowledge.models import Deadline, Departments, Document, Item, Target
 from knowledge.normalize import bigrams, fts_text, normalize, sound_bigrams
+
+if TYPE_CHECKING:  # asyncio and the pools are imported by the StoreWorker, not by every command that reads
+    from concurrent.futures import Executor, ProcessPoolExecutor
 
 T = TypeVar("T")
 # Past this many deadlines in a window, filtered lists walk documents newest first instead of
@@ -106,7 +105,7 @@ class KnowledgeStore:
                 return self._shared
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
             conn.execute("PRAGMA foreign_keys = ON")
-            db = sqlite_utils.Database(conn)
+            db = sqlite_utils.Database(conn, execute_plugins=False)  # ours only: no scan of every package for plugins
             with self._lock:
                 self._connections.append(conn)
             if self.path == ":memory:":
@@ -676,6 +675,8 @@ class StoreWorker:
     """
 
     def __init__(self, readers: int = READ_THREADS) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="kb-read")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-write")
         self._process: ProcessPoolExecutor | None = None
@@ -688,6 +689,8 @@ class StoreWorker:
         return await self._call(self._writer, fn, *args, **kwargs)
 
     async def offload(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        from concurrent.futures.process import BrokenProcessPool
+
         pool = self._worker_process()
         try:
             return await self._call(pool, fn, *args, **kwargs)
@@ -700,12 +703,17 @@ class StoreWorker:
 
     @staticmethod
     async def _call(executor: Executor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
 
     def _worker_process(self) -> ProcessPoolExecutor:
         with self._process_lock:
             if self._process is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
                 # spawn: a fresh interpreter, never a fork of this process's threads and connections
                 self._process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             return self._process
