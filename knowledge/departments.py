@@ -288,8 +288,10 @@ def lists_department(names: Iterable[str], exact: Collection[str], cores: Collec
     return any(n in exact or department_core(n) in cores for n in names)
 
 
+@lru_cache(maxsize=8192)
 def department_core(name: str) -> str:
-    """'自治区发展改革委' -> '发展改革委', '国家发展改革委' -> '发展改革委': for matching across levels."""
+    """'自治区发展改革委' -> '发展改革委', '国家发展改革委' -> '发展改革委': for matching across levels
+    (remembered: an import asks for the same few hundred names over and over)."""
     name = _expand_core(_ALIAS_TO_NATIONAL.get(name, name))
     prefix = _leading_prefix(name) or next((p for p in ("国家", "中国") if name.startswith(p) and len(name) > 3), "")
     return name[len(prefix):]

@@ -188,9 +188,8 @@ def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, act
         store.save_document(doc)
         store.set_text_key(doc.doc_id, key)
         if not existing:
-            report = ImportReport(doc.doc_id, doc.title, "new")
-            for item in items:
-                report.added.append(store.insert_item(item, actor=actor, action="import"))
+            report = ImportReport(doc.doc_id, doc.title, "new", added=store.insert_items(items, actor=actor,
+                                                                                         action="import"))
             store.log(actor, "import_document", doc_id=doc.doc_id,
                       after={"title": doc.title, "items": len(items), "added": report.added, "changed": [],
                              "moved": {}, "document_before": None})
@@ -239,9 +238,10 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             move(old, item.seq)
             report.kept += 1
     paired: set[int] = set()
+    added: list[Item] = []
     for new, old in _pair_similar(unmatched_new, list(old_by_source.values())):
         if old is None:
-            report.added.append(store.insert_item(new, actor=actor, action="import"))
+            added.append(new)
             continue
         assert old.id is not None
         paired.add(old.id)
@@ -254,6 +254,7 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             moved[str(old.id)] = old.seq
         store.update_item(new, actor=actor, action="update", source_text=new.text)
         report.updated.append(old.id)
+    report.added = store.insert_items(added, actor=actor, action="import")
     for old in old_by_source.values():
         if old.id in paired:
             continue

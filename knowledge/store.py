@@ -325,20 +325,29 @@ class KnowledgeStore:
     # ------------------------------------------------------------------ items: writes (call inside transaction())
 
     def insert_item(self, item: Item, *, actor: str, action: str = "add") -> int:
+        return self.insert_items([item], actor=actor, action=action)[0]
+
+    def insert_items(self, items: list[Item], *, actor: str, action: str = "add") -> list[int]:
+        """Add items with their index in a few statements (an import writes a document's at once).
+        Ids are given as SQLite would (one past the largest), so each item knows its id up front."""
+        if not items:
+            return []
         now = _now()
-        cur = self.db.execute(
-            "INSERT INTO items (doc_id, seq, text, source_text, kind, section, region, deadlines, lead, support,"
+        first = int(self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM items").fetchone()[0])
+        for n, item in enumerate(items):
+            item.id = first + n
+        self.db.conn.executemany(
+            "INSERT INTO items (id, doc_id, seq, text, source_text, kind, section, region, deadlines, lead, support,"
             " targets, clause, responsible, status, progress, edited, created_at, updated_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [item.doc_id, item.seq, item.text, item.text, *_item_fields(item), item.status, item.progress,
-             int(item.edited), now, now],
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [[item.id, item.doc_id, item.seq, item.text, item.text, *_item_fields(item), item.status, item.progress,
+              int(item.edited), now, now] for item in items],
         )
-        item_id = int(cur.lastrowid or 0)
-        item.id = item_id
-        self._index(item, fresh=True)
+        self._index(items, fresh=True)
         if action != "import":  # an imported item's origin is its document's import entry
-            self.log(actor, action, item_id=item_id, doc_id=item.doc_id, after=_snapshot(item))
-        return item_id
+            for item in items:
+                self.log(actor, action, item_id=item.id, doc_id=item.doc_id, after=_snapshot(item))
+        return [first + n for n in range(len(items))]
 
     def update_item(self, item: Item, *, actor: str, action: str, source_text: str | None = None) -> None:
         """Replace an item's content; the previous version goes to the change log."""
@@ -352,7 +361,7 @@ class KnowledgeStore:
             sets += ", source_text=?"
             params.append(source_text)
         self.db.execute(f"UPDATE items SET {sets} WHERE id = ?", [*params, item.id])
-        self._index(item)
+        self._index([item])
         self.log(actor, action, item_id=item.id, doc_id=item.doc_id,
                  before=_snapshot(before) if before else None, after=_snapshot(item))
 
@@ -411,36 +420,51 @@ class KnowledgeStore:
         if self.get_setting("index_version") == INDEX_VERSION:
             return
         with self.transaction():
+            batch: list[Item] = []
             for item in self.all_items(("active",)):
-                self._index(item)
+                batch.append(item)
+                if len(batch) == 1000:
+                    self._index(batch)
+                    batch = []
+            self._index(batch)
             self.set_setting("index_version", INDEX_VERSION)
             self.db.execute("UPDATE knowledge_generation SET n = n + 1 WHERE id = 1")
 
-    def _index(self, item: Item, fresh: bool = False) -> None:
-        assert item.id is not None
+    def _index(self, items: list[Item], fresh: bool = False) -> None:
+        """(Re)index items: their search text, departments and deadlines. The FTS rows go last, so
+        that FTS5 keeps them in memory until the commit: a statement with a trigger (an insert into
+        items) would flush what it holds to a segment of its own."""
+        ids = [(item.id,) for item in items]
+        assert all(i is not None for (i,) in ids)
         if not fresh:
-            self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [item.id])
-            self.db.execute("DELETE FROM item_departments WHERE item_id = ?", [item.id])
-            self.db.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
-        if item.status != "active":
-            return
-        text = normalize(item.text)
-        meta = normalize(" ".join(index_context(item, self._title_for_index(item.doc_id))))
-        self.db.execute(
-            "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)",
-            [item.id, fts_text(bigrams(text)), fts_text(bigrams(meta)), fts_text(sound_bigrams(text)), text, meta],
-        )
-        departments = [(item.id, name, department_core(name), role)
+            self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", ids)
+            self.db.conn.executemany("DELETE FROM item_departments WHERE item_id = ?", ids)
+            self.db.conn.executemany("DELETE FROM item_deadlines WHERE item_id = ?", ids)
+        active = [item for item in items if item.status == "active"]
+        departments = [(item.id, name, department_core(name), role) for item in active
                        for role, names in (("lead", item.departments.lead), ("support", item.departments.support),
                                            ("responsible", item.departments.responsible))
                        for name in names]
         if departments:
             self.db.conn.executemany(
                 "INSERT INTO item_departments (item_id, name, core, role) VALUES (?,?,?,?)", departments)
-        if item.deadlines:
+        deadlines = [(item.id, d.text, _iso(d.due), _iso(d.start), int(d.ongoing))
+                     for item in active for d in item.deadlines]
+        if deadlines:
             self.db.conn.executemany(
-                "INSERT INTO item_deadlines (item_id, text, due, start, ongoing) VALUES (?,?,?,?,?)",
-                [(item.id, d.text, _iso(d.due), _iso(d.start), int(d.ongoing)) for d in item.deadlines])
+                "INSERT INTO item_deadlines (item_id, text, due, start, ongoing) VALUES (?,?,?,?,?)", deadlines)
+        contexts: dict[str, tuple[str, str]] = {}  # an item's context is often its neighbours': normalised once
+        rows = []
+        for item in active:
+            text = normalize(item.text)
+            raw = " ".join(index_context(item, self._title_for_index(item.doc_id)))
+            if (context := contexts.get(raw)) is None:
+                meta = normalize(raw)
+                context = contexts[raw] = (meta, fts_text(bigrams(meta)))
+            rows.append((item.id, fts_text(bigrams(text)), context[1], fts_text(sound_bigrams(text)), text, context[0]))
+        if rows:
+            self.db.conn.executemany(
+                "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)", rows)
 
     def fts_candidates(self, match: str, limit: int,
                        weights: tuple[float, float, float]) -> list[tuple[int, float, str, str]]:

@@ -1,3 +1,4 @@
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -5,6 +6,7 @@ import pytest
 
 from knowledge.documents import DocumentError
 from knowledge.importer import DocumentOverrides, import_path, import_text
+from knowledge.normalize import sound_bigrams
 from knowledge.store import KnowledgeStore
 
 DOC_V1 = """关于推进充电设施建设的通知
@@ -20,8 +22,8 @@ def snapshot(store: KnowledgeStore):
     return (
         [(d.doc_id, d.fingerprint) for d in store.documents()],
         [(i.id, i.text, i.status) for i in store.all_items(("active", "retired", "deleted"))],
-        store.db.execute("SELECT count(*) FROM items_fts").fetchone()[0],
-        store.db.execute("SELECT count(*) FROM changes").fetchone()[0],
+        *(store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+          for table in ("items_fts", "item_departments", "item_deadlines", "changes")),
     )
 
 
@@ -79,22 +81,34 @@ def test_admin_edit_is_not_overwritten(store):
     assert "冲突" in v2.summary()
 
 
-def test_failure_midway_leaves_knowledge_base_as_it_was(store, monkeypatch):
+# A document's items are written table by table (items, departments, deadlines, then the search
+# index): a failure at any of them leaves nothing of the document behind.
+@pytest.mark.parametrize("table", ["items", "item_departments", "item_deadlines"])
+def test_failure_midway_leaves_knowledge_base_as_it_was(store, table):
+    import_text(store, DOC_V1, "notice.txt")
+    before = snapshot(store)
+    rows = store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    store.db.execute(f"CREATE TEMP TRIGGER disk_full BEFORE INSERT ON {table} WHEN"
+                     f" (SELECT count(*) FROM {table}) >= {rows + 2} BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        import_text(store, DOC_V1.replace("充电", "储能"), "other.txt")
+    assert snapshot(store) == before
+
+
+def test_failure_while_indexing_leaves_knowledge_base_as_it_was(store, monkeypatch):
     import_text(store, DOC_V1, "notice.txt")
     before = snapshot(store)
     calls = {"n": 0}
-    original = store.insert_item
 
-    def failing_insert(item, **kw):
+    def failing(text):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 3:  # the items, their departments and deadlines are written by now
             raise RuntimeError("disk full")
-        return original(item, **kw)
+        return sound_bigrams(text)
 
-    monkeypatch.setattr(store, "insert_item", failing_insert)
-    other = DOC_V1.replace("充电", "储能")
+    monkeypatch.setattr("knowledge.store.sound_bigrams", failing)
     with pytest.raises(RuntimeError):
-        import_text(store, other, "other.txt")
+        import_text(store, DOC_V1.replace("充电", "储能"), "other.txt")
     assert calls["n"] == 3
     assert snapshot(store) == before
 
