@@ -166,9 +166,9 @@ def import_path(store: KnowledgeStore, path: Path, overrides: DocumentOverrides 
 def text_key(items: list[Item]) -> str:
     """The document's words, whatever their spacing, punctuation, width or invisible characters:
     the same text under another file name is the same document."""
-    words = "".join(c for c in unicodedata.normalize("NFKC", "\n".join(i.text for i in items)).lower()
-                    if unicodedata.category(c)[0] in "LN")
-    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]
+    text = unicodedata.normalize("NFKC", "\n".join(i.text for i in items)).lower()
+    others = {ord(c): None for c in set(text) if unicodedata.category(c)[0] not in "LN"}  # each character once
+    return hashlib.sha256(text.translate(others).encode("utf-8")).hexdigest()[:32]
 
 
 def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, actor: str) -> ImportReport:

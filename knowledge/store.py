@@ -103,6 +103,10 @@ class KnowledgeStore:
                 return self._shared
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
             conn.execute("PRAGMA foreign_keys = ON")
+            # Under WAL, NORMAL syncs at checkpoints instead of at every commit: the database stays
+            # sound after a power cut, which may only lose the last commits (an import costs ~20 ms
+            # less per document on a plain disk).
+            conn.execute("PRAGMA synchronous = NORMAL")
             db = sqlite_utils.Database(conn)
             with self._lock:
                 self._connections.append(conn)
@@ -686,8 +690,11 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(obj, ensure_ascii=False), made once
+
+
 def _json(obj: Any) -> str | None:
-    return None if obj is None else json.dumps(obj, ensure_ascii=False)
+    return None if obj is None else _encode(obj)
 
 
 def _loads(s: str | None) -> Any:
