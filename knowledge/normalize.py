@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import pairwise
+from operator import add
 
 import opencc
 from pypinyin import Style, pinyin
@@ -146,10 +146,9 @@ def bigrams(norm: str) -> list[str]:
     """Overlapping character bigrams within each run of Chinese text (a lone character stands for
     itself), plus ASCII words and numbers as they are. Punctuation and ASCII break runs."""
     out: list[str] = []
-    for m in _TOKEN_RUN.finditer(norm):
-        run = m.group(0)
+    for run in _TOKEN_RUN.findall(norm):
         if len(run) > 1 and _is_cjk(run[0]):
-            out += [run[i:i + 2] for i in range(len(run) - 1)]
+            out += map(add, run, run[1:])  # each character with the next
         else:
             out.append(run)
     return out
@@ -165,12 +164,15 @@ def syllables(norm: str) -> str:
     return " ".join(_syllable(c) for c in norm if _is_cjk(c))
 
 
+_NOT_CJK = re.compile(rf"[^{_CJK}]+")
+
+
 def sound_bigrams(norm: str) -> list[str]:
     """Toneless pinyin bigrams ('meitan'), so homophone typos still meet."""
     out: list[str] = []
-    for run in re.split(rf"[^{_CJK}]+", norm):
-        syllables = [_syllable(c) for c in run]
-        out += [a + b for a, b in pairwise(syllables)]
+    for run in _NOT_CJK.split(norm):
+        syllables = list(map(_syllable, run))
+        out += map(add, syllables, syllables[1:])
     return out
 
 
