@@ -22,6 +22,7 @@ from knowledge.documents import DocumentError, RawDocument, parse_document, titl
 from knowledge.extract import extract_items
 from knowledge.formats import MAX_FILE_BYTES, MAX_LINES, SUPPORTED_SUFFIXES, file_text, too_many_lines
 from knowledge.models import Document, Item
+from knowledge.normalize import nfkc
 from knowledge.references import DOC_NUMBER
 from knowledge.regions import canonical_region, document_region
 from knowledge.store import KnowledgeStore
@@ -166,7 +167,7 @@ def import_path(store: KnowledgeStore, path: Path, overrides: DocumentOverrides 
 def text_key(items: list[Item]) -> str:
     """The document's words, whatever their spacing, punctuation, width or invisible characters:
     the same text under another file name is the same document."""
-    text = unicodedata.normalize("NFKC", "\n".join(i.text for i in items)).lower()
+    text = nfkc("\n".join(i.text for i in items)).lower()
     others = {ord(c): None for c in set(text) if unicodedata.category(c)[0] not in "LN"}  # each character once
     return hashlib.sha256(text.translate(others).encode("utf-8")).hexdigest()[:32]
 
