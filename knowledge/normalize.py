@@ -133,7 +133,7 @@ def normalize(text: str) -> str:
     """The matching form of a text: NFKC, simplified, lower case, no quotes, abbreviations expanded."""
     text = nfkc(text or "")
     text = _t2s(text).lower().translate(_QUOTES)
-    text = re.sub(r"\s+", " ", text).strip()
+    text = " ".join(text.split())  # runs of white space as one space, none at the ends
     return _REWRITE_RE.sub(lambda m: REWRITES[m.group(0)], text)
 
 
