@@ -167,6 +167,13 @@ class KnowledgeStore:
         self.generation = current
         return True
 
+    def _rows(self, sql: str, params: list[Any]) -> list[dict]:
+        """Rows as dicts, like `db.query` but with no savepoint around the statement: an import
+        looks documents up several times per write."""
+        cursor = self.db.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
     def _in_transaction(self) -> bool:
         return bool(self._database().conn.in_transaction)
 
@@ -188,7 +195,7 @@ class KnowledgeStore:
         cache = self._documents  # taken before reading: a refresh meanwhile replaces it
         if doc_id in cache:
             return cache[doc_id]
-        rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
+        rows = self._rows("SELECT * FROM documents WHERE doc_id = ?", [doc_id])
         doc = _document(rows[0]) if rows else None
         if not self._in_transaction():
             cache[doc_id] = doc
@@ -234,8 +241,8 @@ class KnowledgeStore:
         if text_key:
             tests.append(("text_key = ?", [text_key]))
         for condition, params in tests:
-            rows = list(self.db.query(f"SELECT * FROM documents WHERE {condition} AND {where}"
-                                      " ORDER BY updated_at DESC LIMIT 1", [*params, *exclude]))
+            rows = self._rows(f"SELECT * FROM documents WHERE {condition} AND {where}"
+                              " ORDER BY updated_at DESC LIMIT 1", [*params, *exclude])
             if rows:
                 return _document(rows[0])
         return None
@@ -245,7 +252,7 @@ class KnowledgeStore:
 
     def document_row(self, doc_id: str) -> dict | None:
         """A document's stored row as it is (for the change log, so an import can be undone)."""
-        rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
+        rows = self._rows("SELECT * FROM documents WHERE doc_id = ?", [doc_id])
         return rows[0] if rows else None
 
     def restore_document_row(self, doc_id: str, row: dict | None) -> None:
@@ -461,10 +468,11 @@ class KnowledgeStore:
             self.db.conn.executemany(
                 "INSERT INTO item_deadlines (item_id, text, due, start, ongoing) VALUES (?,?,?,?,?)", deadlines)
         contexts: dict[str, tuple[str, str]] = {}  # an item's context is often its neighbours': normalised once
+        titles = {doc_id: self._title_for_index(doc_id) for doc_id in {item.doc_id for item in active}}
         rows = []
         for item in active:
             text = normalize(item.text)
-            raw = " ".join(index_context(item, self._title_for_index(item.doc_id)))
+            raw = " ".join(index_context(item, titles[item.doc_id]))
             if (context := contexts.get(raw)) is None:
                 meta = normalize(raw)
                 context = contexts[raw] = (meta, fts_text(bigrams(meta)))
