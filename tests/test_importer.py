@@ -168,3 +168,37 @@ def test_seed_runs_again_only_when_the_bundle_changes(store, monkeypatch):
     monkeypatch.setattr(seed_module, "bundle_version", lambda: "changed")
     reports = seed_module.ensure_seeded(store)
     assert [r.status for r in reports] == ["unchanged"] * 5
+
+
+def _index_rows_match_items(store: KnowledgeStore) -> None:
+    """Every active item's search row, departments and deadlines are its own (written in batches)."""
+    from knowledge.departments import department_core
+    from knowledge.normalize import normalize
+
+    for item in store.all_items():
+        row = store.db.execute("SELECT norm_text FROM items_fts WHERE rowid = ?", [item.id]).fetchone()
+        assert row == (normalize(item.text),)
+        departments = store.db.execute("SELECT name, core, role FROM item_departments WHERE item_id = ? ORDER BY rowid",
+                                       [item.id]).fetchall()
+        assert departments == [(name, department_core(name), role) for role, names in
+                               (("lead", item.departments.lead), ("support", item.departments.support),
+                                ("responsible", item.departments.responsible)) for name in names]
+        deadlines = store.db.execute("SELECT text, due FROM item_deadlines WHERE item_id = ? ORDER BY rowid",
+                                     [item.id]).fetchall()
+        assert deadlines == [(d.text, d.due and d.due.isoformat()) for d in item.deadlines]
+
+
+def test_batched_writes_give_each_item_its_own_id_and_index_rows(store):
+    from knowledge.curation import undo_last
+
+    first = import_text(store, DOC_V1, "notice.txt", actor="admin:1")
+    second = import_text(store, DOC_V1.replace("充电", "储能"), "other.txt", actor="admin:1")
+    assert first.added == [1, 2, 3, 4, 5] and second.added == [6, 7, 8, 9, 10]
+    undo_last(store, actor="admin:1")  # the second import's items go
+    third = import_text(store, DOC_V1.replace("充电", "氢能"), "third.txt", actor="admin:1")
+    assert third.added == [6, 7, 8, 9, 10]  # as SQLite gives them: one past the largest id
+    v2 = import_text(store, DOC_V1.replace("加强安全监管。", "加强安全监管。开展充电设施示范。"), "notice.txt")
+    assert v2.added == [11]
+    assert sorted(i.id for i in store.all_items()) == list(range(1, 12))
+    _index_rows_match_items(store)
+    assert store.db.execute("SELECT count(*) FROM items_fts").fetchone()[0] == 11
