@@ -10,6 +10,7 @@ import calendar
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import lru_cache
 
 from knowledge.models import Deadline
 
@@ -56,7 +57,6 @@ def _safe_date(y: int, m: int, d: int) -> date | None:
 # Each rule: a pattern and a resolver (match, document year) -> (due, start, ongoing).
 # `None` from a resolver means "a time phrase, but no date can be given" (kept as text).
 Resolved = tuple[date | None, date | None, bool]
-_Rule = tuple[re.Pattern[str], Callable[[re.Match[str], int | None], Resolved]]
 
 
 def _year_of(m: re.Match[str], doc_year: int | None) -> int | None:
@@ -127,24 +127,25 @@ def _relative(_m: re.Match[str], _doc_year: int | None) -> Resolved:
 
 _NEXT = r"(?P<next>明年)"
 _THIS = r"(?:今年|本年|当年)?"
-_RULES: list[_Rule] = [
-    (re.compile(rf"{_YEAR}\s*[—–\-~至到]\s*(?P<y2>\d{{4}})年"), _year_range),
-    (re.compile(rf"(?:到|至|在|于)?{_YEAR}年{_MONTH}月{_DAY}日{_BEFORE}"), _full_date),
-    (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月(?:底|末){_BEFORE}?"), _month_end),
-    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月{_DAY}日{_BEFORE}"), _full_date),
-    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月{_BEFORE}"), _before_month),
-    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?(?P<h>[上下])半年"), _half),
-    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?第?(?P<q>[一二三四1-4])季度(?:末|底)?{_BEFORE}?"), _quarter),
-    (re.compile(r"年内持续推进|年内持续开展|年内持续实施"), _within_year_ongoing),
-    (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|今年|本年)(?:底|末){_BEFORE}?|(?:到|至)?(?<![去上前往每当半])年(?:底|末){_BEFORE}?|年内"), _year_end),
-    (re.compile(rf"(?:到|至|力争){_YEAR}年(?:前|之前|以前|内)?"), _year_end),
-    (re.compile(rf"{_YEAR}年(?:前|之前|以前|内)"), _year_end),
-    (re.compile(rf"^{_YEAR}年$"), _year_end),  # a time lead-in that is only a year: 2030年，…
+# Each rule with the words one of which every match of it contains: a text with none is not searched.
+_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], int | None], Resolved], tuple[str, ...]]] = [
+    (re.compile(rf"{_YEAR}\s*[—–\-~至到]\s*(?P<y2>\d{{4}})年"), _year_range, ("年",)),
+    (re.compile(rf"(?:到|至|在|于)?{_YEAR}年{_MONTH}月{_DAY}日{_BEFORE}"), _full_date, ("日",)),
+    (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月(?:底|末){_BEFORE}?"), _month_end, ("月底", "月末")),
+    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月{_DAY}日{_BEFORE}"), _full_date, ("日",)),
+    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月{_BEFORE}"), _before_month, ("月前", "月之前", "月以前")),
+    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?(?P<h>[上下])半年"), _half, ("半年",)),
+    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?第?(?P<q>[一二三四1-4])季度(?:末|底)?{_BEFORE}?"), _quarter, ("季度",)),
+    (re.compile(r"年内持续推进|年内持续开展|年内持续实施"), _within_year_ongoing, ("年内持续",)),
+    (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|今年|本年)(?:底|末){_BEFORE}?|(?:到|至)?(?<![去上前往每当半])年(?:底|末){_BEFORE}?|年内"), _year_end, ("年",)),
+    (re.compile(rf"(?:到|至|力争){_YEAR}年(?:前|之前|以前|内)?"), _year_end, ("年",)),
+    (re.compile(rf"{_YEAR}年(?:前|之前|以前|内)"), _year_end, ("年",)),
+    (re.compile(rf"^{_YEAR}年$"), _year_end, ("年",)),  # a time lead-in that is only a year: 2030年，…
     # a whole time phrase that names a month (完成时限：2022年6月 / 6月份完成): by that month's end
-    (re.compile(rf"^(?:到|至|于)?(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月份?(?:完成|出台|建成|印发|实施|启动|上线)?$"), _month_end),
-    (re.compile(rf"{_PLAN}(?P<tail>时期|期间|期末|末|内)"), _plan_period),
-    (re.compile(r"持续推进|长期坚持|持续实施|持续开展"), _ongoing),
-    (re.compile(r"(?:时限|期限)不超过[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月|日)|[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月)内"), _relative),
+    (re.compile(rf"^(?:到|至|于)?(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月份?(?:完成|出台|建成|印发|实施|启动|上线)?$"), _month_end, ("月",)),
+    (re.compile(rf"{_PLAN}(?P<tail>时期|期间|期末|末|内)"), _plan_period, ("五",)),
+    (re.compile(r"持续推进|长期坚持|持续实施|持续开展"), _ongoing, ("持续", "长期坚持")),
+    (re.compile(r"(?:时限|期限)不超过[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月|日)|[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月)内"), _relative, ("不超过", "内")),
 ]
 
 
@@ -170,7 +171,8 @@ def find_deadlines(text: str, doc_year: int | None) -> list[Deadline]:
     """Every time phrase in `text`, in reading order, each with the dates it resolves to."""
     if not _MAY_HAVE_DEADLINE.search(text):
         return []
-    candidates = [(m, resolve) for pattern, resolve in _RULES for m in pattern.finditer(text)]
+    candidates = [(m, resolve) for pattern, resolve, words in _RULES if any(w in text for w in words)
+                  for m in pattern.finditer(text)]
     candidates.sort(key=lambda c: (c[0].start(), -len(c[0].group(0))))  # leftmost, then longest
     found: list[Deadline] = []
     taken_until = 0
@@ -184,8 +186,10 @@ def find_deadlines(text: str, doc_year: int | None) -> list[Deadline]:
     return found
 
 
+@lru_cache(maxsize=4096)
 def parse_deadline(phrase: str, doc_year: int | None) -> Deadline | None:
-    """A clause part such as '6月底前出台相关政策': the whole part is kept as the deadline's text."""
+    """A clause part such as '6月底前出台相关政策': the whole part is kept as the deadline's text
+    (remembered: documents repeat their clauses' times)."""
     phrase = phrase.strip()
     found = find_deadlines(phrase, doc_year)
     if not found:

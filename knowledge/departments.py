@@ -97,7 +97,7 @@ class ClauseParts:
 
 def canonical_department(name: str, region: str = "国家", prefix: str = "") -> str:
     """One canonical name. `prefix` is the regional prefix carried over from earlier in a list."""
-    name = re.sub(r"\s+", "", name).strip("（）()")
+    name = "".join(name.split()).strip("（）()")  # no white space
     name = re.sub(r"^(?:由|会同|请)", "", name)
     national = region in ("", "国家")
     if national:
@@ -246,6 +246,8 @@ _LABELLED_CLAUSE = re.compile(rf"(?:^|(?<=[。；;！!]))\s*(?:{_LABEL})[:：]")
 def labelled_clause_start(text: str) -> int | None:
     """Where a paragraph's labelled responsibility clause begins (牵头单位：… / 责任单位：…), if it
     ends the paragraph and is short; else None."""
+    if "：" not in text and ":" not in text:
+        return None
     m = next((m for m in _LABELLED_CLAUSE.finditer(text) if not _inside_brackets(text, m.start())), None)
     if m is None or len(text) - m.start() > 200:
         return None
@@ -288,8 +290,10 @@ def lists_department(names: Iterable[str], exact: Collection[str], cores: Collec
     return any(n in exact or department_core(n) in cores for n in names)
 
 
+@lru_cache(maxsize=8192)
 def department_core(name: str) -> str:
-    """'自治区发展改革委' -> '发展改革委', '国家发展改革委' -> '发展改革委': for matching across levels."""
+    """'自治区发展改革委' -> '发展改革委', '国家发展改革委' -> '发展改革委': for matching across levels
+    (remembered: an import asks for the same few hundred names over and over)."""
     name = _expand_core(_ALIAS_TO_NATIONAL.get(name, name))
     prefix = _leading_prefix(name) or next((p for p in ("国家", "中国") if name.startswith(p) and len(name) > 3), "")
     return name[len(prefix):]

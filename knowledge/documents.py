@@ -187,6 +187,8 @@ _BARE_URL = re.compile(r"^<?(?P<url>https?://[^\s>]+)>?$")
 
 def _strip_wiki_links(line: str) -> str:
     """Related-page links after a sentence are dropped; links inside a sentence keep their label."""
+    if "[[" not in line:
+        return line
     line = _TRAILING_LINKS.sub("", line)
     return _WIKI_LINK.sub(lambda m: (m["label"] or m["target"]).strip(), line)
 
@@ -245,7 +247,7 @@ def strip_chrome(blocks: list[Block]) -> list[Block]:
         if _FULL_TEXT_MARKER.match(text):
             out = []  # the news intro repeats the full text's targets without their departments
             continue
-        if _CHROME_LINE.search(text) and len(text) < 80:
+        if len(text) < 80 and _CHROME_LINE.search(text):
             continue
         out.append(b)
     return out

@@ -22,6 +22,7 @@ from knowledge.documents import DocumentError, RawDocument, parse_document, titl
 from knowledge.extract import extract_items
 from knowledge.formats import MAX_FILE_BYTES, MAX_LINES, SUPPORTED_SUFFIXES, file_text, too_many_lines
 from knowledge.models import Document, Item
+from knowledge.normalize import nfkc
 from knowledge.references import DOC_NUMBER
 from knowledge.regions import canonical_region, document_region
 from knowledge.store import KnowledgeStore
@@ -165,9 +166,9 @@ def import_path(store: KnowledgeStore, path: Path, overrides: DocumentOverrides 
 def text_key(items: list[Item]) -> str:
     """The document's words, whatever their spacing, punctuation, width or invisible characters:
     the same text under another file name is the same document."""
-    words = "".join(c for c in unicodedata.normalize("NFKC", "\n".join(i.text for i in items)).lower()
-                    if unicodedata.category(c)[0] in "LN")
-    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]
+    text = nfkc("\n".join(i.text for i in items)).lower()
+    others = {ord(c): None for c in set(text) if unicodedata.category(c)[0] not in "LN"}  # each character once
+    return hashlib.sha256(text.translate(others).encode("utf-8")).hexdigest()[:32]
 
 
 def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, actor: str) -> ImportReport:
@@ -187,9 +188,8 @@ def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, act
         store.save_document(doc)
         store.set_text_key(doc.doc_id, key)
         if not existing:
-            report = ImportReport(doc.doc_id, doc.title, "new")
-            for item in items:
-                report.added.append(store.insert_item(item, actor=actor, action="import"))
+            report = ImportReport(doc.doc_id, doc.title, "new", added=store.insert_items(items, actor=actor,
+                                                                                         action="import"))
             store.log(actor, "import_document", doc_id=doc.doc_id,
                       after={"title": doc.title, "items": len(items), "added": report.added, "changed": [],
                              "moved": {}, "document_before": None})
@@ -238,9 +238,10 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             move(old, item.seq)
             report.kept += 1
     paired: set[int] = set()
+    added: list[Item] = []
     for new, old in _pair_similar(unmatched_new, list(old_by_source.values())):
         if old is None:
-            report.added.append(store.insert_item(new, actor=actor, action="import"))
+            added.append(new)
             continue
         assert old.id is not None
         paired.add(old.id)
@@ -253,6 +254,7 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             moved[str(old.id)] = old.seq
         store.update_item(new, actor=actor, action="update", source_text=new.text)
         report.updated.append(old.id)
+    report.added = store.insert_items(added, actor=actor, action="import")
     for old in old_by_source.values():
         if old.id in paired:
             continue

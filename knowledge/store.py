@@ -43,6 +43,7 @@ INDEX_VERSION = "3"  # bump when what `_index` writes changes; stores rebuild th
 BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another's write lock before giving up
 READ_THREADS = 3  # StoreWorker's reader threads, each with its own connection
 _FTS_TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer makes a token of (our columns are lower case)
+WAL_CHECKPOINT_PAGES = 10_000
 
 
 def index_context(item: Item, title: str) -> list[str]:
@@ -105,6 +106,12 @@ class KnowledgeStore:
                 return self._shared
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
             conn.execute("PRAGMA foreign_keys = ON")
+            # Under WAL, NORMAL syncs at checkpoints instead of at every commit: the database stays
+            # sound after a power cut, which may only lose the last commits. Checkpoints every 10,000
+            # pages (40 MB of log) rather than 1,000: a page an import changes in document after
+            # document (an index's) is copied back once, not at every few documents.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             db = sqlite_utils.Database(conn, execute_plugins=False)  # ours only: no scan of every package for plugins
             with self._lock:
                 self._connections.append(conn)
@@ -173,6 +180,13 @@ class KnowledgeStore:
         self.generation = current
         return True
 
+    def _rows(self, sql: str, params: list[Any]) -> list[dict]:
+        """Rows as dicts, like `db.query` but with no savepoint around the statement: an import
+        looks documents up several times per write."""
+        cursor = self.db.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
     def _in_transaction(self) -> bool:
         return bool(self._database().conn.in_transaction)
 
@@ -194,7 +208,7 @@ class KnowledgeStore:
         cache = self._documents  # taken before reading: a refresh meanwhile replaces it
         if doc_id in cache:
             return cache[doc_id]
-        rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
+        rows = self._rows("SELECT * FROM documents WHERE doc_id = ?", [doc_id])
         doc = _document(rows[0]) if rows else None
         if not self._in_transaction():
             cache[doc_id] = doc
@@ -240,8 +254,8 @@ class KnowledgeStore:
         if text_key:
             tests.append(("text_key = ?", [text_key]))
         for condition, params in tests:
-            rows = list(self.db.query(f"SELECT * FROM documents WHERE {condition} AND {where}"
-                                      " ORDER BY updated_at DESC LIMIT 1", [*params, *exclude]))
+            rows = self._rows(f"SELECT * FROM documents WHERE {condition} AND {where}"
+                              " ORDER BY updated_at DESC LIMIT 1", [*params, *exclude])
             if rows:
                 return _document(rows[0])
         return None
@@ -251,7 +265,7 @@ class KnowledgeStore:
 
     def document_row(self, doc_id: str) -> dict | None:
         """A document's stored row as it is (for the change log, so an import can be undone)."""
-        rows = list(self.db.query("SELECT * FROM documents WHERE doc_id = ?", [doc_id]))
+        rows = self._rows("SELECT * FROM documents WHERE doc_id = ?", [doc_id])
         return rows[0] if rows else None
 
     def restore_document_row(self, doc_id: str, row: dict | None) -> None:
@@ -342,20 +356,29 @@ class KnowledgeStore:
     # ------------------------------------------------------------------ items: writes (call inside transaction())
 
     def insert_item(self, item: Item, *, actor: str, action: str = "add") -> int:
+        return self.insert_items([item], actor=actor, action=action)[0]
+
+    def insert_items(self, items: list[Item], *, actor: str, action: str = "add") -> list[int]:
+        """Add items with their index in a few statements (an import writes a document's at once).
+        Ids are given as SQLite would (one past the largest), so each item knows its id up front."""
+        if not items:
+            return []
         now = _now()
-        cur = self.db.execute(
-            "INSERT INTO items (doc_id, seq, text, source_text, kind, section, region, deadlines, lead, support,"
+        first = int(self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM items").fetchone()[0])
+        for n, item in enumerate(items):
+            item.id = first + n
+        self.db.conn.executemany(
+            "INSERT INTO items (id, doc_id, seq, text, source_text, kind, section, region, deadlines, lead, support,"
             " targets, clause, responsible, status, progress, edited, created_at, updated_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [item.doc_id, item.seq, item.text, item.text, *_item_fields(item), item.status, item.progress,
-             int(item.edited), now, now],
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [[item.id, item.doc_id, item.seq, item.text, item.text, *_item_fields(item), item.status, item.progress,
+              int(item.edited), now, now] for item in items],
         )
-        item_id = int(cur.lastrowid or 0)
-        item.id = item_id
-        self._index(item, fresh=True)
+        self._index(items, fresh=True)
         if action != "import":  # an imported item's origin is its document's import entry
-            self.log(actor, action, item_id=item_id, doc_id=item.doc_id, after=_snapshot(item))
-        return item_id
+            for item in items:
+                self.log(actor, action, item_id=item.id, doc_id=item.doc_id, after=_snapshot(item))
+        return [first + n for n in range(len(items))]
 
     def update_item(self, item: Item, *, actor: str, action: str, source_text: str | None = None) -> None:
         """Replace an item's content; the previous version goes to the change log."""
@@ -369,7 +392,7 @@ class KnowledgeStore:
             sets += ", source_text=?"
             params.append(source_text)
         self.db.execute(f"UPDATE items SET {sets} WHERE id = ?", [*params, item.id])
-        self._index(item)
+        self._index([item])
         self.log(actor, action, item_id=item.id, doc_id=item.doc_id,
                  before=_snapshot(before) if before else None, after=_snapshot(item))
 
@@ -428,42 +451,60 @@ class KnowledgeStore:
         if self.get_setting("index_version") == INDEX_VERSION:
             return
         with self.transaction():
+            batch: list[Item] = []
             for item in self.all_items(("active",)):
-                self._index(item)
+                batch.append(item)
+                if len(batch) == 1000:
+                    self._index(batch)
+                    batch = []
+            self._index(batch)
             self.set_setting("index_version", INDEX_VERSION)
             self.db.execute("UPDATE knowledge_generation SET n = n + 1 WHERE id = 1")
 
-    def _index(self, item: Item, fresh: bool = False) -> None:
-        assert item.id is not None
+    def _index(self, items: list[Item], fresh: bool = False) -> None:
+        """(Re)index items: their search text, departments and deadlines. The FTS rows go last, so
+        that FTS5 keeps them in memory until the commit: a statement with a trigger (an insert into
+        items) would flush what it holds to a segment of its own."""
+        ids = [(item.id,) for item in items]
+        assert all(i is not None for (i,) in ids)
         if not fresh:
-            old = self.db.execute("SELECT body, meta, sound FROM items_fts WHERE rowid = ?", [item.id]).fetchone()
-            if old:
-                self._count_tokens(old, -1)
-            self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [item.id])
-            self.db.execute("DELETE FROM item_departments WHERE item_id = ?", [item.id])
-            self.db.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
-        if item.status != "active":
-            return
-        text = normalize(item.text)
-        meta = normalize(" ".join(index_context(item, self._title_for_index(item.doc_id))))
-        columns = (fts_text(bigrams(text)), fts_text(bigrams(meta)), fts_text(sound_bigrams(text)))
-        self.db.execute(
-            "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)",
-            [item.id, *columns, text, meta],
-        )
-        self._count_tokens(columns, +1)
-        region = item.region or "国家"
-        departments = [(item.id, name, department_core(name), role, region)
+            for start in range(0, len(ids), 500):  # the old rows' tokens are counted out
+                chunk = [i for (i,) in ids[start:start + 500]]
+                for row in self.db.execute(
+                        f"SELECT body, meta, sound FROM items_fts WHERE rowid IN ({','.join('?' * len(chunk))})", chunk):
+                    self._count_tokens(row, -1)
+            self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", ids)
+            self.db.conn.executemany("DELETE FROM item_departments WHERE item_id = ?", ids)
+            self.db.conn.executemany("DELETE FROM item_deadlines WHERE item_id = ?", ids)
+        active = [item for item in items if item.status == "active"]
+        departments = [(item.id, name, department_core(name), role, item.region or "国家") for item in active
                        for role, names in (("lead", item.departments.lead), ("support", item.departments.support),
                                            ("responsible", item.departments.responsible))
                        for name in names]
         if departments:
             self.db.conn.executemany(
                 "INSERT INTO item_departments (item_id, name, core, role, region) VALUES (?,?,?,?,?)", departments)
-        if item.deadlines:
+        deadlines = [(item.id, d.text, _iso(d.due), _iso(d.start), int(d.ongoing), item.region or "国家")
+                     for item in active for d in item.deadlines]
+        if deadlines:
             self.db.conn.executemany(
                 "INSERT INTO item_deadlines (item_id, text, due, start, ongoing, region) VALUES (?,?,?,?,?,?)",
-                [(item.id, d.text, _iso(d.due), _iso(d.start), int(d.ongoing), region) for d in item.deadlines])
+                deadlines)
+        contexts: dict[str, tuple[str, str]] = {}  # an item's context is often its neighbours': normalised once
+        titles = {doc_id: self._title_for_index(doc_id) for doc_id in {item.doc_id for item in active}}
+        rows = []
+        for item in active:
+            text = normalize(item.text)
+            raw = " ".join(index_context(item, titles[item.doc_id]))
+            if (context := contexts.get(raw)) is None:
+                meta = normalize(raw)
+                context = contexts[raw] = (meta, fts_text(bigrams(meta)))
+            rows.append((item.id, fts_text(bigrams(text)), context[1], fts_text(sound_bigrams(text)), text, context[0]))
+        if rows:
+            self.db.conn.executemany(
+                "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)", rows)
+            for row in rows:
+                self._count_tokens(row[1:4], +1)
 
     def _count_tokens(self, columns: tuple[str, ...], sign: int) -> None:
         """Count an indexed row's tokens in (+1) or out (-1) of `token_counts` — each token once per
@@ -734,8 +775,11 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(obj, ensure_ascii=False), made once
+
+
 def _json(obj: Any) -> str | None:
-    return None if obj is None else json.dumps(obj, ensure_ascii=False)
+    return None if obj is None else _encode(obj)
 
 
 def _loads(s: str | None) -> Any:
@@ -744,11 +788,21 @@ def _loads(s: str | None) -> Any:
 
 def _item_fields(item: Item) -> list[Any]:
     return [
-        item.kind, item.section, item.region,
-        _json([d.to_dict() for d in item.deadlines]),
-        _json(list(item.departments.lead)), _json(list(item.departments.support)),
-        _json([t.to_dict() for t in item.targets]), item.clause, _json(list(item.departments.responsible)),
+        item.kind, item.section, item.region, _records_json(tuple(item.deadlines)),
+        _names_json(item.departments.lead), _names_json(item.departments.support),
+        _records_json(tuple(item.targets)), item.clause, _names_json(item.departments.responsible),
     ]
+
+
+# An import's items repeat their neighbours' departments and deadlines: each encoded once.
+@functools.lru_cache(maxsize=4096)
+def _names_json(names: tuple[str, ...]) -> str:
+    return _encode(list(names))
+
+
+@functools.lru_cache(maxsize=4096)
+def _records_json(records: tuple[Deadline | Target, ...]) -> str:
+    return _encode([r.to_dict() for r in records])
 
 
 def _snapshot(item: Item) -> dict:

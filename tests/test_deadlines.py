@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -104,3 +105,34 @@ def test_status(deadline, today, status):
 
 def test_done_items_are_done_whatever_the_date():
     assert deadline_status(Deadline("6月底前", D(2021, 6, 30)), D(2026, 1, 1), done=True) == "已完成"
+
+
+def _every_rule(text: str, doc_year: int | None) -> list[Deadline]:
+    """find_deadlines with every rule tried on every text (no skipping by the words a rule needs)."""
+    import knowledge.deadlines as deadlines
+
+    unguarded = [(pattern, resolve, ("",)) for pattern, resolve, _ in deadlines._RULES]
+    original, deadlines._RULES = deadlines._RULES, unguarded
+    try:
+        return deadlines.find_deadlines(text, doc_year)
+    finally:
+        deadlines._RULES = original
+
+
+def test_rules_skipped_by_their_words_find_the_same():
+    from pathlib import Path
+
+    from knowledge.segment import split_sentences
+
+    root = Path(__file__).resolve().parent.parent
+    files = [*(root / "knowledge" / "corpus").glob("*.txt"), *(root / "tests" / "data").rglob("*.txt"),
+             *(root / "tests" / "data").rglob("*.md")]
+    texts = {part for f in files for line in f.read_text(encoding="utf-8").splitlines()
+             for sentence in split_sentences(line) for part in (sentence, *re.split(r"[，；（）]", sentence)) if part}
+    texts |= {"2025—2030年", "明年6月前", "下半年", "第三季度末前", "年内持续开展", "“十五五”期末", "长期坚持",
+              "时限不超过3个月", "6个月内", "完成时限：2022年6月", "今年12月31日之前", "二〇二五年底前", "6月末前",
+              "9月以前", "明年3月之前", "2026年第一季度"}
+    assert len(texts) > 1000
+    for text in sorted(texts):
+        for year in (None, 2024):
+            assert find_deadlines(text, year) == _every_rule(text, year), text

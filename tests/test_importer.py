@@ -1,3 +1,4 @@
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -5,6 +6,7 @@ import pytest
 
 from knowledge.documents import DocumentError
 from knowledge.importer import DocumentOverrides, import_path, import_text
+from knowledge.normalize import sound_bigrams
 from knowledge.store import KnowledgeStore
 
 DOC_V1 = """关于推进充电设施建设的通知
@@ -20,8 +22,8 @@ def snapshot(store: KnowledgeStore):
     return (
         [(d.doc_id, d.fingerprint) for d in store.documents()],
         [(i.id, i.text, i.status) for i in store.all_items(("active", "retired", "deleted"))],
-        store.db.execute("SELECT count(*) FROM items_fts").fetchone()[0],
-        store.db.execute("SELECT count(*) FROM changes").fetchone()[0],
+        *(store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+          for table in ("items_fts", "item_departments", "item_deadlines", "changes")),
     )
 
 
@@ -79,22 +81,34 @@ def test_admin_edit_is_not_overwritten(store):
     assert "冲突" in v2.summary()
 
 
-def test_failure_midway_leaves_knowledge_base_as_it_was(store, monkeypatch):
+# A document's items are written table by table (items, departments, deadlines, then the search
+# index): a failure at any of them leaves nothing of the document behind.
+@pytest.mark.parametrize("table", ["items", "item_departments", "item_deadlines"])
+def test_failure_midway_leaves_knowledge_base_as_it_was(store, table):
+    import_text(store, DOC_V1, "notice.txt")
+    before = snapshot(store)
+    rows = store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    store.db.execute(f"CREATE TEMP TRIGGER disk_full BEFORE INSERT ON {table} WHEN"
+                     f" (SELECT count(*) FROM {table}) >= {rows + 2} BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        import_text(store, DOC_V1.replace("充电", "储能"), "other.txt")
+    assert snapshot(store) == before
+
+
+def test_failure_while_indexing_leaves_knowledge_base_as_it_was(store, monkeypatch):
     import_text(store, DOC_V1, "notice.txt")
     before = snapshot(store)
     calls = {"n": 0}
-    original = store.insert_item
 
-    def failing_insert(item, **kw):
+    def failing(text):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 3:  # the items, their departments and deadlines are written by now
             raise RuntimeError("disk full")
-        return original(item, **kw)
+        return sound_bigrams(text)
 
-    monkeypatch.setattr(store, "insert_item", failing_insert)
-    other = DOC_V1.replace("充电", "储能")
+    monkeypatch.setattr("knowledge.store.sound_bigrams", failing)
     with pytest.raises(RuntimeError):
-        import_text(store, other, "other.txt")
+        import_text(store, DOC_V1.replace("充电", "储能"), "other.txt")
     assert calls["n"] == 3
     assert snapshot(store) == before
 
@@ -154,3 +168,37 @@ def test_seed_runs_again_only_when_the_bundle_changes(store, monkeypatch):
     monkeypatch.setattr(seed_module, "bundle_version", lambda: "changed")
     reports = seed_module.ensure_seeded(store)
     assert [r.status for r in reports] == ["unchanged"] * 5
+
+
+def _index_rows_match_items(store: KnowledgeStore) -> None:
+    """Every active item's search row, departments and deadlines are its own (written in batches)."""
+    from knowledge.departments import department_core
+    from knowledge.normalize import normalize
+
+    for item in store.all_items():
+        row = store.db.execute("SELECT norm_text FROM items_fts WHERE rowid = ?", [item.id]).fetchone()
+        assert row == (normalize(item.text),)
+        departments = store.db.execute("SELECT name, core, role FROM item_departments WHERE item_id = ? ORDER BY rowid",
+                                       [item.id]).fetchall()
+        assert departments == [(name, department_core(name), role) for role, names in
+                               (("lead", item.departments.lead), ("support", item.departments.support),
+                                ("responsible", item.departments.responsible)) for name in names]
+        deadlines = store.db.execute("SELECT text, due FROM item_deadlines WHERE item_id = ? ORDER BY rowid",
+                                     [item.id]).fetchall()
+        assert deadlines == [(d.text, d.due and d.due.isoformat()) for d in item.deadlines]
+
+
+def test_batched_writes_give_each_item_its_own_id_and_index_rows(store):
+    from knowledge.curation import undo_last
+
+    first = import_text(store, DOC_V1, "notice.txt", actor="admin:1")
+    second = import_text(store, DOC_V1.replace("充电", "储能"), "other.txt", actor="admin:1")
+    assert first.added == [1, 2, 3, 4, 5] and second.added == [6, 7, 8, 9, 10]
+    undo_last(store, actor="admin:1")  # the second import's items go
+    third = import_text(store, DOC_V1.replace("充电", "氢能"), "third.txt", actor="admin:1")
+    assert third.added == [6, 7, 8, 9, 10]  # as SQLite gives them: one past the largest id
+    v2 = import_text(store, DOC_V1.replace("加强安全监管。", "加强安全监管。开展充电设施示范。"), "notice.txt")
+    assert v2.added == [11]
+    assert sorted(i.id for i in store.all_items()) == list(range(1, 12))
+    _index_rows_match_items(store)
+    assert store.db.execute("SELECT count(*) FROM items_fts").fetchone()[0] == 11
