@@ -59,7 +59,10 @@ from knowledge.targets import find_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261121
-GENERATOR_VERSION = "1"  # the generator as it was when questions_frozen.jsonl was made
+# 1: as it was when questions_frozen.jsonl was made; 2: each document its own 文号 — version 1 numbered
+# them modulo 997, so past ~1,000 documents an issuer's same-year documents shared one, and the importer
+# (rightly) took them for one document updated: at 1M only 727,500 items stayed. The questions are the same.
+GENERATOR_VERSION = "2"
 TODAY = date(2026, 11, 21)
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 300_000)
 K = 5
@@ -257,7 +260,7 @@ class Generator:
         title = (f"{region}" if region != "国家" else "国务院关于印发") + f"{topic}"
         issuer = "国务院" if region == "国家" else f"{region}人民政府"
         abbrev = "国发" if region == "国家" else short_name(region)[:1] + "政发"
-        doc_number = f"{abbrev}〔{doc_date.year}〕{index % 997 + 1}号"
+        doc_number = f"{abbrev}〔{doc_date.year}〕{index + 1}号"  # one per document (see GENERATOR_VERSION)
 
         lines = [title]
         count = 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import sqlite3
 import threading
@@ -36,8 +37,8 @@ if TYPE_CHECKING:  # asyncio and the pools are imported by the StoreWorker, not 
     from concurrent.futures import Executor, ProcessPoolExecutor
 
 T = TypeVar("T")
-# Past this many deadlines in a window, filtered lists walk documents newest first instead of
-# starting from the matches (on 100k items the two plans cost about the same, ~5 ms, at 1,000).
+# Filtered lists whose every filter matches at least this many rows walk the documents newest first
+# instead of starting from the matches (see filter_items).
 WALK_FROM = 1000
 INDEX_VERSION = "3"  # bump when what `_index` writes changes; stores rebuild their index on open
 BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another's write lock before giving up
@@ -591,7 +592,12 @@ class KnowledgeStore:
         # A filter that matches thousands of rows (a deadline phrase, a department of every province):
         # walk the documents newest first (index on their date), test each item and stop once the page
         # is full. When a filter (or the documents asked for) selects few, start from its matches.
-        walk = doc_ids is None and bool(filters) and all(self._matches_many(t, c, p) for t, c, p in filters)
+        # Walking finds the page after about limit / share items; starting from a department's matches
+        # (an index) costs their number, so that filter needs more than sqrt(limit × items) to walk. A
+        # deadline's phrase has no index: its matches are a scan, and walking wins from WALK_FROM on.
+        by_index = max(WALK_FROM, math.isqrt(limit * self.count_items()))
+        walk = doc_ids is None and bool(filters) and all(
+            self._matches_many(t, c, p, by_index if t == "item_departments" else WALK_FROM) for t, c, p in filters)
         where: list[str] = ["i.status = 'active'"]
         params = []
         if unfinished:
@@ -614,11 +620,11 @@ class KnowledgeStore:
             [*params, limit + 1]).fetchall()
         return [int(r[0]) for r in rows[:limit]], len(rows) > limit
 
-    def _matches_many(self, table: str, condition: str, params: list[Any]) -> bool:
-        """Whether at least WALK_FROM rows of `table` match: a count that stops there."""
+    def _matches_many(self, table: str, condition: str, params: list[Any], many: int) -> bool:
+        """Whether at least `many` rows of `table` match: a count that stops there."""
         row = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {condition} LIMIT ?)",
-                              [*params, WALK_FROM]).fetchone()
-        return int(row[0]) >= WALK_FROM
+                              [*params, many]).fetchone()
+        return int(row[0]) >= many
 
     def _soonest(self, exact_departments: Collection[str], department_cores: Collection[str], roles: Collection[str],
                  deadline_phrase: str, due_from: date | None, due_to: date | None, regions: Collection[str],
