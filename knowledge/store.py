@@ -42,7 +42,6 @@ INDEX_VERSION = "3"  # bump when what `_index` writes changes; stores rebuild th
 BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another's write lock before giving up
 READ_THREADS = 3  # StoreWorker's reader threads, each with its own connection
 WAL_CHECKPOINT_PAGES = 10_000
-WRITER_CACHE_KB = 65_536  # page cache of a connection that writes (SQLite's default is 2 MB)
 
 
 def index_context(item: Item, title: str) -> list[str]:
@@ -137,11 +136,6 @@ class KnowledgeStore:
             with db.atomic():
                 yield
             return
-        if not getattr(self._local, "writes", False):
-            # A connection that writes keeps a bigger page cache: an import touches index pages all
-            # over a large base (a quarter less work per item at 1M items); readers keep the default.
-            db.conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KB}")
-            self._local.writes = True
         db.conn.execute("BEGIN IMMEDIATE")
         self._local.titles = {}  # documents' titles as this write sees them, for indexing its items
         try:
