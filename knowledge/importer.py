@@ -209,7 +209,8 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
     report = ImportReport(doc.doc_id, doc.title, "updated")
     moved: dict[str, int] = {}
     old_items = store.items_of_document(doc.doc_id, ("active", "deleted"))
-    old_by_source = {store.source_text(o.id): o for o in old_items if o.id is not None}
+    sources = store.source_texts([o.id for o in old_items if o.id is not None])
+    old_by_source = {sources[o.id]: o for o in old_items if o.id is not None}
 
     def move(old: Item, seq: int) -> None:
         assert old.id is not None
@@ -218,6 +219,7 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             store.set_seq(old.id, seq)
 
     unmatched_new: list[Item] = []
+    reextracted: list[Item] = []
     for item in items:
         old = old_by_source.pop(item.text, None)
         if old is None:
@@ -232,11 +234,12 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             item.progress, item.status = old.progress, old.status
             if old.seq != item.seq:
                 moved[str(old.id)] = old.seq
-            store.update_item(item, actor=actor, action="reextract")
+            reextracted.append(item)
             report.updated.append(old.id)
         else:
             move(old, item.seq)
             report.kept += 1
+    store.update_items(reextracted, actor=actor, action="reextract")
     paired: set[int] = set()
     added: list[Item] = []
     for new, old in _pair_similar(unmatched_new, list(old_by_source.values())):
@@ -245,6 +248,8 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             continue
         assert old.id is not None
         paired.add(old.id)
+        report.added += store.insert_items(added, actor=actor, action="import")  # in the order they come
+        added = []
         if old.edited or old.status == "deleted":
             report.conflicts.append(f"#{old.id}：新版本为「{_clip(new.text)}」")
             store.log(actor, "conflict", item_id=old.id, doc_id=doc.doc_id, after={"text": new.text})
@@ -254,7 +259,8 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             moved[str(old.id)] = old.seq
         store.update_item(new, actor=actor, action="update", source_text=new.text)
         report.updated.append(old.id)
-    report.added = store.insert_items(added, actor=actor, action="import")
+    report.added += store.insert_items(added, actor=actor, action="import")
+    retired: list[Item] = []
     for old in old_by_source.values():
         if old.id in paired:
             continue
@@ -265,8 +271,9 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             continue
         assert old.id is not None
         old.status = "retired"
-        store.update_item(old, actor=actor, action="retire")
+        retired.append(old)
         report.retired.append(old.id)
+    store.update_items(retired, actor=actor, action="retire")
     return report, moved
 
 

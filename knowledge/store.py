@@ -383,19 +383,45 @@ class KnowledgeStore:
 
     def update_item(self, item: Item, *, actor: str, action: str, source_text: str | None = None) -> None:
         """Replace an item's content; the previous version goes to the change log."""
-        assert item.id is not None
-        before = self.get_item(item.id)
-        sets = "seq=?, text=?, kind=?, section=?, region=?, deadlines=?, lead=?, support=?, targets=?, clause=?," \
-               " responsible=?, status=?, progress=?, edited=?, updated_at=?"
-        params: list[Any] = [item.seq, item.text, *_item_fields(item), item.status, item.progress, int(item.edited),
-                             _now()]
-        if source_text is not None:
-            sets += ", source_text=?"
-            params.append(source_text)
-        self.db.execute(f"UPDATE items SET {sets} WHERE id = ?", [*params, item.id])
-        self._index([item])
-        self.log(actor, action, item_id=item.id, doc_id=item.doc_id,
-                 before=_snapshot(before) if before else None, after=_snapshot(item))
+        self.update_items([item], actor=actor, action=action, source_text=source_text)
+
+    def update_items(self, items: list[Item], *, actor: str, action: str, source_text: str | None = None) -> None:
+        """Replace items' content in a few statements (a new version of a document retires hundreds);
+        the previous versions go to the change log, in the items' order. `source_text`: the one
+        item's new source sentence."""
+        assert all(item.id is not None for item in items) and (source_text is None or len(items) == 1)
+        if not items:
+            return
+        befores = self._items_by_id([item.id for item in items if item.id is not None])
+        now = _now()
+        self.db.conn.executemany(
+            "UPDATE items SET seq=?, text=?, kind=?, section=?, region=?, deadlines=?, lead=?, support=?, targets=?,"
+            " clause=?, responsible=?, status=?, progress=?, edited=?, updated_at=?,"
+            " source_text=coalesce(?, source_text) WHERE id = ?",
+            [[item.seq, item.text, *_item_fields(item), item.status, item.progress, int(item.edited), now, source_text,
+              item.id] for item in items])
+        self._index(items)
+        for item in items:
+            before = befores.get(item.id or 0)
+            self.log(actor, action, item_id=item.id, doc_id=item.doc_id,
+                     before=_snapshot(before) if before else None, after=_snapshot(item))
+
+    def _items_by_id(self, ids: list[int]) -> dict[int, Item]:
+        out: dict[int, Item] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for row in self._rows(f"SELECT * FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                out[row["id"]] = _item(row)
+        return out
+
+    def source_texts(self, ids: list[int]) -> dict[int, str]:
+        """Items' source sentences as imported (or last updated by an import), by id."""
+        out: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            out.update(self.db.execute(f"SELECT id, source_text FROM items WHERE id IN ({','.join('?' * len(chunk))})",
+                                       chunk).fetchall())
+        return out
 
     def set_source_text(self, item_id: int, source_text: str) -> None:
         self.db.execute("UPDATE items SET source_text = ? WHERE id = ?", [source_text, item_id])
@@ -468,29 +494,21 @@ class KnowledgeStore:
         items) would flush what it holds to a segment of its own."""
         ids = [(item.id,) for item in items]
         assert all(i is not None for (i,) in ids)
-        if not fresh:
+        active = [item for item in items if item.status == "active"]
+        if fresh:
+            self._insert_departments_and_deadlines(active)
+        else:  # item by item, so that the rows get the same rowids as when items were indexed one at a time
             for start in range(0, len(ids), 500):  # the old rows' tokens are counted out
                 chunk = [i for (i,) in ids[start:start + 500]]
                 for row in self.db.execute(
                         f"SELECT body, meta, sound FROM items_fts WHERE rowid IN ({','.join('?' * len(chunk))})", chunk):
                     self._count_tokens(row, -1)
+            for item in items:
+                self.db.conn.execute("DELETE FROM item_departments WHERE item_id = ?", [item.id])
+                self.db.conn.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
+                if item.status == "active":
+                    self._insert_departments_and_deadlines([item])
             self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", ids)
-            self.db.conn.executemany("DELETE FROM item_departments WHERE item_id = ?", ids)
-            self.db.conn.executemany("DELETE FROM item_deadlines WHERE item_id = ?", ids)
-        active = [item for item in items if item.status == "active"]
-        departments = [(item.id, name, department_core(name), role, item.region or "国家") for item in active
-                       for role, names in (("lead", item.departments.lead), ("support", item.departments.support),
-                                           ("responsible", item.departments.responsible))
-                       for name in names]
-        if departments:
-            self.db.conn.executemany(
-                "INSERT INTO item_departments (item_id, name, core, role, region) VALUES (?,?,?,?,?)", departments)
-        deadlines = [(item.id, d.text, _iso(d.due), _iso(d.start), int(d.ongoing), item.region or "国家")
-                     for item in active for d in item.deadlines]
-        if deadlines:
-            self.db.conn.executemany(
-                "INSERT INTO item_deadlines (item_id, text, due, start, ongoing, region) VALUES (?,?,?,?,?,?)",
-                deadlines)
         contexts: dict[str, tuple[str, str]] = {}  # an item's context is often its neighbours': normalised once
         titles = {doc_id: self._title_for_index(doc_id) for doc_id in {item.doc_id for item in active}}
         rows = []
@@ -529,6 +547,22 @@ class KnowledgeStore:
         self.db.conn.executemany("DELETE FROM token_counts WHERE term = ? AND items <= 0",
                                  [(t,) for t, n in changed if n < 0])
         delta.clear()
+
+    def _insert_departments_and_deadlines(self, items: list[Item]) -> None:
+        """The items' department and deadline rows, each with the item's region (for a province's lists)."""
+        departments = [(item.id, name, department_core(name), role, item.region or "国家") for item in items
+                       for role, names in (("lead", item.departments.lead), ("support", item.departments.support),
+                                           ("responsible", item.departments.responsible))
+                       for name in names]
+        if departments:
+            self.db.conn.executemany(
+                "INSERT INTO item_departments (item_id, name, core, role, region) VALUES (?,?,?,?,?)", departments)
+        deadlines = [(item.id, d.text, _iso(d.due), _iso(d.start), int(d.ongoing), item.region or "国家")
+                     for item in items for d in item.deadlines]
+        if deadlines:
+            self.db.conn.executemany(
+                "INSERT INTO item_deadlines (item_id, text, due, start, ongoing, region) VALUES (?,?,?,?,?,?)",
+                deadlines)
 
     def fts_candidates(self, match: str, limit: int,
                        weights: tuple[float, float, float]) -> list[tuple[int, float, str, str]]:
