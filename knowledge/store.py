@@ -392,7 +392,7 @@ class KnowledgeStore:
         assert all(item.id is not None for item in items) and (source_text is None or len(items) == 1)
         if not items:
             return
-        befores = self._items_by_id([item.id for item in items if item.id is not None])
+        befores = self.get_items([item.id for item in items if item.id is not None])
         now = _now()
         self.db.conn.executemany(
             "UPDATE items SET seq=?, text=?, kind=?, section=?, region=?, deadlines=?, lead=?, support=?, targets=?,"
@@ -405,14 +405,6 @@ class KnowledgeStore:
             before = befores.get(item.id or 0)
             self.log(actor, action, item_id=item.id, doc_id=item.doc_id,
                      before=_snapshot(before) if before else None, after=_snapshot(item))
-
-    def _items_by_id(self, ids: list[int]) -> dict[int, Item]:
-        out: dict[int, Item] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            for row in self._rows(f"SELECT * FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk):
-                out[row["id"]] = _item(row)
-        return out
 
     def source_texts(self, ids: list[int]) -> dict[int, str]:
         """Items' source sentences as imported (or last updated by an import), by id."""
