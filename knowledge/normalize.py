@@ -171,6 +171,11 @@ def _syllable(ch: str) -> str:
     return (_lexicon().syllable(ch) or ch) if _is_cjk(ch) else ch
 
 
+def char_syllable(ch: str) -> str:
+    """One character's toneless syllable; "" for what is not Chinese (which `syllables` leaves out)."""
+    return _syllable(ch) if _is_cjk(ch) else ""
+
+
 def syllables(norm: str) -> str:
     """Toneless pinyin of the Chinese characters, space-separated ('mei tan xiao fei')."""
     return " ".join(_syllable(c) for c in norm if _is_cjk(c))

@@ -23,6 +23,7 @@ from knowledge.models import Document, Item
 from knowledge.normalize import (
     EXPANSIONS,
     bigrams,
+    char_syllable,
     expansions,
     normalize,
     search_words,
@@ -606,19 +607,13 @@ def _word_weights(core: str, counts: dict[str, int], total: int) -> dict[str, Wo
     return weights
 
 
-@lru_cache(maxsize=65536)
-def _sound(char: str) -> str:
-    """A character's toneless syllable; "" for what is not Chinese."""
-    return syllables(char)
-
-
 def sounds_like_in(word: str, text: str) -> bool:
     """A homophone typo of `word` occurs in `text`: same syllables, and at least one character the
     same at the same place (煤碳 ~ 煤炭, 消废 ~ 消费; but 合适 is not 和十)."""
     target = syllables(word).split()
     if not target:
         return False
-    sounds = [_sound(c) for c in text]  # "" for what is not Chinese
+    sounds = [char_syllable(c) for c in text]  # "" for what is not Chinese
     if "".join(target) not in "".join(sounds):
         return False
     n = len(word)

@@ -283,8 +283,7 @@ class KnowledgeStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(f"SELECT body, meta, sound FROM items_fts WHERE rowid IN ({marks})", chunk):
-                self._count_tokens(row, -1)
+            self._count_out(chunk)
             self.db.execute(f"DELETE FROM items_fts WHERE rowid IN ({marks})", chunk)
             self.db.execute(f"DELETE FROM item_departments WHERE item_id IN ({marks})", chunk)
             self.db.execute(f"DELETE FROM item_deadlines WHERE item_id IN ({marks})", chunk)
@@ -490,11 +489,8 @@ class KnowledgeStore:
         if fresh:
             self._insert_departments_and_deadlines(active)
         else:  # item by item, so that the rows get the same rowids as when items were indexed one at a time
-            for start in range(0, len(ids), 500):  # the old rows' tokens are counted out
-                chunk = [i for (i,) in ids[start:start + 500]]
-                for row in self.db.execute(
-                        f"SELECT body, meta, sound FROM items_fts WHERE rowid IN ({','.join('?' * len(chunk))})", chunk):
-                    self._count_tokens(row, -1)
+            for start in range(0, len(ids), 500):
+                self._count_out([i for (i,) in ids[start:start + 500]])
             for item in items:
                 self.db.conn.execute("DELETE FROM item_departments WHERE item_id = ?", [item.id])
                 self.db.conn.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
@@ -516,6 +512,12 @@ class KnowledgeStore:
                 "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)", rows)
             for row in rows:
                 self._count_tokens(row[1:4], +1)
+
+    def _count_out(self, ids: list[int]) -> None:
+        """Count the tokens of these items' index rows out, before the rows are deleted."""
+        for row in self.db.execute(f"SELECT body, meta, sound FROM items_fts WHERE rowid IN ({','.join('?' * len(ids))})",
+                                   ids):
+            self._count_tokens(row, -1)
 
     def _count_tokens(self, columns: tuple[str, ...], sign: int) -> None:
         """Count an indexed row's tokens in (+1) or out (-1) of `token_counts` — each token once per
