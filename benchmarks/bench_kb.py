@@ -48,7 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from knowledge.base import KnowledgeBase
+from knowledge.base import KnowledgeBase, merge_seconds
 from knowledge.departments import NATIONAL_ALIASES
 from knowledge.importer import EXTRACTOR_VERSION, DocumentOverrides, import_text, prepare
 from knowledge.migrations import MIGRATIONS
@@ -402,7 +402,7 @@ def build_db(size: int, seed: int, out: Path) -> dict:
                 docs += 1
                 done += len(report.added) + len(report.updated) + report.kept
                 marks.append((time.perf_counter() - t0, done))
-        store.optimize()  # as `policybot import` ends
+        store.optimize(merge_seconds(time.perf_counter() - t0))  # as `policybot import` ends
         import_s, import_cpu_s = time.perf_counter() - t0, time.process_time() - c0
         items = store.count_items()
         store.close()

@@ -19,6 +19,7 @@ import math
 import re
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -45,6 +46,9 @@ BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another's write lock be
 READ_THREADS = 3  # StoreWorker's reader threads, each with its own connection
 _FTS_TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer makes a token of (our columns are lower case)
 WAL_CHECKPOINT_PAGES = 10_000
+# Merging the search index's segments after a bulk change: each step about this many leaf pages, in
+# a transaction of its own (a few tenths of a second), so that other writers wait no longer than that.
+MERGE_STEP_PAGES = 1000
 
 
 def index_context(item: Item, title: str) -> list[str]:
@@ -693,9 +697,30 @@ class KnowledgeStore:
         ids = sorted(first, key=first.__getitem__)
         return ids[:limit], len(ids) > limit or len(rows) == fetch
 
-    def optimize(self) -> None:
-        """Refresh the query planner's statistics after a bulk change (cheap when nothing changed)."""
-        self.db.execute("PRAGMA optimize")
+    def optimize(self, merge_seconds: float = 1.0) -> bool:
+        """After a bulk change: refresh the query planner's statistics (cheap when nothing changed)
+        and merge the search index's segments for up to `merge_seconds`. True when fully merged."""
+        with self.transaction():  # the write lock first: ANALYZE upgrading a read beside another
+            self.db.execute("PRAGMA optimize")  # process's write would fail at once ("database is locked")
+        return self.merge_index(merge_seconds)
+
+    def merge_index(self, seconds: float) -> bool:
+        """Merge FTS5's segments, step by step, until each level has one or time is up (at least one
+        step; a later call goes on where this one stopped). True when nothing is left to merge.
+
+        Every import adds segments, and a token is looked up in each of them: at 100k items the
+        ranking query took a third less time on one segment than on the eleven an import left."""
+        conn = self._database().conn
+        until = time.monotonic() + seconds
+        while True:
+            with self.transaction():
+                before = conn.total_changes
+                conn.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('merge', ?)", [-MERGE_STEP_PAGES])
+                merged = conn.total_changes - before >= 2  # (FTS5's sign that the step found work)
+            if not merged:
+                return True
+            if time.monotonic() >= until:
+                return False
 
     def token_document_counts(self, tokens: list[str]) -> dict[str, int]:
         """How many items each token occurs in (any column), for choosing selective tokens.

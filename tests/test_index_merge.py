@@ -1,0 +1,78 @@
+"""An import ends by merging the search index's segments (each token is looked up in every segment),
+within a time budget, going on where it stopped next time — and the answers stay the same."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import knowledge.store as store_module
+from knowledge.base import KnowledgeBase, merge_seconds
+from knowledge.importer import DocumentOverrides, import_text
+from knowledge.store import KnowledgeStore
+
+TODAY = date(2026, 3, 10)
+CITIES = ["杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", "衢州", "舟山", "台州", "丽水", "义乌"]
+
+
+def plan(n: int, city: str) -> str:
+    return (f"{city}市推进充电设施建设工作方案\n浙{city}发〔2026〕{n}号\n"
+            f"一、加快{city}充电桩布局。完成{city}全市充电桩布局规划。（市能源局牵头，市发展改革委配合，2027年6月底前完成）\n"
+            f"二、到2026年，{city}公共充电桩达到{n + 1}万个。（市能源局负责）\n"
+            f"{city}市人民政府\n2026年3月1日\n")
+
+
+def segments(store: KnowledgeStore) -> int:
+    return store.db.execute("SELECT count(DISTINCT segid) FROM items_fts_idx").fetchone()[0]
+
+
+def answers(kb: KnowledgeBase) -> list[tuple[int, ...]]:
+    return [tuple(h.item.id for h in kb.searcher.search(q, TODAY).hits)
+            for q in ("宁波充电桩布局规划什么时候完成", "丽水公共充电桩达到多少", "市能源局牵头的任务")]
+
+
+def import_one_by_one(store: KnowledgeStore) -> None:
+    for n, city in enumerate(CITIES):  # a transaction each: a segment each, until FTS5 merges some itself
+        import_text(store, plan(n, city), f"{city}.txt", DocumentOverrides(region="浙江"), actor="test")
+
+
+def test_merging_leaves_one_segment_and_the_same_answers(tmp_path: Path) -> None:
+    store = KnowledgeStore(tmp_path / "kb.sqlite")
+    import_one_by_one(store)
+    kb = KnowledgeBase(store)
+    before = answers(kb)
+    assert segments(store) > 1 and all(before)
+    assert store.optimize(merge_seconds=60)
+    assert segments(store) == 1
+    assert answers(kb) == before
+    assert store.merge_index(0)  # nothing left: done at once
+
+
+def test_a_merge_out_of_time_goes_on_next_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = KnowledgeStore(tmp_path / "kb.sqlite")
+    import_one_by_one(store)
+    monkeypatch.setattr(store_module, "MERGE_STEP_PAGES", 1)  # a step too small to merge everything
+    assert not store.merge_index(0)  # one step, then out of time
+    steps = 1
+    while not store.merge_index(0):
+        steps += 1
+        assert steps < 1000
+    assert segments(store) == 1
+
+
+def test_import_paths_merges_the_index(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n, city in enumerate(CITIES):
+        (folder / f"{city}.txt").write_text(plan(n, city), encoding="utf-8")
+    kb = KnowledgeBase(KnowledgeStore(tmp_path / "kb.sqlite"))
+    reports = list(kb.import_paths([folder], DocumentOverrides(region="浙江")))
+    assert len(reports) == len(CITIES) and not [r for _, r in reports if isinstance(r, Exception)]
+    assert segments(kb.store) == 1
+
+
+def test_the_merge_budget_grows_with_the_import() -> None:
+    assert merge_seconds(0.1) == 1.0
+    assert merge_seconds(100) == pytest.approx(20.0)
