@@ -38,6 +38,12 @@ _STOP = re.compile(
 )
 _YEAR = re.compile(r"(20\d{2})年")
 # A document named by its kind, as in 江西方案里 / 浙江碳达峰实施方案的 (措施 and 工作 are also tasks' words)
+# A department followed, in its clause, by a document's kind and 里/中 is the document's issuer, not a
+# department whose work is asked: 交通运输部节能降碳方案里水运局参与的任务. Not when the words between give
+# it a role or make the document its task (生态环境部牵头的方案里, 发改委要出台的办法中).
+_ISSUED_DOCUMENT = re.compile(r"[^，。；？！]{0,24}?(方案|规划|意见|通知|办法|条例|纲要|计划|要点)"
+                              r"(?:里|中|当中|里面|提出|要求|规定|明确)")
+_NOT_ISSUING = re.compile(r"牵头|负责|参与|配合|承担|主管|分管|会同|出台|制定|编制|起草|研究")
 _DOCUMENT_KIND = re.compile(r"(方案|规划|意见|通知|办法|条例|纲要|计划|要点)(?:里|中|的|是|提出|要求|规定|明确|[，,?？]|$)")
 # Questions about the knowledge base's documents themselves: which there are, when one was issued,
 # how many items one has.
@@ -86,7 +92,8 @@ class Question:
     reference: DocumentReference | None = None  # a document cited by number: 国发6号文
     doc_ids: tuple[str, ...] = ()  # …the documents it names (none: the knowledge base lacks it)
     document_kind: str = ""  # a region's document named by its kind: 浙江碳达峰实施方案 -> 方案
-    kind_doc_ids: tuple[str, ...] = ()  # …the documents of that region and kind the knowledge base has
+    kind_doc_ids: tuple[str, ...] = ()  # …the documents of that region (or issuer) and kind the knowledge base has
+    issuer: str = ""  # a department named as a document's issuer: 交通运输部 in 交通运输部节能降碳方案里…
     about_documents: str = ""  # a question about the documents: list (有哪些文件) | date (哪天发的) | count (多少条)
 
     @property
@@ -96,7 +103,7 @@ class Question:
         rest = spell_out(self.core)
         names = sorted(self.department_names, key=len, reverse=True)
         for part in [*names, *sorted(self.department_cores, key=len, reverse=True), self.deadline_phrase,
-                     self.window_phrase, self.status_phrase]:
+                     self.window_phrase, self.status_phrase, self.issuer]:
             for piece in (part, *question_core(part).split("，")) if part else ():
                 if piece:  # 明年下半年 is 下半年 in the core (明年 is a stop word)
                     rest = rest.replace(piece, "，")
@@ -191,6 +198,10 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
             continue  # 能源局 inside 国家能源局
         q.department_names.add(name)
         q.department_cores.add(departments[name])
+    if issued := _issuer(named, q.department_names, prefix):
+        q.issuer, q.document_kind = issued
+        q.department_names.discard(q.issuer)
+        q.department_cores = {departments[n] for n in q.department_names}
     if dated := timewords.dated_phrase(norm, today):  # 今年12月底前: the documents' phrase, in that year
         q.deadline_phrase, q.window, q.window_phrase = dated
     else:
@@ -220,10 +231,21 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
         q.year = int(m[1])
         if q.wants_list and not (q.window or q.deadline_phrase) and q.core_is_only_filters:  # 2025年要完成哪些任务
             q.window, q.window_phrase = (date(q.year, 1, 1), date(q.year, 12, 31)), m[0]
-    if q.region and q.region != NATIONAL and (m := _DOCUMENT_KIND.search(norm)):
+    if q.region and q.region != NATIONAL and not q.issuer and (m := _DOCUMENT_KIND.search(norm)):
         q.document_kind = m[1]
     q.about_documents = _about_documents(q)
     return q
+
+
+def _issuer(named: str, department_names: set[str], prefix: str) -> tuple[str, str] | None:
+    """(department, document kind) when a department the question names is the issuer of the document
+    it points at, as written in `named` (the question as documents name departments)."""
+    for name in sorted(department_names, key=len, reverse=True):
+        written = name if name in named else name[len(prefix):]
+        for m in re.finditer(re.escape(written), named):
+            if (d := _ISSUED_DOCUMENT.match(named, m.end())) and not _NOT_ISSUING.search(d[0]):
+                return name, d[1]
+    return None
 
 
 def _about_documents(q: Question) -> str:

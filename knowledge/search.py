@@ -119,11 +119,12 @@ def _normalized_title(title: str) -> str:
 
 @dataclass(frozen=True)
 class _Documents:
-    """Per document id: its region, normalised title and 文号 (when it has one)."""
+    """Per document id: its region, normalised title and issuer, and 文号 (when it has one)."""
     generation: int
     regions: dict[str, str]
     titles: dict[str, str]
     numbers: dict[str, str]
+    issuers: dict[str, str]
 
 
 class Searcher:
@@ -161,7 +162,8 @@ class Searcher:
             docs = self.store.documents()
             self._docs = _Documents(generation, {d.doc_id: d.region for d in docs},
                                     {d.doc_id: normalize(d.title) for d in docs},
-                                    {d.doc_id: d.doc_number for d in docs if d.doc_number})
+                                    {d.doc_id: d.doc_number for d in docs if d.doc_number},
+                                    {d.doc_id: normalize(d.issuer) for d in docs})
         return self._docs
 
     def document_numbers(self) -> dict[str, str]:
@@ -184,7 +186,8 @@ class Searcher:
         if q.document_kind:
             docs = self._documents()
             q.kind_doc_ids = tuple(d for d, title in docs.titles.items()
-                                   if q.document_kind in title and q.in_region(docs.regions[d]))
+                                   if q.document_kind in title and q.in_region(docs.regions[d])
+                                   and (not q.issuer or _issued_by(q.issuer, docs.issuers[d], title)))
         if q.greeting or q.help:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
         if q.about_documents and (about := self._about_documents(q)):
@@ -337,7 +340,7 @@ class Searcher:
         ids, more = self.store.filter_items(
             exact_departments=exact, department_cores=cores, roles=("lead", "responsible") if q.wants_lead else (),
             deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, regions=q.regions,
-            doc_ids=q.doc_ids if q.reference else None, limit=LIST_LIMIT, started_by=q.started_by,
+            doc_ids=q.doc_ids if q.reference else q.kind_doc_ids if q.issuer else None, limit=LIST_LIMIT, started_by=q.started_by,
             unfinished=q.unfinished, soonest_first=bool(q.window))
         if not ids:
             return SearchResult(q, [], confident=True, mode="list")  # nothing passes: say so, no guesses
@@ -488,6 +491,8 @@ class Searcher:
             return False
         if q.reference and item.doc_id not in q.doc_ids:
             return False
+        if q.issuer and item.doc_id not in q.kind_doc_ids:
+            return False
         if q.deadline_phrase and not any(q.deadline_phrase in d.text for d in item.deadlines):
             return False
         if q.window and not any(q.in_window(d) for d in item.deadlines):
@@ -549,6 +554,12 @@ class Searcher:
 def _assignment_key(item: Item) -> tuple:
     """Items with one key are one assignment: a paragraph under one responsibility clause."""
     return (item.doc_id, item.section, item.clause) if item.clause else (item.id,)
+
+
+def _issued_by(department: str, issuer: str, title: str) -> bool:
+    """The document is issued by the department (alone or jointly, or by its 办公厅), as its issuer
+    or its title (交通运输部关于印发…) says."""
+    return department in issuer or title.startswith(department)
 
 
 def _title_share(title: str, words: str) -> float:

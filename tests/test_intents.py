@@ -103,3 +103,23 @@ def test_a_list_word_inside_the_topic_does_not_make_a_when_question_a_list():
     assert understand("两高项目清单", TODAY).wants_list
     assert understand("能源转型行动都包括啥", TODAY).wants_list
     assert understand("分了哪几个行业，各自要干啥", TODAY).wants_list
+
+
+@pytest.mark.parametrize(
+    ("text", "issuer", "kind", "departments"),
+    [
+        ("交通运输部节能降碳方案里水运局参与的任务", "交通运输部", "方案", {"水运局"}),
+        ("交通运输部印发的实施方案中岸电设施改造什么时候完成", "交通运输部", "方案", set()),
+        ("国家能源局工作要点提出哪些任务", "国家能源局", "要点", set()),
+        # a role or a task between the department and the document: the department's work is asked
+        ("生态环境部牵头的方案里有哪些任务", "", "", {"生态环境部"}),
+        ("国家能源局要出台的办法中有哪些要求", "", "", {"国家能源局"}),
+        ("水运局负责哪些任务", "", "", {"水运局"}),
+        ("国家能源局的方案有哪些", "", "", {"国家能源局"}),  # no 里/中: which documents, not inside one
+    ],
+)
+def test_a_department_before_a_documents_kind_is_its_issuer(text, issuer, kind, departments):
+    known = {"交通运输部": "交通运输部", "水运局": "水运局", "生态环境部": "生态环境部", "国家能源局": "能源局"}
+    q = understand(text, TODAY, known)
+    assert (q.issuer, q.document_kind, q.department_names) == (issuer, kind, departments)
+    assert q.department_cores == {known[n] for n in departments}

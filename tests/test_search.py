@@ -268,3 +268,27 @@ def test_a_regions_document_named_by_kind_that_the_knowledge_base_lacks_is_not_a
 def test_a_sum_of_money_asked_and_none_said_is_no_answer(kb):
     answer = kb.ask("全国碳市场现在碳价多少钱一吨", TODAY)  # the documents speak of the market, not its price
     assert not answer.confident
+
+
+def test_a_document_named_by_its_issuer_keeps_the_list_to_its_items(kb):
+    from knowledge.importer import import_text
+
+    transport = ("交通运输部关于印发《交通运输领域节能降碳实施方案》的通知\n交规划发〔2022〕9号\n"
+                 "1. 推进港口岸电设施建设。推动主要港口专业化泊位岸电覆盖率提升。（水运局、国家能源局按职责分工负责）\n"
+                 "2. 推动船舶使用清洁能源。9月底前出台内河船舶靠港使用岸电管理办法。（水运局、海事局按职责分工负责，9月底前完成）\n"
+                 "交通运输部\n2022年1月24日\n")
+    planning = ("国家发展改革委关于印发《港航绿色发展行动方案》的通知\n发改基础〔2022〕77号\n"
+                "一、推进内河高等级航道整治。（水运局、国家发展改革委按职责分工负责，12月底前完成）\n"
+                "国家发展改革委\n2022年3月1日\n")
+    import_text(kb.store, transport, "transport.txt", actor="test")
+    import_text(kb.store, planning, "planning.txt", actor="test")
+
+    def listed(question: str) -> list[str]:
+        answer = kb.ask(question, TODAY)
+        assert answer.mode == "list", question
+        return [h.item.text for h in answer.hits]
+
+    by_transport = listed("交通运输部节能降碳方案里水运局负责的任务")
+    assert len(by_transport) == 2 and not any("航道" in t for t in by_transport)
+    assert [t for t in listed("国家发展改革委方案里水运局负责的任务")] == ["推进内河高等级航道整治。"]
+    assert len(listed("水运局负责哪些任务")) == 3  # no document named: all of them
