@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 from conftest import TODAY
 
 from knowledge.answer import render_text
@@ -292,3 +293,13 @@ def test_a_document_named_by_its_issuer_keeps_the_list_to_its_items(kb):
     assert len(by_transport) == 2 and not any("航道" in t for t in by_transport)
     assert [t for t in listed("国家发展改革委方案里水运局负责的任务")] == ["推进内河高等级航道整治。"]
     assert len(listed("水运局负责哪些任务")) == 3  # no document named: all of them
+
+
+@pytest.mark.parametrize(("question", "fragment"), [
+    ("内蒙古烧煤的比重要降到多少", "煤炭消费比重降至75%"),  # 烧煤: 煤炭
+    ("北方冬天暖气清洁化的比例目标是多少", "清洁取暖率达到70"),  # 暖气: 供暖, 清洁取暖
+    ("盖楼要执行什么节能标准", "新建建筑"),  # 盖楼: 新建建筑
+])
+def test_everyday_words_find_the_documents_wording(kb, question, fragment):
+    answer = kb.ask(question, TODAY)
+    assert answer.confident and fragment in answer.hits[0].item.text
