@@ -23,7 +23,7 @@ _WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|部
 _WHO_PLURAL = re.compile(r"(?:哪些|哪几个?|几个)(?:部门|部委|单位|机构|分支机构|司局|处室|科室|司|处|局)")
 _LEAD = re.compile(r"牵头|主管|主责")
 _ANY_ROLE = re.compile(r"(?:牵头|主管)(?:或者?|和|及|、|还是)(?:参与|配合)|(?:参与|配合)(?:或者?|和|及|、|还是)(?:牵头|主管)")
-_HOW_MUCH = re.compile(r"多少|几成|百分之几|比例|目标|指标|降到|降至|达到|提高到|不超过|多高|多低|几个")
+_HOW_MUCH = re.compile(r"多少|几成|百分之几|比例|目标|指标|降到|降至|达到|提高到|不超过|多高|多低|(?<!哪)几个")  # 哪几个: which
 _LIST = re.compile(r"有哪些|哪些|哪几(?:个)?(?:项|方面|块|条|件|领域|大)|列出|都有什么|列表|一览|各自|"
                    r"(?:包括|包含|涵盖)(?:了)?(?:什么|哪些)")
 _LIST_UNLESS_ASKED = re.compile(r"清单|全部|所有")  # a list, unless the question asks when / who / how much

@@ -34,6 +34,7 @@ from knowledge.normalize import (
 from knowledge.regions import NATIONAL, find_region
 from knowledge.store import KnowledgeStore
 
+_AMOUNT = re.compile(r"\d|[一二三四五六七八九十百千万亿两半][成倍番]|[一二三四五六七八九十百千万亿两半]分之|一半|峰值|平台期|零|翻一番|全覆盖|全面")
 _MONEY_AMOUNT = re.compile(r"\d(?:[\d.,]*)\s*(?:万|亿)?元")
 CANDIDATES = 60
 FILTERED_CANDIDATES = 200  # a filtered list with words of its own: ranked among this many matches
@@ -217,8 +218,10 @@ class Searcher:
             top = hits[0] = Hit(top.item, top.score, top.coverage, len(paragraph) - 1, _joined(paragraph))  # the task itself
         confident = (top.score >= CONFIDENT_SCORE and top.coverage >= CONFIDENT_COVERAGE
                      and unknown_share(weights) <= MAX_UNKNOWN_SHARE and fits_question(q, top.item)
-                     and not (q.wants_money and not _MONEY_AMOUNT.search(top.text or top.item.text)))
-        if not confident:  # (a sum of money asked, none said: 碳价多少钱一吨)
+                     and not (q.wants_money and not _MONEY_AMOUNT.search(top.text or top.item.text))
+                     and not (q.wants_amount and not (q.wants_targets or q.wants_who or q.wants_when)
+                              and not _states_amount(top)))
+        if not confident:  # (a sum of money asked, none said: 碳价多少钱一吨; a value asked, none said)
             return SearchResult(q, hits[:k], confident=False, mode="not_found")
         if q.wants_list:
             listed_hits = [h for h in hits if h.score >= top.score * LIST_SHARE_OF_TOP][:LIST_MAX]
@@ -549,6 +552,11 @@ class Searcher:
         while end < len(near) and near[end].seq == near[end - 1].seq + 1:
             end += 1
         return near[start:end]
+
+
+def _states_amount(hit: Hit) -> bool:
+    """The hit says some quantity: a target, a number, a share (一半, 三成) or a level (峰值, 零)."""
+    return bool(hit.item.targets or _AMOUNT.search(hit.text or hit.item.text))
 
 
 def _assignment_key(item: Item) -> tuple:

@@ -123,3 +123,9 @@ def test_a_department_before_a_documents_kind_is_its_issuer(text, issuer, kind, 
     q = understand(text, TODAY, known)
     assert (q.issuer, q.document_kind, q.department_names) == (issuer, kind, departments)
     assert q.department_cores == {known[n] for n in departments}
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    ("哪几个市作了交流发言", False), ("由哪几个部门负责", False), ("要建设几个示范区", True), ("比重要降到多少", True)])
+def test_which_ones_is_not_how_many(text, amount):
+    assert understand(text, TODAY).wants_amount is amount

@@ -303,3 +303,13 @@ def test_a_document_named_by_its_issuer_keeps_the_list_to_its_items(kb):
 def test_everyday_words_find_the_documents_wording(kb, question, fragment):
     answer = kb.ask(question, TODAY)
     assert answer.confident and fragment in answer.hits[0].item.text
+
+
+@pytest.mark.parametrize(("question", "confident"), [
+    ("碳减排支持工具的利率是多少", False),  # a value asked; the item about the tool states none
+    ("北方地区清洁取暖率目标是多少", True),  # …states 70%
+    ("石油消费控制目标是多少", True),  # …a level: 峰值平台期
+    ("碳减排支持工具由哪几个部门负责", True),  # 哪几个 asks who, not how many
+])
+def test_a_value_asked_is_answered_only_by_an_item_that_states_one(kb, question, confident):
+    assert kb.ask(question, TODAY).confident is confident
