@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from knowledge.lazyre import lazy_compile
+
 NATIONAL = "国家"
 
 PROVINCES: tuple[str, ...] = (
@@ -121,7 +123,7 @@ def canonical_region(name: str) -> str | None:
     return _BY_NAME.get(name) or _BY_NAME.get(short_name(name)) or _BY_NAME.get(name.removesuffix("州"))  # 恩施州
 
 
-_NATIONAL_ISSUER = re.compile(r"^(?:中共中央|国务院|全国|国家|中华人民共和国|最高人民|中国人民银行|[^省市区州县]{2,8}(?:部|总局|委员会))")
+_NATIONAL_ISSUER = lazy_compile(r"^(?:中共中央|国务院|全国|国家|中华人民共和国|最高人民|中国人民银行|[^省市区州县]{2,8}(?:部|总局|委员会))")
 
 
 def document_region(title: str, issuer: str, body: str = "") -> str:
@@ -138,7 +140,7 @@ def document_region(title: str, issuer: str, body: str = "") -> str:
     return find_region(title) or own_region(body) or NATIONAL
 
 
-_OWN = re.compile(r"[我本](省|自治区|区|市|州)")
+_OWN = lazy_compile(r"[我本](省|自治区|区|市|州)")
 
 
 def own_region(text: str) -> str | None:
