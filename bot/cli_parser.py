@@ -13,12 +13,15 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import NoReturn
 
+from knowledge.lazyre import lazy_compile
+
 TYPE_NAMES = {"int": "整数", "float": "数字"}
 GROUP_TITLES = {"positional arguments": "位置参数", "options": "选项", "optional arguments": "选项"}
 
 # (argparse's English template as a regex, Chinese); "argument X: …" is handled first, recursively.
+# Compiled when an error is first translated.
 _TEMPLATES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p, re.S), zh) for p, zh in [
+    (lazy_compile(p, re.S), zh) for p, zh in [
         (r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.*)\)", "无效的选择：{value}（可选：{choices}）"),
         (r"the following arguments are required: (?P<names>.*)", "缺少必需的参数：{names}"),
         (r"expected one argument", "需要一个值"),
@@ -35,7 +38,7 @@ _TEMPLATES: list[tuple[re.Pattern[str], str]] = [
         (r"unexpected option string: (?P<option>.*)", "意外的选项：{option}"),
     ]
 ]
-_ARGUMENT = re.compile(r"argument (?P<name>.+?): (?P<rest>.*)", re.S)
+_ARGUMENT = lazy_compile(r"argument (?P<name>.+?): (?P<rest>.*)", re.S)
 
 
 def translate(message: str) -> str:

@@ -6,7 +6,6 @@ is known the phrase is kept with no dates — never filled in from today's date.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -39,7 +38,10 @@ def _cn_number(s: str) -> int:
 
 
 def month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
+    """The last day of the month (without `calendar`, which with `locale` costs a start more than this)."""
+    if not 1 <= month <= 12:
+        raise ValueError(f"bad month number {month}; must be 1-12")
+    return date(year, 12, 31) if month == 12 else date(year, month + 1, 1) - timedelta(days=1)
 
 
 def five_year_plan(ordinal: int) -> tuple[date, date]:
