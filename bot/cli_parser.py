@@ -7,6 +7,7 @@ templates (Python 3.11–3.13 wording) to Chinese, and the parser prints usage a
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -56,7 +57,26 @@ def translate(message: str) -> str:
     return message
 
 
+def terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns`, which argparse asks for at every option it adds; importing
+    shutil (and with it bz2, lzma, …) would cost a cold start more than the whole parser does."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):  # no stdout, not a terminal
+        return 80
+
+
 class ChineseHelpFormatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, terminal_columns() - 2 if width is None else width)
+
     def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
         super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
 
