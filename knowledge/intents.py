@@ -39,7 +39,7 @@ _STOP = re.compile(
 )
 _YEAR = re.compile(r"(20\d{2})年")
 # A document named by its kind, as in 江西方案里 / 浙江碳达峰实施方案的 (措施 and 工作 are also tasks' words)
-_DOCUMENT_KIND = lazy_compile(r"(方案|规划|意见|通知|办法|条例|纲要|计划|要点)(?:里|中|的|是|提出|要求|规定|明确|[，,?？]|$)")
+_DOCUMENT_KIND = re.compile(r"(方案|规划|意见|通知|办法|条例|纲要|计划|要点)(?:里|中|的|是|提出|要求|规定|明确|[，,?？]|$)")
 # Questions about the knowledge base's documents themselves: which there are, when one was issued,
 # how many items one has.
 _DOCUMENT_WORD = r"(?:政策)?(?:文件|文档|资料)"
