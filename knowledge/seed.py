@@ -19,7 +19,7 @@ CORPUS_PACKAGE = "knowledge.corpus"
 
 def _corpus() -> Traversable:
     """The bundled files: their folder as installed, else (a zipped install) through importlib.resources,
-    which is not cheap to import and checked at every start."""
+    which every start would pay to import only to find that folder."""
     folder = Path(__file__).with_name("corpus")
     if folder.is_dir():
         return folder
