@@ -7,18 +7,22 @@ templates (Python 3.11–3.13 wording) to Chinese, and the parser prints usage a
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import NoReturn
 
+from knowledge.lazyre import lazy_compile
+
 TYPE_NAMES = {"int": "整数", "float": "数字"}
 GROUP_TITLES = {"positional arguments": "位置参数", "options": "选项", "optional arguments": "选项"}
 
 # (argparse's English template as a regex, Chinese); "argument X: …" is handled first, recursively.
+# Compiled when an error is first translated.
 _TEMPLATES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p, re.S), zh) for p, zh in [
+    (lazy_compile(p, re.S), zh) for p, zh in [
         (r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.*)\)", "无效的选择：{value}（可选：{choices}）"),
         (r"the following arguments are required: (?P<names>.*)", "缺少必需的参数：{names}"),
         (r"expected one argument", "需要一个值"),
@@ -35,7 +39,7 @@ _TEMPLATES: list[tuple[re.Pattern[str], str]] = [
         (r"unexpected option string: (?P<option>.*)", "意外的选项：{option}"),
     ]
 ]
-_ARGUMENT = re.compile(r"argument (?P<name>.+?): (?P<rest>.*)", re.S)
+_ARGUMENT = lazy_compile(r"argument (?P<name>.+?): (?P<rest>.*)", re.S)
 
 
 def translate(message: str) -> str:
@@ -53,7 +57,26 @@ def translate(message: str) -> str:
     return message
 
 
+def terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns`, which argparse asks for at every option it adds; importing
+    shutil (and with it bz2, lzma, …) would cost a cold start more than the whole parser does."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):  # no stdout, not a terminal
+        return 80
+
+
 class ChineseHelpFormatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, terminal_columns() - 2 if width is None else width)
+
     def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
         super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reminders.calendar import WorkdayCalendar
-from reminders.planner import ReminderSettings
+if TYPE_CHECKING:  # the reminders are loaded by the commands that send or show them, not by every start
+    from reminders.calendar import WorkdayCalendar
+    from reminders.planner import ReminderSettings
 
 
 class ConfigError(ValueError):
@@ -126,6 +126,8 @@ class RemindersConfig:
         return ZoneInfo(self.timezone)
 
     def settings(self) -> ReminderSettings:
+        from reminders.planner import ReminderSettings
+
         hour, minute = (int(x) for x in self.send_at.split(":"))
         weekday = WEEKDAYS.index(self.digest_weekday.lower()) if self.digest_weekday else None
         return ReminderSettings(send_at=time(hour, minute), lead_days=tuple(sorted(set(self.lead_days), reverse=True)),
@@ -134,6 +136,8 @@ class RemindersConfig:
                                 catch_up_days=self.catch_up_days)
 
     def calendar(self) -> WorkdayCalendar:
+        from reminders.calendar import WorkdayCalendar
+
         return WorkdayCalendar(holidays=[date.fromisoformat(d) for d in self.holidays],
                                workdays=[date.fromisoformat(d) for d in self.workdays])
 
@@ -292,6 +296,8 @@ def load_config(path: str | None = None) -> Config:
         chosen = "config.toml"
     if not chosen:
         return Config()
+    import tomllib  # (only when there is a file to read)
+
     file = Path(chosen).expanduser()
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import time
@@ -217,6 +216,8 @@ def flat_row(row: dict) -> list[str | int]:
 
 def rows_to_csv(rows: Iterable[dict]) -> Iterator[str]:
     """CSV that Excel opens as UTF-8 (it needs the byte-order mark), one line per item."""
+    import csv  # (only to export)
+
     buf = io.StringIO()
     writer = csv.writer(buf)
     buf.write(UTF8_BOM)

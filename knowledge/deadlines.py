@@ -6,12 +6,12 @@ is known the phrase is kept with no dates — never filled in from today's date.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import lru_cache
 
+from knowledge.lazyre import lazy_compile
 from knowledge.models import Deadline
 
 _CN_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -22,7 +22,7 @@ _MONTH = r"(?P<m>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 _DAY = r"(?P<d>3[01]|[12]\d|0?[1-9])"
 _BEFORE = r"(?:之前|以前|前)"
 _PLAN = r"[“\"「]?(?P<plan>十[一二三四五六七八九])五[”\"」]?"
-_TITLE_WORDS = re.compile(r"^[^，。；、,;：:]{0,14}?(?:方案|规划|纲要|意见|计划|目标纲要)")
+_TITLE_WORDS = lazy_compile(r"^[^，。；、,;：:]{0,14}?(?:方案|规划|纲要|意见|计划|目标纲要)")
 
 
 def _cn_number(s: str) -> int:
@@ -38,7 +38,10 @@ def _cn_number(s: str) -> int:
 
 
 def month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
+    """The last day of the month (without `calendar`, which with `locale` costs a start more than this)."""
+    if not 1 <= month <= 12:
+        raise ValueError(f"bad month number {month}; must be 1-12")
+    return date(year, 12, 31) if month == 12 else date(year, month + 1, 1) - timedelta(days=1)
 
 
 def five_year_plan(ordinal: int) -> tuple[date, date]:
@@ -129,30 +132,30 @@ _NEXT = r"(?P<next>明年)"
 _THIS = r"(?:今年|本年|当年)?"
 # Each rule with the words one of which every match of it contains: a text with none is not searched.
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], int | None], Resolved], tuple[str, ...]]] = [
-    (re.compile(rf"{_YEAR}\s*[—–\-~至到]\s*(?P<y2>\d{{4}})年"), _year_range, ("年",)),
-    (re.compile(rf"(?:到|至|在|于)?{_YEAR}年{_MONTH}月{_DAY}日{_BEFORE}"), _full_date, ("日",)),
-    (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月(?:底|末){_BEFORE}?"), _month_end, ("月底", "月末")),
-    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月{_DAY}日{_BEFORE}"), _full_date, ("日",)),
-    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月{_BEFORE}"), _before_month, ("月前", "月之前", "月以前")),
-    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?(?P<h>[上下])半年"), _half, ("半年",)),
-    (re.compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?第?(?P<q>[一二三四1-4])季度(?:末|底)?{_BEFORE}?"), _quarter, ("季度",)),
-    (re.compile(r"年内持续推进|年内持续开展|年内持续实施"), _within_year_ongoing, ("年内持续",)),
-    (re.compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|今年|本年)(?:底|末){_BEFORE}?|(?:到|至)?(?<![去上前往每当半])年(?:底|末){_BEFORE}?|年内"), _year_end, ("年",)),
-    (re.compile(rf"(?:到|至|力争){_YEAR}年(?:前|之前|以前|内)?"), _year_end, ("年",)),
-    (re.compile(rf"{_YEAR}年(?:前|之前|以前|内)"), _year_end, ("年",)),
-    (re.compile(rf"^{_YEAR}年$"), _year_end, ("年",)),  # a time lead-in that is only a year: 2030年，…
+    (lazy_compile(rf"{_YEAR}\s*[—–\-~至到]\s*(?P<y2>\d{{4}})年"), _year_range, ("年",)),
+    (lazy_compile(rf"(?:到|至|在|于)?{_YEAR}年{_MONTH}月{_DAY}日{_BEFORE}"), _full_date, ("日",)),
+    (lazy_compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月(?:底|末){_BEFORE}?"), _month_end, ("月底", "月末")),
+    (lazy_compile(rf"(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月{_DAY}日{_BEFORE}"), _full_date, ("日",)),
+    (lazy_compile(rf"(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月{_BEFORE}"), _before_month, ("月前", "月之前", "月以前")),
+    (lazy_compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?(?P<h>[上下])半年"), _half, ("半年",)),
+    (lazy_compile(rf"(?:{_YEAR}年|{_NEXT}|今年|本年)?第?(?P<q>[一二三四1-4])季度(?:末|底)?{_BEFORE}?"), _quarter, ("季度",)),
+    (lazy_compile(r"年内持续推进|年内持续开展|年内持续实施"), _within_year_ongoing, ("年内持续",)),
+    (lazy_compile(rf"(?:到|至|在|于)?(?:{_YEAR}年|{_NEXT}|今年|本年)(?:底|末){_BEFORE}?|(?:到|至)?(?<![去上前往每当半])年(?:底|末){_BEFORE}?|年内"), _year_end, ("年",)),
+    (lazy_compile(rf"(?:到|至|力争){_YEAR}年(?:前|之前|以前|内)?"), _year_end, ("年",)),
+    (lazy_compile(rf"{_YEAR}年(?:前|之前|以前|内)"), _year_end, ("年",)),
+    (lazy_compile(rf"^{_YEAR}年$"), _year_end, ("年",)),  # a time lead-in that is only a year: 2030年，…
     # a whole time phrase that names a month (完成时限：2022年6月 / 6月份完成): by that month's end
-    (re.compile(rf"^(?:到|至|于)?(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月份?(?:完成|出台|建成|印发|实施|启动|上线)?$"), _month_end, ("月",)),
-    (re.compile(rf"{_PLAN}(?P<tail>时期|期间|期末|末|内)"), _plan_period, ("五",)),
-    (re.compile(r"持续推进|长期坚持|持续实施|持续开展"), _ongoing, ("持续", "长期坚持")),
-    (re.compile(r"(?:时限|期限)不超过[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月|日)|[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月)内"), _relative, ("不超过", "内")),
+    (lazy_compile(rf"^(?:到|至|于)?(?:{_YEAR}年|{_NEXT}|{_THIS}){_MONTH}月份?(?:完成|出台|建成|印发|实施|启动|上线)?$"), _month_end, ("月",)),
+    (lazy_compile(rf"{_PLAN}(?P<tail>时期|期间|期末|末|内)"), _plan_period, ("五",)),
+    (lazy_compile(r"持续推进|长期坚持|持续实施|持续开展"), _ongoing, ("持续", "长期坚持")),
+    (lazy_compile(r"(?:时限|期限)不超过[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月|日)|[0-9０-９一二三四五六七八九十]+(?:个)?(?:年|月)内"), _relative, ("不超过", "内")),
 ]
 
 
 _MAY_HAVE_DEADLINE = re.compile(r"[年月期季]|持续|时限")
 
 
-_ACTION_AFTER = re.compile(r"^(?:要|将|应)?(?:出台|完成|制定|印发|编制|发布|实现|建成|开展|启动|推出|修订)")
+_ACTION_AFTER = lazy_compile(r"^(?:要|将|应)?(?:出台|完成|制定|印发|编制|发布|实现|建成|开展|启动|推出|修订)")
 
 
 def _looks_like_a_name(text: str, start: int, end: int) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from knowledge.lazyre import lazy_compile
 from knowledge.models import Departments
 
 # Canonical national names and the other ways people write them.
@@ -71,21 +72,21 @@ _CORE_ALIASES = {
 _ALIAS_TO_NATIONAL = {alias: canon for canon, aliases in NATIONAL_ALIASES.items() for alias in (canon, *aliases)}
 
 _REGION_PREFIXES = ("自治区", "省", "市", "区", "县", "盟", "旗", "州", "地区")
-_GOV_SUFFIX = re.compile(r"(?:厅|局|委|办|委员会|办公室|部|中心)$")
-_QUALIFIED = re.compile(r"^(?:国家|中国|国务院|中共|中央|全国)|银行|集团|公司|支行|分行")
-_LEAD = re.compile(r"^(?P<names>.+?)(?:共同)?牵头$")
-_RESPONSIBLE = re.compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|负责)$")
-_SUPPORTING = re.compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:共同)?(?:配合|参与|协助|协同)$")
+_GOV_SUFFIX = lazy_compile(r"(?:厅|局|委|办|委员会|办公室|部|中心)$")
+_QUALIFIED = lazy_compile(r"^(?:国家|中国|国务院|中共|中央|全国)|银行|集团|公司|支行|分行")
+_LEAD = lazy_compile(r"^(?P<names>.+?)(?:共同)?牵头$")
+_RESPONSIBLE = lazy_compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|负责)$")
+_SUPPORTING = lazy_compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:共同)?(?:配合|参与|协助|协同)$")
 # 根据…工作安排 / 按照…统一部署推进: a time the text ties to another schedule, kept as written.
-_SCHEDULE = re.compile(r"^(?:根据|按照|依据|视)[^，。；]{2,30}(?:安排|部署|进度|要求|情况)(?:推进|执行|实施|完成|开展)?$")
+_SCHEDULE = lazy_compile(r"^(?:根据|按照|依据|视)[^，。；]{2,30}(?:安排|部署|进度|要求|情况)(?:推进|执行|实施|完成|开展)?$")
 # '（…按职责分工负责，排在第一位的为牵头单位）': the clause says its first named department leads.
-_FIRST_LEADS = re.compile(r"(?:排在|列在|列|排)?第一(?:位|个)?的?(?:部门|单位)?(?:为|是)牵头")
+_FIRST_LEADS = lazy_compile(r"(?:排在|列在|列|排)?第一(?:位|个)?的?(?:部门|单位)?(?:为|是)牵头")
 # A department's own divisions (大气处, 综合科, 办公室), and a clause that names them or labels 处室.
-_INTERNAL_DIVISION = re.compile(r"[处科室]$")
-_INTERNAL_CLAUSE = re.compile(r"(?:处室|科室)[:：]|[\u4e00-\u9fa5]{1,6}[处科](?=[、，,；;：:\s]|牵头|配合|负责|按职责|等|$)")
+_INTERNAL_DIVISION = lazy_compile(r"[处科室]$")
+_INTERNAL_CLAUSE = lazy_compile(r"(?:处室|科室)[:：]|[\u4e00-\u9fa5]{1,6}[处科](?=[、，,；;：:\s]|牵头|配合|负责|按职责|等|$)")
 _NOT_A_PREFIX = ("市场", "区域", "省级", "市级", "县级", "县域", "区级")
-_TIME_WORDS = re.compile(r"\d|[一二三四五六七八九十]+月|底前|日前|年内|持续|半年|季度|长期")
-_LOCAL_GOVERNMENTS = re.compile(r"^各(?:盟|市|县|旗|地区|地|级)|人民政府|行政公署|^各?(?:有关|相关)(?:部门|单位)$|^各(?:处室|科室|单位|部门|司局)$")
+_TIME_WORDS = lazy_compile(r"\d|[一二三四五六七八九十]+月|底前|日前|年内|持续|半年|季度|长期")
+_LOCAL_GOVERNMENTS = lazy_compile(r"^各(?:盟|市|县|旗|地区|地|级)|人民政府|行政公署|^各?(?:有关|相关)(?:部门|单位)$|^各(?:处室|科室|单位|部门|司局)$")
 
 
 @dataclass(frozen=True)
@@ -234,13 +235,13 @@ _SUPPORT_LABELS = ("配合单位", "配合部门", "配合处室", "协办单位
 _RESPONSIBLE_LABELS = ("责任单位", "责任部门", "责任处室", "责任科室", "责任主体", "主办单位")
 _TIME_LABELS = ("完成时限", "完成期限", "完成时间", "时间节点", "时间安排", "时限", "期限")
 _LABEL = "|".join((*_LEAD_LABELS, *_SUPPORT_LABELS, *_RESPONSIBLE_LABELS, *_TIME_LABELS))
-_LABELLED_FIELD = re.compile(rf"^(?P<label>{_LABEL})[:：]\s*(?P<value>.+)$")
+_LABELLED_FIELD = lazy_compile(rf"^(?P<label>{_LABEL})[:：]\s*(?P<value>.+)$")
 # Fields on one line separated only by spaces (责任处室：气候处　完成期限：12月底前).
-_LABEL_BREAK = re.compile(rf"\s+(?=(?:{_LABEL})[:：])")
-_CLAUSE_HINT = re.compile(rf"牵头|负责|配合|底前|日前|年内|持续推进|前完成|前出台|(?:{_LABEL})[:：]")
+_LABEL_BREAK = lazy_compile(rf"\s+(?=(?:{_LABEL})[:：])")
+_CLAUSE_HINT = lazy_compile(rf"牵头|负责|配合|底前|日前|年内|持续推进|前完成|前出台|(?:{_LABEL})[:：]")
 # A paragraph's labelled tail (…目标。牵头单位：…；完成时限：…。) or a line of its own (责任单位：… /
 # 完成时限：…), in any order.
-_LABELLED_CLAUSE = re.compile(rf"(?:^|(?<=[。；;！!]))\s*(?:{_LABEL})[:：]")
+_LABELLED_CLAUSE = lazy_compile(rf"(?:^|(?<=[。；;！!]))\s*(?:{_LABEL})[:：]")
 
 
 def labelled_clause_start(text: str) -> int | None:

@@ -12,30 +12,30 @@ Anything else is a new question. Pure apart from the KnowledgeBase it asks.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date
 
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.intents import Question, understand
+from knowledge.lazyre import lazy_compile
 from knowledge.normalize import normalize
 from knowledge.regions import find_region, short_name
 
 MAX_FOLLOW_UP = 24  # characters: a longer message is a question of its own
-_MARKED = re.compile(r"^(?:那么|那|还有|换成|如果是)|(?:呢|的呢|怎么样|如何)[?？。!！]*$")
-_BODY = re.compile(r"^(?:那么|那|还有|再问一下|换成|如果是)?(?P<body>.*?)(?:的呢|呢|怎么样|如何)?[?？。!！，,]*$")
+_MARKED = lazy_compile(r"^(?:那么|那|还有|换成|如果是)|(?:呢|的呢|怎么样|如何)[?？。!！]*$")
+_BODY = lazy_compile(r"^(?:那么|那|还有|再问一下|换成|如果是)?(?P<body>.*?)(?:的呢|呢|怎么样|如何)?[?？。!！，,]*$")
 # What a question about the same item may say besides its question words.
-_ASPECT = re.compile(r"那么|那|还有|其他|另外|的|呢|吗|是|要|在|截止|时间|期限|时限|日期|完成|出台|什么时候|何时|哪天|"
+_ASPECT = lazy_compile(r"那么|那|还有|其他|另外|的|呢|吗|是|要|在|截止|时间|期限|时限|日期|完成|出台|什么时候|何时|哪天|"
                      r"单位|部门|机构|负责|牵头|参与|配合|谁|哪些|哪个|哪家|有|目标|指标|多少|具体|内容|要求|详细|情况|进展|"
                      r"[?？。!！，,、\s]")
-_YEAR = re.compile(r"20\d{2}年")
+_YEAR = lazy_compile(r"20\d{2}年")
 # National departments as a region names its own: 生态环境部 → 生态环境厅, 国家能源局 → 能源局.
-_NATIONAL_TO_REGIONAL = ((re.compile(r"^(?:国家)?发展改革委$|^发改委$"), "发展改革委"),
-                         (re.compile(r"^国务院国资委$"), "国资委"),
-                         (re.compile(r"^市场监管总局$"), "市场监管局"),
-                         (re.compile(r"^国家(?P<x>.+[局委])$"), r"\g<x>"),
-                         (re.compile(r"^(?P<x>.+)部$"), r"\g<x>厅"))
+_NATIONAL_TO_REGIONAL = ((lazy_compile(r"^(?:国家)?发展改革委$|^发改委$"), "发展改革委"),
+                         (lazy_compile(r"^国务院国资委$"), "国资委"),
+                         (lazy_compile(r"^市场监管总局$"), "市场监管局"),
+                         (lazy_compile(r"^国家(?P<x>.+[局委])$"), r"\g<x>"),
+                         (lazy_compile(r"^(?P<x>.+)部$"), r"\g<x>厅"))
 
 
 @dataclass

@@ -12,6 +12,7 @@ from datetime import date
 from knowledge import timewords
 from knowledge.deadlines import find_deadlines
 from knowledge.departments import region_prefix, spell_out
+from knowledge.lazyre import lazy_compile
 from knowledge.models import Deadline
 from knowledge.normalize import normalize
 from knowledge.references import DocumentReference, cited_documents, find_reference
@@ -22,7 +23,7 @@ _WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|部
 # "哪些部门/哪几个部委" asks who, not for a list of items
 _WHO_PLURAL = re.compile(r"(?:哪些|哪几个?|几个)(?:部门|部委|单位|机构|分支机构|司局|处室|科室|司|处|局)")
 _LEAD = re.compile(r"牵头|主管|主责")
-_ANY_ROLE = re.compile(r"(?:牵头|主管)(?:或者?|和|及|、|还是)(?:参与|配合)|(?:参与|配合)(?:或者?|和|及|、|还是)(?:牵头|主管)")
+_ANY_ROLE = lazy_compile(r"(?:牵头|主管)(?:或者?|和|及|、|还是)(?:参与|配合)|(?:参与|配合)(?:或者?|和|及|、|还是)(?:牵头|主管)")
 _HOW_MUCH = re.compile(r"多少|几成|百分之几|比例|目标|指标|降到|降至|达到|提高到|不超过|多高|多低|(?<!哪)几个")  # 哪几个: which
 _LIST = re.compile(r"有哪些|哪些|哪几(?:个)?(?:项|方面|块|条|件|领域|大)|列出|都有什么|列表|一览|各自|"
                    r"(?:包括|包含|涵盖)(?:了)?(?:什么|哪些)")
@@ -55,14 +56,14 @@ _ISSUED_WHEN = re.compile(r"(?:什么时候|什么时间|何时|哪天|哪一天
                           r"(?:印发|发布|下发|颁布|成文|公布|发文)(?:的)?(?:日期|时间)|(?:日期|时间)是(?:哪天|什么时候)")
 _ITEM_COUNT = re.compile(r"(?:一共|总共|共)?有?(?:多少|几)(?:个)?条(?:目|任务|内容)?")
 # What is left of such a question once its document is named: nothing that asks about an item
-_DOCUMENT_FILLER = re.compile(r"知识库|库里|库中|数据库|系统|这里|这边|你们?|我们?|现在|目前|当前|都|一共|总共|共|里面?|"
+_DOCUMENT_FILLER = lazy_compile(r"知识库|库里|库中|数据库|系统|这里|这边|你们?|我们?|现在|目前|当前|都|一共|总共|共|里面?|"
                               r"那个|这个|那份|这份|那篇|是|的|了|有|可以|吗|呢|文件|文档|资料|政策|印发|发布|"
                               r"下发|出台|颁布|成文|公布|发文|发|日期|时间|条目|条|多少|几|什么|哪些|哪天|[，？?!！。]")
-_LIST_NOUN = re.compile(r"任务|工作|事项|举措|措施|事情|部署")
-_TARGETS = re.compile(r"目标|指标")
+_LIST_NOUN = lazy_compile(r"任务|工作|事项|举措|措施|事情|部署")
+_TARGETS = lazy_compile(r"目标|指标")
 _MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元?|多少资金|金额|补(?:贴|助)?多少|奖(?:励)?多少|给多少")
-_ONE_VALUE = re.compile(r"多少|几成|百分之几|多高|多低|几类|降到|降至|提高到|不超过|是几|降幅|增幅|幅度|比例|占比|比重")
-_ONE_THING = re.compile(r"这项|这个|该项|[吗么][?？]?$")  # one task named, or a yes/no question: not a list
+_ONE_VALUE = lazy_compile(r"多少|几成|百分之几|多高|多低|几类|降到|降至|提高到|不超过|是几|降幅|增幅|幅度|比例|占比|比重")
+_ONE_THING = lazy_compile(r"这项|这个|该项|[吗么][?？]?$")  # one task named, or a yes/no question: not a list
 
 
 @dataclass

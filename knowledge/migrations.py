@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+if TYPE_CHECKING:  # (sqlite-utils is loaded when a migration runs, not to see that none is due)
+    import sqlite_utils
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[["sqlite_utils.Database"], None]
 
 
 def _m001_knowledge_base(db: sqlite_utils.Database) -> None:
@@ -199,9 +200,9 @@ MIGRATIONS: list[tuple[str, Migration]] = [
 def migrate(db: Any) -> list[str]:
     """Apply the migrations this database has not seen; returns their names. `db` is a sqlite-utils
     Database or the store's per-thread view of one, whose atomic() takes the write lock up front."""
-    if "_migrations" not in db.table_names():
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").fetchone():
         db.table("_migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
-    done = {row["name"] for row in db.table("_migrations").rows}
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
     applied = []
     for name, migration in MIGRATIONS:
         if name in done:

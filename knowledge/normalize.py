@@ -16,6 +16,7 @@ import opencc
 
 from knowledge import lexicon as lexicon_cache
 from knowledge import segmenter
+from knowledge.lazyre import lazy_compile
 
 # Abbreviations and common variants, rewritten the same way in documents and questions.
 # Each maps to the form the policy documents themselves use.
@@ -148,7 +149,7 @@ _converter: opencc.OpenCC | None = None
 _QUOTES = str.maketrans({"“": "", "”": "", "‘": "", "’": "", "「": "", "」": "", '"': "", "'": "", "《": "", "》": ""})
 _REWRITE_RE = re.compile("|".join(sorted(map(re.escape, REWRITES), key=len, reverse=True)))
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
-_UNIT_RE = re.compile(rf"[{_CJK}]|[a-z0-9]+(?:\.[0-9]+)?|[ⅰ-ⅻ]+|%")
+_UNIT_RE = lazy_compile(rf"[{_CJK}]|[a-z0-9]+(?:\.[0-9]+)?|[ⅰ-ⅻ]+|%")
 
 
 def _t2s(text: str) -> str:

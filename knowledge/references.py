@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from knowledge.lazyre import lazy_compile
+
 # As printed: issuer, bracketed year, number (国发〔2021〕6号, 内政办发〔2022〕12号).
-DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号")
+DOC_NUMBER = lazy_compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号")
 
 # As cited: the issuer's characters, an optional year (bracketed or 2021年), the number; a bare
 # "X6号" counts only when it reads like a document (…发/办/函/字 6号, or 6号文).
@@ -19,7 +21,7 @@ _CITED = re.compile(
     r"(?:[〔\[［(（](?P<year>\d{4})[〕\]］)）]|(?P<year2>\d{4})年?)?\s*"
     r"(?P<number>\d{1,4})\s*号(?P<doc>文件|文)?"
 )
-_ISSUER_END = re.compile(r"[发办函字规令]$")
+_ISSUER_END = lazy_compile(r"[发办函字规令]$")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from knowledge.lazyre import lazy_compile
+
 NATIONAL = "国家"
 
 PROVINCES: tuple[str, ...] = (
@@ -97,20 +99,30 @@ def _names() -> dict[str, str]:
 
 
 _BY_NAME = _names()
-# Longest first, so that at one position 吉林市 beats 吉林 and 内蒙古自治区 beats 内蒙古.
-_ANY_REGION = re.compile("|".join(sorted(map(re.escape, _BY_NAME), key=len, reverse=True)))
+_LENGTHS = sorted({len(n) for n in _BY_NAME}, reverse=True)
+# The same names as one pattern, longest first (at one position 吉林市 beats 吉林, 内蒙古自治区 beats 内蒙古),
+# for long texts; compiling it costs more than a question's whole search, which `_name_at` does.
+_ANY_REGION = lazy_compile("|".join(sorted(map(re.escape, _BY_NAME), key=len, reverse=True)))
+
+
+def _name_at(text: str, i: int) -> str | None:
+    """The longest region name that starts at `text[i]`, as `_ANY_REGION.match(text, i)` finds it."""
+    for n in _LENGTHS:
+        if (name := text[i:i + n]) in _BY_NAME:
+            return name
+    return None
 
 
 @lru_cache(maxsize=4096)
 def find_region(text: str) -> str | None:
     """The first region named in `text` (full or short name; a province or a city), as its full name."""
-    m = _ANY_REGION.search(text)
-    if not m:
-        return None
-    found = _BY_NAME[m[0]]
-    if (city := _ANY_REGION.match(text, m.end())) and CITIES.get(_BY_NAME[city[0]]) == found:
-        return _BY_NAME[city[0]]  # 湖北省武汉市: the city
-    return found
+    for i in range(len(text)):
+        if name := _name_at(text, i):
+            found = _BY_NAME[name]
+            if (city := _name_at(text, i + len(name))) and CITIES.get(_BY_NAME[city]) == found:
+                return _BY_NAME[city]  # 湖北省武汉市: the city
+            return found
+    return None
 
 
 def canonical_region(name: str) -> str | None:
@@ -121,7 +133,7 @@ def canonical_region(name: str) -> str | None:
     return _BY_NAME.get(name) or _BY_NAME.get(short_name(name)) or _BY_NAME.get(name.removesuffix("州"))  # 恩施州
 
 
-_NATIONAL_ISSUER = re.compile(r"^(?:中共中央|国务院|全国|国家|中华人民共和国|最高人民|中国人民银行|[^省市区州县]{2,8}(?:部|总局|委员会))")
+_NATIONAL_ISSUER = lazy_compile(r"^(?:中共中央|国务院|全国|国家|中华人民共和国|最高人民|中国人民银行|[^省市区州县]{2,8}(?:部|总局|委员会))")
 
 
 def document_region(title: str, issuer: str, body: str = "") -> str:
@@ -129,8 +141,8 @@ def document_region(title: str, issuer: str, body: str = "") -> str:
     its signature's (issuer's) region, else national when title or issuer is a national body
     (国务院关于支持赣州… is national), else the first region the title names, else the region its
     text calls its own (我省 … 四川), else national."""
-    if m := _ANY_REGION.match(title):
-        return _BY_NAME[m[0]]
+    if name := _name_at(title, 0):
+        return _BY_NAME[name]
     if found := find_region(issuer):
         return found
     if _NATIONAL_ISSUER.match(title) or _NATIONAL_ISSUER.match(issuer):
@@ -138,7 +150,7 @@ def document_region(title: str, issuer: str, body: str = "") -> str:
     return find_region(title) or own_region(body) or NATIONAL
 
 
-_OWN = re.compile(r"[我本](省|自治区|区|市|州)")
+_OWN = lazy_compile(r"[我本](省|自治区|区|市|州)")
 
 
 def own_region(text: str) -> str | None:

@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 import hashlib
-import tomllib
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from knowledge.versions import EXTRACTOR_VERSION
 
 if TYPE_CHECKING:  # the importer is loaded only when there is something to import (not at every start)
+    from importlib.resources.abc import Traversable
+
     from knowledge.importer import DocumentOverrides, ImportReport
     from knowledge.store import KnowledgeStore
 
 CORPUS_PACKAGE = "knowledge.corpus"
 
 
+def _corpus() -> Traversable:
+    """The bundled files: their folder as installed, else (a zipped install) through importlib.resources,
+    which every start would pay to import only to find that folder."""
+    folder = Path(__file__).with_name("corpus")
+    if folder.is_dir():
+        return folder
+    from importlib import resources
+
+    return resources.files(CORPUS_PACKAGE)
+
+
 def bundled_documents() -> list[tuple[str, str, DocumentOverrides]]:
     """(file name, text, manifest overrides) for each bundled document, in manifest order."""
+    import tomllib
+
     from knowledge.documents import parse_date
     from knowledge.importer import DocumentOverrides
 
-    corpus = resources.files(CORPUS_PACKAGE)
+    corpus = _corpus()
     manifest = tomllib.loads(corpus.joinpath("manifest.toml").read_text(encoding="utf-8"))
     out = []
     for entry in manifest["document"]:
@@ -48,7 +62,7 @@ def seed(store: KnowledgeStore) -> list[ImportReport]:
 
 def bundle_version() -> str:
     """A hash of the bundled files, the manifest and the extractor: it changes when any of them does."""
-    corpus = resources.files(CORPUS_PACKAGE)
+    corpus = _corpus()
     digest = hashlib.sha256(EXTRACTOR_VERSION.encode())
     for name in sorted(p.name for p in corpus.iterdir() if p.name.endswith((".txt", ".toml"))):
         digest.update(name.encode() + corpus.joinpath(name).read_bytes())

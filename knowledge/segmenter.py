@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from math import log
 
+from knowledge.lazyre import lazy_compile
 from knowledge.lexicon import Lexicon
 
-# jieba's own patterns: what a block is, what is skipped, and the HMM's runs and its ASCII pieces.
+# jieba's own patterns: what a block is, what is skipped, and the HMM's runs and its ASCII pieces
+# (the last three compiled when first needed: many questions need none of them).
 _BLOCK = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
-_SKIP = re.compile("(\r\n|\\s)", re.U)
-_HMM_HAN = re.compile("([\u4E00-\u9FD5]+)")
-_HMM_SKIP = re.compile("([a-zA-Z0-9]+(?:\\.\\d+)?%?)")
+_SKIP = lazy_compile("(\r\n|\\s)", re.U)
+_HMM_HAN = lazy_compile("([\u4E00-\u9FD5]+)")
+_HMM_SKIP = lazy_compile("([a-zA-Z0-9]+(?:\\.\\d+)?%?)")
 MIN_FLOAT = -3.14e100
 _STATES = "BMES"
 _PREVIOUS = {"B": "ES", "M": "MB", "S": "SE", "E": "BM"}

@@ -27,8 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import sqlite_utils
-
+from knowledge.database import Database, prepare
 from knowledge.departments import department_core
 from knowledge.migrations import migrate
 from knowledge.models import Deadline, Departments, Document, Item, Target
@@ -94,7 +93,7 @@ class KnowledgeStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._shared: sqlite_utils.Database | None = None  # ":memory:" has one connection (not for concurrent use)
+        self._shared: Database | None = None  # ":memory:" has one connection (not for concurrent use)
         self.db: Any = _ThreadDatabase(self)
         if path != ":memory:":
             self.db.enable_wal()
@@ -107,7 +106,7 @@ class KnowledgeStore:
         self._ensure_index()
         self.refresh()
 
-    def _database(self) -> sqlite_utils.Database:
+    def _database(self) -> Database:
         """This thread's connection, opened on first use."""
         db = getattr(self._local, "db", None)
         if db is None:
@@ -122,7 +121,7 @@ class KnowledgeStore:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
-            db = sqlite_utils.Database(conn, execute_plugins=False)  # ours only: no scan of every package for plugins
+            db = Database(prepare(conn))  # sqlite-utils' interface, loaded when a write needs it
             with self._lock:
                 self._connections.append(conn)
             if self.path == ":memory:":
@@ -225,7 +224,7 @@ class KnowledgeStore:
         return doc
 
     def documents(self) -> list[Document]:
-        return [_document(r) for r in self.db.query("SELECT * FROM documents ORDER BY date DESC, doc_id")]
+        return [_document(r) for r in self._rows("SELECT * FROM documents ORDER BY date DESC, doc_id", [])]
 
     def document_item_counts(self) -> dict[str, int]:
         """doc id -> how many active items it has (every document, 0 for none)."""

@@ -136,3 +136,15 @@ def test_rules_skipped_by_their_words_find_the_same():
     for text in sorted(texts):
         for year in (None, 2024):
             assert find_deadlines(text, year) == _every_rule(text, year), text
+
+
+def test_month_end_is_the_calendars_last_day():
+    import calendar
+
+    from knowledge.deadlines import month_end
+
+    for year in (2000, 2024, 2025, 2100, 9999):
+        for month in range(1, 13):
+            assert month_end(year, month) == date(year, month, calendar.monthrange(year, month)[1])
+    with pytest.raises(ValueError):
+        month_end(2025, 13)

@@ -54,3 +54,20 @@ def test_document_region_from_title_and_issuer():
 )
 def test_document_region_from_its_own_text(title, issuer, body, region):
     assert document_region(title, issuer, body) == region
+
+
+def test_the_name_scan_finds_what_the_pattern_finds():
+    """find_region scans for names with dictionary lookups; the compiled pattern (for long texts) agrees."""
+    from pathlib import Path
+
+    from knowledge import regions
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [p.read_text(encoding="utf-8") for p in (*(root / "knowledge" / "corpus").glob("*.txt"),
+                                                    *(root / "tests" / "data").rglob("*.txt"))]
+    texts.append("湖北省武汉市、吉林市和吉林省，内蒙与内蒙古自治区，恩施土家族苗族自治州")
+    assert len(texts) > 5
+    for text in texts:
+        for i in range(len(text)):
+            m = regions._ANY_REGION.match(text, i)
+            assert regions._name_at(text, i) == (m[0] if m else None), text[i:i + 12]

@@ -13,10 +13,14 @@ from conftest import TODAY
 from knowledge.base import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("jieba", "pypinyin", "pkg_resources", "knowledge.importer", "knowledge.documents", "knowledge.extract")
+# What only other commands use: segmentation packages (the lexicon cache stands in), the importer, sqlite-utils
+# (reads go to the connection), the reminders, the apps and their SDKs, asyncio and the pools.
+HEAVY = ("jieba", "pypinyin", "pkg_resources", "knowledge.importer", "knowledge.documents", "knowledge.extract",
+         "sqlite_utils", "reminders", "telegram", "aiohttp", "apscheduler", "dingtalk_stream", "lark_oapi", "aibot",
+         "asyncio", "concurrent.futures", "importlib.resources", "bot.app", "handlers")
 
 
-def test_a_cold_ask_loads_no_segmentation_package_nor_the_importer(db_path: Path, tmp_path: Path) -> None:
+def test_a_cold_ask_loads_only_what_answering_needs(db_path: Path, tmp_path: Path) -> None:
     KnowledgeBase.open(str(db_path)).close()  # the first run seeds (and imports): not this one
     config = tmp_path / "config.toml"
     config.write_text(f'[storage]\npath = "{db_path}"\n', encoding="utf-8")
