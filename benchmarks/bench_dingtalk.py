@@ -26,8 +26,8 @@ import aiohttp
 from fakes.dingtalk import QPS_PER_APP_API, FakeDingTalk
 from reminder_fixtures import TZ, at, make_item, store_with_items
 
-from bot.dingtalk_api import DingTalkApi
-from bot.dingtalk_channel import DingTalkChannel
+from bot.dingtalk.api import DingTalkApi
+from bot.dingtalk.channel import DingTalkChannel
 from knowledge.base import KnowledgeBase
 from knowledge.store import StoreWorker
 from reminders.calendar import WorkdayCalendar

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fakes.feishu import APP_TOO_FAST, CHAT_TOO_FAST, PER_APP_PER_SECOND, PER_CHAT_PER_SECOND, FakeFeishu
 from reminder_fixtures import TZ, at, make_item, store_with_items
 
-from bot.feishu_api import FeishuApi
-from bot.feishu_channel import FeishuChannel
+from bot.feishu.api import FeishuApi
+from bot.feishu.channel import FeishuChannel
 from knowledge.base import KnowledgeBase
 from knowledge.store import StoreWorker
 from reminders.calendar import WorkdayCalendar

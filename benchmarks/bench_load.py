@@ -15,7 +15,7 @@ overall or 20/min per group) and with them lifted:
                        questions a second, far past its 20 replies a minute (measured from its 20th reply)
   import               the same 5 private chats while an admin imports a ~2,000-line document
                        (caption /import, then Confirm), again and again until the window ends
-"Lifted" removes the fake's limits; the bot still paces itself at 28 messages/s (bot/telegram_adapter.py). The
+"Lifted" removes the fake's limits; the bot still paces itself at 28 messages/s (bot/telegram/adapter.py). The
 "unpaced" rows also lift that (the subprocess runs with MESSAGES_PER_SECOND raised) to show what
 the bot itself can answer.
 
@@ -75,7 +75,7 @@ IMPORT_LINES = 2000
 START_TIMEOUT = 60.0
 # Run the real CLI; "unpaced" raises the bot's own send pacing first (nothing else is changed).
 LAUNCH = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
-LAUNCH_UNPACED = "import sys, bot.telegram_adapter as t; t.MESSAGES_PER_SECOND = 100_000; t.GROUP_MESSAGES_PER_MINUTE = 10**9; " + LAUNCH.split("; ", 1)[1]
+LAUNCH_UNPACED = "import sys, bot.telegram.adapter as t; t.MESSAGES_PER_SECOND = 100_000; t.GROUP_MESSAGES_PER_MINUTE = 10**9; " + LAUNCH.split("; ", 1)[1]
 
 
 # ---------------------------------------------------------------------- the fake, timing what it receives

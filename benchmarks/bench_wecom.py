@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fakes.wecom import ERR_TOO_FAST, FakeWeCom
 from reminder_fixtures import TZ, at, make_item, store_with_items
 
-from bot.wecom_channel import WeComChannel
-from bot.wecom_client import WeComClient
+from bot.wecom.channel import WeComChannel
+from bot.wecom.client import WeComClient
 from knowledge.base import KnowledgeBase
 from knowledge.store import StoreWorker
 from reminders.calendar import WorkdayCalendar

@@ -35,19 +35,19 @@ def configured_adapters(config: Config, services: Services) -> list[Adapter]:
     """The adapters of the apps the config turns on; an app's module (and SDK) is imported only then."""
     adapters: list[Adapter] = []
     if config.app_on("telegram"):
-        from bot.telegram_adapter import TelegramAdapter
+        from bot.telegram.adapter import TelegramAdapter
 
         adapters.append(TelegramAdapter(config, services))
     if config.app_on("dingtalk"):
-        from bot.dingtalk_adapter import DingTalkAdapter  # type: ignore[import-not-found]
+        from bot.dingtalk.adapter import DingTalkAdapter  # type: ignore[import-not-found]
 
         adapters.append(DingTalkAdapter(config, services))
     if config.app_on("feishu"):
-        from bot.feishu_adapter import FeishuAdapter  # type: ignore[import-not-found]
+        from bot.feishu.adapter import FeishuAdapter  # type: ignore[import-not-found]
 
         adapters.append(FeishuAdapter(config, services))
     if config.app_on("wecom"):
-        from bot.wecom_adapter import WeComAdapter  # type: ignore[import-not-found]
+        from bot.wecom.adapter import WeComAdapter  # type: ignore[import-not-found]
 
         adapters.append(WeComAdapter(config, services))
     return adapters

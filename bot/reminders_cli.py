@@ -66,8 +66,8 @@ async def preview(config: Config, now: datetime | None, days: int) -> int:
 
 
 async def send(config: Config, now: datetime | None) -> int:
-    from bot.telegram_adapter import rate_limiter
-    from bot.telegram_channel import TelegramChannel
+    from bot.telegram.adapter import rate_limiter
+    from bot.telegram.channel import TelegramChannel
 
     services = await open_services(config)
     base_url = config.telegram.base_url or "https://api.telegram.org/bot"

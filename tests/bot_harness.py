@@ -11,7 +11,7 @@ from telegram.ext import Application
 
 from bot.config import parse_config
 from bot.services import attach_reminders, close_services, open_services
-from bot.telegram_adapter import TelegramAdapter
+from bot.telegram.adapter import TelegramAdapter
 from handlers.core import Conversation
 
 ADMIN_ID = 7001

@@ -49,8 +49,8 @@ async def flood_run(fake, path: str, groups: int, slot: datetime) -> tuple[objec
 
     from telegram.ext import ExtBot
 
-    from bot.telegram_adapter import rate_limiter
-    from bot.telegram_channel import TelegramChannel
+    from bot.telegram.adapter import rate_limiter
+    from bot.telegram.channel import TelegramChannel
     from knowledge.base import KnowledgeBase
     from knowledge.store import StoreWorker
     from reminders.calendar import WorkdayCalendar

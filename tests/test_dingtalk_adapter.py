@@ -13,11 +13,11 @@ from fakes.dingtalk import FakeDingTalk
 
 from bot.adapters import AdapterStopped
 from bot.config import parse_config
-from bot.dingtalk_adapter import DingTalkAdapter
-from bot.dingtalk_channel import DingTalkChannel
-from bot.dingtalk_client import Backoff
-from bot.dingtalk_render import _FULL_WIDTH as FULL_WIDTH
-from bot.dingtalk_render import SEND_LINK
+from bot.dingtalk.adapter import DingTalkAdapter
+from bot.dingtalk.channel import DingTalkChannel
+from bot.dingtalk.client import Backoff
+from bot.dingtalk.render import _FULL_WIDTH as FULL_WIDTH
+from bot.dingtalk.render import SEND_LINK
 from bot.services import attach_reminders, close_services, open_services
 from handlers import texts
 from handlers.core import Conversation
@@ -164,7 +164,7 @@ async def test_a_rejected_secret_stops_the_app_with_one_line(db_path, dingtalk):
 async def test_reminders_go_to_groups_and_private_chats_and_a_lost_group_is_disabled(dingtalk, monkeypatch):
     import aiohttp
 
-    from bot.dingtalk_api import DingTalkApi
+    from bot.dingtalk.api import DingTalkApi
     from reminders.models import Subscription
 
     async with aiohttp.ClientSession() as session:
@@ -189,7 +189,7 @@ async def test_reminders_go_to_groups_and_private_chats_and_a_lost_group_is_disa
 async def test_too_fast_is_retried_after_the_window(dingtalk):
     import aiohttp
 
-    from bot.dingtalk_api import DingTalkApi
+    from bot.dingtalk.api import DingTalkApi
 
     waits: list[float] = []
 
@@ -210,7 +210,7 @@ async def test_too_fast_is_retried_after_the_window(dingtalk):
 async def test_a_used_up_monthly_quota_is_retried_later_and_says_so(dingtalk):
     import aiohttp
 
-    from bot.dingtalk_api import DingTalkApi, Refused
+    from bot.dingtalk.api import DingTalkApi, Refused
     from reminders.models import Subscription
 
     async def used_up(*args, **kwargs):

@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 from fakes.dingtalk import FakeDingTalk
 
-from bot.dingtalk_api import DingTalkApi, Refused, SessionExpired, TooFast
+from bot.dingtalk.api import DingTalkApi, Refused, SessionExpired, TooFast
 
 MARKDOWN = {"title": "提醒", "text": "**报送截止** 12月1日"}
 

@@ -13,7 +13,7 @@ import pytest
 from fakes.dingtalk import CARD_TOPIC, FakeDingTalk
 from fakes.proxy import ForwardProxy
 
-from bot.dingtalk_client import (
+from bot.dingtalk.client import (
     BOT_TOPIC,
     Backoff,
     CredentialsRejected,
@@ -179,7 +179,7 @@ async def test_a_failing_handler_is_logged_and_the_next_message_still_handled(di
 
 
 async def test_a_wrong_secret_stops_with_one_error_line_naming_the_setting(dingtalk, caplog):
-    caplog.set_level(logging.INFO, logger="bot.dingtalk_client")
+    caplog.set_level(logging.INFO, logger="bot.dingtalk.client")
     client = StreamClient(dingtalk.client_id, "wrong", Inbox(), endpoint=dingtalk.base_url, backoff=FAST)
     with pytest.raises(CredentialsRejected):
         await asyncio.wait_for(client.run(), 10)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fakes.dingtalk import FakeDingTalk
 
-from bot.dingtalk_render import SEND_LINK
+from bot.dingtalk.render import SEND_LINK
 from knowledge.base import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]

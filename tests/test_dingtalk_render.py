@@ -6,8 +6,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot.dingtalk_adapter import MAX_TEXT, read_message
-from bot.dingtalk_render import (
+from bot.dingtalk.adapter import MAX_TEXT, read_message
+from bot.dingtalk.render import (
     SEND_LINK,
     choice_line,
     choice_payload,

@@ -12,8 +12,8 @@ from fakes.feishu import CHAT_TOO_FAST, FakeFeishu, card_action_event, message_e
 
 from bot.adapters import AdapterStopped
 from bot.config import parse_config
-from bot.feishu_adapter import MAX_TEXT, FeishuAdapter, message_text, parse_message, without_mentions
-from bot.feishu_render import (
+from bot.feishu.adapter import MAX_TEXT, FeishuAdapter, message_text, parse_message, without_mentions
+from bot.feishu.render import (
     MAX_CARD_BYTES,
     RECEIVED,
     button_value,
@@ -213,7 +213,7 @@ async def test_a_choice_round_trip_answers_the_click_in_its_ack(fake: FakeFeishu
 
 
 async def test_a_forged_click_gets_a_toast_and_changes_nothing(fake: FakeFeishu, db_path, caplog) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.feishu_adapter")
+    caplog.set_level(logging.WARNING, logger="bot.feishu.adapter")
     async with running(fake, db_path):
         forged = await fake.push_event(card_action_event({"choice": "zz:nothing"}))
         refused = await fake.wait_ack(forged)
@@ -338,7 +338,7 @@ async def test_the_channel_keeps_to_five_per_chat_and_knows_a_chat_it_left(fake:
 
 
 async def test_the_pace_is_an_even_grid_under_the_limit_that_does_not_slip() -> None:
-    from bot.feishu_channel import HEADROOM, Pace
+    from bot.feishu.channel import HEADROOM, Pace
 
     now, slept = [100.0], []
 
@@ -358,7 +358,7 @@ async def test_the_pace_is_an_even_grid_under_the_limit_that_does_not_slip() -> 
 async def test_an_unreachable_or_busy_feishu_is_retried_in_the_background(fake: FakeFeishu, db_path, caplog) -> None:
     from fakes.feishu import ENDPOINT_BUSY, ENDPOINT_OK
 
-    caplog.set_level(logging.WARNING, logger="bot.feishu_adapter")
+    caplog.set_level(logging.WARNING, logger="bot.feishu.adapter")
     config = parse_config({"storage": {"path": str(db_path)}, "reminders": {"enabled": False},
                            "feishu": {"app_id": "a", "app_secret": "b", "domain": "http://127.0.0.1:9"}})
     services = await open_services(config)

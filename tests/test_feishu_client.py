@@ -1,4 +1,4 @@
-"""Our own Feishu long-connection client (bot/feishu_client.py) and message APIs (bot/feishu_api.py), against the fake the SDK tests vouch for."""
+"""Our own Feishu long-connection client (bot/feishu/client.py) and message APIs (bot/feishu/api.py), against the fake the SDK tests vouch for."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from fakes.feishu import Frame as FakeFrame
 from fakes.feishu import decode_frame as fake_decode
 from fakes.feishu import encode_frame as fake_encode
 
-from bot.feishu_api import FeishuApi, FeishuApiError
-from bot.feishu_client import (
+from bot.feishu.api import FeishuApi, FeishuApiError
+from bot.feishu.client import (
     FeishuCredentialError,
     FeishuLongConnection,
     Frame,
@@ -240,7 +240,7 @@ async def test_pings_carry_the_service_id_and_a_pong_can_change_the_interval(fak
 @pytest.mark.parametrize("clean", [True, False], ids=["close-1000", "socket-cut"])
 async def test_reconnects_after_a_drop_with_one_log_line_per_state(fake: FakeFeishu, clean: bool,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.feishu_client")
+    caplog.set_level(logging.INFO, logger="bot.feishu.client")
     bot = Bot()
     async with running(fake, bot):
         await fake.wait_connected()
@@ -277,7 +277,7 @@ async def test_a_busy_endpoint_is_retried_with_growing_delays(fake: FakeFeishu) 
 
 async def test_a_wrong_secret_stops_with_one_line_naming_the_setting(fake: FakeFeishu,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.feishu_client")
+    caplog.set_level(logging.INFO, logger="bot.feishu.client")
     client = FeishuLongConnection(fake.app_id, "wrong", Bot().on_event, domain=fake.url)
     with pytest.raises(FeishuCredentialError, match="app_secret"):
         await asyncio.wait_for(client.run(), 10)

@@ -92,4 +92,4 @@ def test_the_checks_see_what_they_check(tmp_path):
     known = project_modules()
     found = imports_of(ROOT / "handlers" / "commands.py", "handlers.commands", known)
     assert "handlers.texts" in found  # imported inside help_lines()
-    assert "telegram" in imports_of(ROOT / "bot" / "telegram_adapter.py", "bot.telegram_adapter", known)
+    assert "telegram" in imports_of(ROOT / "bot" / "telegram" / "adapter.py", "bot.telegram.adapter", known)

@@ -12,8 +12,8 @@ from fake_robots import ROBOT_SECRET, FakeRobots
 from reminder_fixtures import TZ, at, make_item, store_with_items
 from telegram.ext import ExtBot
 
-from bot.telegram_adapter import rate_limiter
-from bot.telegram_channel import TelegramChannel
+from bot.telegram.adapter import rate_limiter
+from bot.telegram.channel import TelegramChannel
 from knowledge.base import KnowledgeBase
 from knowledge.curation import postpone
 from knowledge.store import StoreWorker

@@ -9,7 +9,7 @@ import itertools
 
 from telegram.error import RetryAfter
 
-from bot.telegram_limits import ChatRateLimiter
+from bot.telegram.limits import ChatRateLimiter
 
 GROUP, OTHER_GROUP, PRIVATE = -100, -200, 7
 

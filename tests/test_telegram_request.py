@@ -1,4 +1,4 @@
-"""The Bot API client on aiohttp (bot/telegram_request.py) sends what PTB's httpx client sent, keeps its
+"""The Bot API client on aiohttp (bot/telegram/request.py) sends what PTB's httpx client sent, keeps its
 timeouts and proxies, and fails with PTB's errors. A loopback server records the raw requests."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from telegram.request import BaseRequest, HTTPXRequest
 from yarl import URL
 
 from bot.config import Config, TelegramConfig
-from bot.telegram_adapter import build_application
-from bot.telegram_request import AiohttpRequest, env_proxy
+from bot.telegram.adapter import build_application
+from bot.telegram.request import AiohttpRequest, env_proxy
 
 TOKEN = "123:TEST"
 ME = {"id": 123, "is_bot": True, "first_name": "PolicyBot", "username": "policy_test_bot"}

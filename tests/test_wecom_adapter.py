@@ -20,10 +20,10 @@ from test_one_conversation import CHOOSE_FIRST, SCRIPT, facts, through_core
 from bot.adapters import AdapterStopped
 from bot.config import parse_config
 from bot.services import attach_reminders, close_services, open_services
-from bot.wecom_adapter import WeComAdapter, wecom_chat
-from bot.wecom_channel import MARGIN, SlidingWindow, WeComChannel
-from bot.wecom_client import MAX_FRAME_CHARS, WeComClient, WeComRequestError
-from bot.wecom_protocol import Backoff
+from bot.wecom.adapter import WeComAdapter, wecom_chat
+from bot.wecom.channel import MARGIN, SlidingWindow, WeComChannel
+from bot.wecom.client import MAX_FRAME_CHARS, WeComClient, WeComRequestError
+from bot.wecom.protocol import Backoff
 from handlers import texts
 from handlers.core import Conversation
 from handlers.services import Services
@@ -200,7 +200,7 @@ async def test_a_rejected_secret_stops_the_app_with_one_line(db_path):
 
 
 async def test_an_unreachable_server_does_not_stop_the_start_and_is_retried(db_path, caplog):
-    caplog.set_level(logging.INFO, logger="bot.wecom_client")
+    caplog.set_level(logging.INFO, logger="bot.wecom.client")
     fake = FakeWeCom(BOT, SECRET)
     await fake.start()
     url = fake.ws_url
@@ -218,7 +218,7 @@ async def test_an_unreachable_server_does_not_stop_the_start_and_is_retried(db_p
         await adapter.stop()
         await close_services(services)
     states = [r.getMessage() for r in caplog.records
-              if r.name == "bot.wecom_client" and r.levelno >= logging.INFO and "reconnecting" in r.getMessage()]
+              if r.name == "bot.wecom.client" and r.levelno >= logging.INFO and "reconnecting" in r.getMessage()]
     assert len(states) == 1  # one line per state change, not one per attempt
 
 

@@ -1,4 +1,4 @@
-"""Our 企业微信 long-connection client (bot/wecom_client.py) against the fake, plus its pure parts."""
+"""Our 企业微信 long-connection client (bot/wecom/client.py) against the fake, plus its pure parts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from fakes.wecom import BOT_NAME, ERR_TOO_FAST, FakeWeCom
 
-from bot.wecom_client import (
+from bot.wecom.client import (
     MAX_FRAME_CHARS,
     WeComClient,
     WeComCredentialError,
@@ -21,7 +21,7 @@ from bot.wecom_client import (
     WeComRequestError,
     WeComTimeout,
 )
-from bot.wecom_protocol import Backoff, WeComMessage, bypasses_proxy, parse_callback, proxy_for, strip_mention
+from bot.wecom.protocol import Backoff, WeComMessage, bypasses_proxy, parse_callback, proxy_for, strip_mention
 
 BOT, SECRET = "aibTESTBOT", "test-secret"
 FAST = Backoff(base=0.01, cap=0.05)
@@ -204,7 +204,7 @@ async def test_too_fast_is_reported_as_such():
 async def test_a_wrong_secret_stops_with_one_line_naming_the_setting(fake, caplog, server_hangs_up):
     fake.close_on_bad_credential = server_hangs_up
     bot = Bot(fake, secret="wrong")
-    caplog.set_level(logging.INFO, logger="bot.wecom_client")
+    caplog.set_level(logging.INFO, logger="bot.wecom.client")
     task = bot.client.start()
     with pytest.raises(WeComCredentialError, match=r"\[wecom\] bot_id / secret"):
         await bot.client.wait_connected(5)
@@ -244,17 +244,17 @@ async def test_heartbeats_and_a_dead_connection(fake):
 
 
 async def test_state_changes_are_logged_once_each(fake, caplog):
-    caplog.set_level(logging.INFO, logger="bot.wecom_client")
+    caplog.set_level(logging.INFO, logger="bot.wecom.client")
     async with Bot(fake):
         await fake.close_clean(1000)
         await fake.wait_subscribed(after=1)
-    lines = [r.getMessage() for r in caplog.records if r.name == "bot.wecom_client"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.wecom.client"]
     states = [line.split(": ", 1)[1].split(" ")[0] for line in lines]
     assert states == ["connecting", "connected", "reconnecting", "connected", "stopped"]
 
 
 async def test_bad_frames_are_logged_once_and_ignored(fake, caplog):
-    caplog.set_level(logging.WARNING, logger="bot.wecom_client")
+    caplog.set_level(logging.WARNING, logger="bot.wecom.client")
     async with Bot(fake) as bot:
         await fake.push_raw("{not json")
         await fake.push_raw("[1, 2]")
@@ -352,7 +352,7 @@ async def test_wss_through_loopback_tls():
 
 
 async def test_a_frame_past_the_socket_limit_costs_a_reconnect_not_the_bot(fake, monkeypatch):
-    monkeypatch.setattr("bot.wecom_client.MAX_WS_MESSAGE", 50_000)
+    monkeypatch.setattr("bot.wecom.client.MAX_WS_MESSAGE", 50_000)
     async with Bot(fake) as bot:
         await fake.push_oversized(200_000)  # aiohttp closes with 1009 MESSAGE_TOO_BIG
         await fake.wait_subscribed(after=1)

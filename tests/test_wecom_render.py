@@ -1,11 +1,11 @@
-"""Neutral replies as 企业微信 markdown and cards (bot/wecom_render.py), and the chat ids the adapter stores."""
+"""Neutral replies as 企业微信 markdown and cards (bot/wecom/render.py), and the chat ids the adapter stores."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.wecom_adapter import neutral_chat, wecom_chat
-from bot.wecom_render import (
+from bot.wecom.adapter import neutral_chat, wecom_chat
+from bot.wecom.render import (
     BUTTON_MAX_CHARS,
     CARD_MAX_BUTTONS,
     CUT,

@@ -16,9 +16,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from bot.feishu_api import FeishuApi, FeishuApiError
-from bot.feishu_client import FeishuCredentialError
-from bot.feishu_render import card
+from bot.feishu.api import FeishuApi, FeishuApiError
+from bot.feishu.client import FeishuCredentialError
+from bot.feishu.render import card
 from knowledge.answer import Line
 from reminders.channels import ATTEMPTS, BACKOFF, SendResult, Sleep
 from reminders.models import Subscription

@@ -17,7 +17,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bot.wecom_client import (
+from bot.wecom.client import (
     ERR_SYSTEM_BUSY,
     WeComClient,
     WeComConnectionLost,
@@ -25,7 +25,7 @@ from bot.wecom_client import (
     WeComRequestError,
     WeComTimeout,
 )
-from bot.wecom_render import PUSH_MAX_BYTES, lines_to_markdown
+from bot.wecom.render import PUSH_MAX_BYTES, lines_to_markdown
 from knowledge.answer import Line
 from reminders.channels import ATTEMPTS, BACKOFF, SendResult
 from reminders.models import Subscription

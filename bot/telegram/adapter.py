@@ -29,10 +29,10 @@ from telegram.request import BaseRequest
 from bot.adapters import AdapterStopped
 from bot.config import Config
 from bot.services import SERVICES_KEY
-from bot.telegram_channel import TelegramChannel
-from bot.telegram_html import alert_text, lines_to_html, reply_markup
-from bot.telegram_limits import ChatRateLimiter
-from bot.telegram_request import AiohttpRequest, get_updates_request
+from bot.telegram.channel import TelegramChannel
+from bot.telegram.html import alert_text, lines_to_html, reply_markup
+from bot.telegram.limits import ChatRateLimiter
+from bot.telegram.request import AiohttpRequest, get_updates_request
 from handlers import subscriptions, texts
 from handlers.commands import public_commands
 from handlers.core import Conversation
@@ -65,7 +65,7 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
         builder = builder.base_url(config.telegram.base_url)
     if config.telegram.base_file_url:
         builder = builder.base_file_url(config.telegram.base_file_url)
-    # aiohttp for the Bot API (bot/telegram_request.py): the same requests as PTB's httpx, less CPU each
+    # aiohttp for the Bot API (bot/telegram/request.py): the same requests as PTB's httpx, less CPU each
     builder = builder.request(request or AiohttpRequest()).get_updates_request(get_updates_request())
     app = builder.build()
     register(app)

@@ -1,6 +1,6 @@
 """企业微信 智能机器人 long connection: the pure parts of the protocol — callbacks parsed into
 WeComMessage, request ids, which proxy a ws(s):// URL goes through, and the reconnect backoff.
-No I/O here; bot/wecom_client.py does the talking."""
+No I/O here; bot/wecom/client.py does the talking."""
 
 from __future__ import annotations
 

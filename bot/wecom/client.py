@@ -15,7 +15,7 @@ sends the same secret again and again (its attempt counter restarts at every ope
 no ws:// endpoint. This client reconnects after any close with backoff and jitter, stops for good
 on a refused secret with one line naming the setting, and takes any ws:// or wss:// endpoint and
 the standard proxy variables, on the aiohttp we already depend on. The pure parts (parsing a
-callback, request ids, proxy choice, backoff) are in bot/wecom_protocol.py.
+callback, request ids, proxy choice, backoff) are in bot/wecom/protocol.py.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.wecom_protocol import Backoff, WeComMessage, new_req_id, object_of, parse_callback, proxy_for
+from bot.wecom.protocol import Backoff, WeComMessage, new_req_id, object_of, parse_callback, proxy_for
 
 log = logging.getLogger(__name__)
 

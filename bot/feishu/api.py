@@ -1,6 +1,6 @@
 """飞书's message APIs as the app's bot: tenant_access_token, im.v1.message.create and .reply.
 
-Used by the adapter (replies) and its channel (reminders); the long connection is bot/feishu_client.py.
+Used by the adapter (replies) and its channel (reminders); the long connection is bot/feishu/client.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.feishu_client import FEISHU_DOMAIN, FeishuCredentialError, env_proxy_for
+from bot.feishu.client import FEISHU_DOMAIN, FeishuCredentialError, env_proxy_for
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 TOKEN_CODES = {99991661, 99991663, 99991664, 99991668}   # missing, invalid or expired tenant_access_token

@@ -8,14 +8,14 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
-from bot.telegram_html import lines_to_html
+from bot.telegram.html import lines_to_html
 from knowledge.answer import Line
 from reminders.channels import ATTEMPTS, BACKOFF, SendResult, Sleep
 from reminders.models import Subscription
 
 
 class TelegramChannel:
-    """Sends through the application's Bot, whose rate limiter (bot/telegram_limits.py) keeps to Telegram's flood limits."""
+    """Sends through the application's Bot, whose rate limiter (bot/telegram/limits.py) keeps to Telegram's flood limits."""
 
     def __init__(self, bot: Bot, sleep: Sleep = asyncio.sleep) -> None:
         self.bot = bot

@@ -1,4 +1,4 @@
-"""The 飞书 adapter: events from the long connection (bot/feishu_client.py) become neutral incoming
+"""The 飞书 adapter: events from the long connection (bot/feishu/client.py) become neutral incoming
 messages for the conversation; replies go back as interactive cards through the reply API.
 
 - im.message.receive_v1, private (p2p) and group: the @_user_N keys of `mentions` are taken out of the
@@ -28,10 +28,10 @@ from typing import Any
 
 from bot.adapters import AdapterStopped
 from bot.config import Config
-from bot.feishu_api import APP_TOO_FAST, CHAT_TOO_FAST, FeishuApi, FeishuApiError
-from bot.feishu_channel import FeishuChannel
-from bot.feishu_client import FeishuCredentialError, FeishuLongConnection
-from bot.feishu_render import RECEIVED, clicked, numbered_card, reply_card, toast
+from bot.feishu.api import APP_TOO_FAST, CHAT_TOO_FAST, FeishuApi, FeishuApiError
+from bot.feishu.channel import FeishuChannel
+from bot.feishu.client import FeishuCredentialError, FeishuLongConnection
+from bot.feishu.render import RECEIVED, clicked, numbered_card, reply_card, toast
 from bot.text_choices import NumberedChoices
 from handlers.core import Conversation
 from handlers.messages import GROUP, PRIVATE, Incoming, Reply

@@ -5,7 +5,7 @@ message API when the webhook has expired or is busy.
 Chats: a group is its openConversationId ("cid…"), a private chat "u:<staff id>" (what oToMessages needs).
 People are their staff ids (`[dingtalk] admins`). DingTalk's `isAdmin` field does not say whether the sender
 manages the group, so only bot admins subscribe groups (`check_manager` is None). Choices are numbered
-markdown links (see bot/dingtalk_render.py). Files cannot be sent or received by the robot here.
+markdown links (see bot/dingtalk/render.py). Files cannot be sent or received by the robot here.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import aiohttp
 
 from bot.adapters import AdapterStopped
 from bot.config import Config
-from bot.dingtalk_api import DingTalkApi, DingTalkError, Refused, SessionExpired, TooFast
-from bot.dingtalk_channel import QUOTA_CODES, QUOTA_USED_UP, DingTalkChannel, private_chat_id
-from bot.dingtalk_client import BOT_TOPIC, Backoff, CredentialsRejected, StreamClient, StreamEvent
-from bot.dingtalk_render import choice_payload, reply_lines, title_of, to_markdown, webhook_markdown
+from bot.dingtalk.api import DingTalkApi, DingTalkError, Refused, SessionExpired, TooFast
+from bot.dingtalk.channel import QUOTA_CODES, QUOTA_USED_UP, DingTalkChannel, private_chat_id
+from bot.dingtalk.client import BOT_TOPIC, Backoff, CredentialsRejected, StreamClient, StreamEvent
+from bot.dingtalk.render import choice_payload, reply_lines, title_of, to_markdown, webhook_markdown
 from bot.text_choices import NumberedChoices, numbered_lines
 from handlers.callbacks import parse_callback
 from handlers.core import Conversation
@@ -93,7 +93,7 @@ def read_message(data: dict[str, Any], now_ms: int) -> tuple[Incoming, Route] | 
 
 
 class DingTalkAdapter:
-    """Stream mode on our own client (bot/dingtalk_client.py); no public address needed."""
+    """Stream mode on our own client (bot/dingtalk/client.py); no public address needed."""
 
     app = APP
 

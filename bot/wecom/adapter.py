@@ -1,4 +1,4 @@
-"""The 企业微信 adapter: the 智能机器人 long connection (bot/wecom_client.py) in, neutral messages to the
+"""The 企业微信 adapter: the 智能机器人 long connection (bot/wecom/client.py) in, neutral messages to the
 conversation, its replies back as markdown and template cards.
 
 - A message (single chat, or a group message that @-mentions the robot: WeCom delivers only those)
@@ -21,8 +21,8 @@ import time
 from bot.adapters import AdapterStopped
 from bot.config import Config
 from bot.text_choices import NumberedChoices
-from bot.wecom_channel import WeComChannel
-from bot.wecom_client import (
+from bot.wecom.channel import WeComChannel
+from bot.wecom.client import (
     WeComClient,
     WeComCredentialError,
     WeComError,
@@ -30,8 +30,8 @@ from bot.wecom_client import (
     WeComReplaced,
     WeComRequestError,
 )
-from bot.wecom_protocol import WeComMessage
-from bot.wecom_render import PUSH_MAX_BYTES, REPLY_MAX_BYTES, Rendered, plain_text, render
+from bot.wecom.protocol import WeComMessage
+from bot.wecom.render import PUSH_MAX_BYTES, REPLY_MAX_BYTES, Rendered, plain_text, render
 from handlers.callbacks import parse_callback
 from handlers.core import Conversation
 from handlers.messages import GROUP, PRIVATE, Incoming, Reply

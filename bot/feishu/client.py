@@ -17,7 +17,7 @@ ack's data carries (a toast, a new card) is what the user sees.
 
 Here every event is acked at once and then handed to `on_event` on the caller's loop; only a card
 click waits (at most `card_timeout`) for `on_card`, whose answer rides in the ack. The message APIs
-(token, create, reply) are in bot/feishu_api.py.
+(token, create, reply) are in bot/feishu/api.py.
 """
 
 from __future__ import annotations

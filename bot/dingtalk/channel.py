@@ -14,8 +14,8 @@ import logging
 
 import aiohttp
 
-from bot.dingtalk_api import DingTalkApi, DingTalkError, Refused, TooFast
-from bot.dingtalk_render import title_of, to_markdown
+from bot.dingtalk.api import DingTalkApi, DingTalkError, Refused, TooFast
+from bot.dingtalk.render import title_of, to_markdown
 from knowledge.answer import Line
 from reminders.channels import ATTEMPTS, BACKOFF, SendResult, Sleep
 from reminders.models import Subscription

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.dingtalk_client import proxy_for
+from bot.dingtalk.client import proxy_for
 
 TOO_FAST_CODES = {"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "Forbidden.AccessDenied.QpsLimitForApi",
                   90018, 90002, 130101}

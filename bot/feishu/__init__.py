@@ -1,0 +1,1 @@
+"""飞书: our long-connection client, the OpenAPI, the adapter, its rendering and the reminder channel."""
