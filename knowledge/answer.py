@@ -69,7 +69,7 @@ def answer_question(searcher: Searcher, question: str, today: date, k: int = 5) 
     def in_question(d: Deadline) -> bool:  # a deadline in the question's window, or saying its phrase
         return (not q.window or q.in_window(d)) and (not q.deadline_phrase or q.deadline_phrase in d.text)
 
-    return Answer(question, result.mode, result.confident, result.hits, docs, today,
+    return Answer(question, result.mode, result.confident, result.hits, docs, q.today,  # (the day it states)
                   asked_department=lambda name: searcher.asks_for(q, (name,)), wants_who=q.wants_who,
                   total=result.total, focus=result.focus, window=q.window, status=q.status, window_phrase=q.window_phrase,
                   deadline_phrase=q.deadline_phrase,

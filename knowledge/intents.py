@@ -4,6 +4,7 @@ department, deadline window or year. Pure: a question and today's date in, a Que
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ _STOP = re.compile(
     r"吗|呢|吧|啊|呀|的|了|[?？!！。，,、；;：:]"
 )
 _YEAR = re.compile(r"(20\d{2})年")
+# The asker states the day to count from: 今天是2021年6月10日, 按今天2021-06-10算, 到今天2021年6月10日
+_TODAY_SAID = re.compile(r"(?:按|以|到|截至|截止到?)?(?:今天|今日|当前|现在)(?:是|为)?[,:]?"
+                         r"(20\d{2})(?:年|-|/|\.)(\d{1,2})(?:月|-|/|\.)(\d{1,2})[日号]?(?:来?算|计算|为准)?")
 # A document named by its kind, as in 江西方案里 / 浙江碳达峰实施方案的 (措施 and 工作 are also tasks' words)
 # A department followed, in its clause, by a document's kind and 里/中 is the document's issuer, not a
 # department whose work is asked: 交通运输部节能降碳方案里水运局参与的任务. Not when the words between give
@@ -71,6 +75,7 @@ class Question:
     raw: str
     norm: str
     core: str
+    today: date  # the day deadlines are counted from: the asker's when the question states it
     wants_when: bool = False
     wants_who: bool = False
     wants_lead: bool = False
@@ -128,7 +133,7 @@ class Question:
     def core_is_only_filters(self) -> bool:
         """Nothing is left of the question once its filters and list words are taken out."""
         rest = _LIST_NOUN.sub("", _YEAR.sub("", self.unfiltered_core))
-        rest = re.sub(r"要|完成|出台|到期|截止|的|参与|负责|牵头|国务院|重点|是|有|里|中|或|和|及|，|还|尚|仍|已|了|就|"
+        rest = re.sub(r"必须|务必|需要|应当|应该|要|完成|出台|到期|截止|的|参与|负责|牵头|国务院|重点|是|有|里|中|或|和|及|，|还|尚|仍|已|了|就|"
                       r"[办做干弄搞]完?|交|"
                       r"方案|文件|通知|意见|计划|要点|规划|活", "", rest)  # 江西方案里…的活: the region's document, its tasks
         return len(rest) <= 1
@@ -167,8 +172,10 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
     """Parse a question. `known_departments` maps department names (and aliases) to their core,
     `document_numbers` doc ids to their 文号."""
     norm = normalize(text)[:500]
+    norm, today = _today_said(norm, today)
     reference = find_reference(norm)
-    q = Question(raw=text, norm=norm, core=question_core(norm.replace(reference.text, "，") if reference else norm))
+    q = Question(raw=text, norm=norm, core=question_core(norm.replace(reference.text, "，") if reference else norm),
+                 today=today)
     if reference:
         q.reference = reference
         q.doc_ids = cited_documents(reference, document_numbers or {})
@@ -237,6 +244,16 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
         q.document_kind = m[1]
     q.about_documents = _about_documents(q)
     return q
+
+
+def _today_said(norm: str, today: date) -> tuple[str, date]:
+    """The question without a statement of the day to count from, and that day (else `today`; also
+    when the stated day does not exist: 2021年2月30日)."""
+    if not (m := _TODAY_SAID.search(norm)):
+        return norm, today
+    with contextlib.suppress(ValueError):
+        today = date(int(m[1]), int(m[2]), int(m[3]))
+    return norm[:m.start()] + "," + norm[m.end():], today
 
 
 def _issuer(named: str, department_names: set[str], prefix: str) -> tuple[str, str] | None:

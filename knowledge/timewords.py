@@ -14,7 +14,7 @@ Window = tuple[date | None, date | None]  # first and last due date; None: open 
 
 # 30天内, 未来十天, 近两周, 三个月内: a number of days, weeks or months from today (a number in
 # characters only with 未来/近 before it or 内 after it: 每一天 is none)
-_RELATIVE = re.compile(r"(?P<pre>近|未来|接下来|最近)?(?P<n>\d{1,3}|[一二两三四五六七八九十]{1,3})"
+_RELATIVE = re.compile(r"(?P<pre>近|未来|接下来|最近|不到|不足|少于)?(?P<n>\d{1,3}|[一二两三四五六七八九十]{1,3})"
                        r"(?P<unit>天|日|周|个?星期|个月)(?P<post>内|之内|以内)?")
 
 SOON_DAYS = 30  # 即将到期 / 快到期: due within this many days from today
@@ -80,6 +80,8 @@ def window(norm: str, today: date) -> tuple[Window, str] | None:
     for words, start, end in (
             (("今天", "今日"), today, today),
             (("明天", "明日"), today + timedelta(days=1), today + timedelta(days=1)),
+            (("下个月初之前", "下个月初前", "下月初之前", "下月初前"),  # before next month begins: this month's
+             today.replace(day=1), month_end(today.year, today.month)),
             (("下个月底前", "下个月底", "下月底前", "下月底", "下个月", "下月"), *_month_after(today)),
             (("本月底前", "本月底", "这个月底前", "这个月底", "月底前", "本月", "这个月", "当月", "这月"),
              today.replace(day=1), month_end(today.year, today.month)),

@@ -57,6 +57,8 @@ THURSDAY = D(2021, 6, 10)
         ("马上要到期的是哪个", (THURSDAY, D(2021, 7, 10)), ""),
         ("最早到期的事项", (THURSDAY, None), ""),
         ("还有哪些工作没完成", (THURSDAY, None), "pending"),
+        ("不到一个月就到期的任务", (THURSDAY, D(2021, 7, 10)), ""),
+        ("下个月初之前要交差的", (D(2021, 6, 1), D(2021, 6, 30)), ""),
     ],
 )
 def test_window_words_are_dates_relative_to_today(text, window, status):
@@ -235,3 +237,20 @@ def test_a_year_less_phrase_with_a_status_says_both(kb):
     text = render_text(answer)
     assert answer.hits and text.startswith("截至 2021-06-10 尚未到期，“12月底前”均为2021年期限")
     assert listed(kb, "12月底前还没到期的工作", D(2022, 1, 5)).hits == []
+
+
+@pytest.mark.parametrize(("text", "today", "window"), [
+    ("今天是2021年6月10日，这个月底前要出台的政策有哪些", D(2021, 6, 10), (D(2021, 6, 1), D(2021, 6, 30))),
+    ("按今天2021-06-10算，下半年到期的任务", D(2021, 6, 10), (D(2021, 7, 1), D(2021, 12, 31))),
+    ("到今天2021年6月10日还没到期的任务有哪些", D(2021, 6, 10), (D(2021, 6, 10), None)),
+    ("今天是2021年2月30日，本月到期的任务", D(2026, 11, 30), (D(2026, 11, 1), D(2026, 11, 30))),  # no such day
+])
+def test_a_day_the_question_states_is_today_for_it(text, today, window):
+    q = understand(text, D(2026, 11, 30))
+    assert (q.today, q.window) == (today, window)
+    assert q.deadline_phrase == ""  # the stated day is no deadline phrase (6月10日)
+
+
+def test_an_answer_counts_days_from_the_day_the_question_states(kb):
+    answer = kb.ask("今天是2021年6月10日，碳减排支持工具什么时候出台", D(2026, 11, 30))
+    assert answer.today == D(2021, 6, 10) and "还剩20天" in render_text(answer)
