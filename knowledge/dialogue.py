@@ -12,6 +12,7 @@ Anything else is a new question. Pure apart from the KnowledgeBase it asks.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -30,6 +31,8 @@ _ASPECT = lazy_compile(r"那么|那|还有|其他|另外|的|呢|吗|是|要|在
                      r"单位|部门|机构|负责|牵头|参与|配合|谁|哪些|哪个|哪家|有|目标|指标|多少|具体|内容|要求|详细|情况|进展|"
                      r"[?？。!！，,、\s]")
 _YEAR = lazy_compile(r"20\d{2}年")
+# 人民银行也参与吗 / 财政部负责吗: whether a department has a part in what was just answered
+_DEPARTMENT_CHECK = lazy_compile(r"(?:参与|参加|负责|牵头|配合|有份|有没有份)(?:吗|么|没有|不)?[?？。]*$")
 # National departments as a region names its own: 生态环境部 → 生态环境厅, 国家能源局 → 能源局.
 _NATIONAL_TO_REGIONAL = ((lazy_compile(r"^(?:国家)?发展改革委$|^发改委$"), "发展改革委"),
                          (lazy_compile(r"^国务院国资委$"), "国资委"),
@@ -68,6 +71,8 @@ def reask(previous: str, body: str, known_departments: dict[str, str], today: da
     if region := find_region(body):
         if old := find_region(prev):
             prev = prev.replace(old, "").replace(short_name(old), "")
+        if prev_q.reference:  # the document cited is not the other region's: 国发6号文里… → 内蒙古…
+            prev = re.sub(re.escape(prev_q.reference.text) + "(?:里|中|的)?", "", prev)
         for name in sorted(prev_q.department_names, key=len, reverse=True):
             if (own := regional_department(name)) is not None:
                 prev = prev.replace(name, own)
@@ -106,6 +111,9 @@ def _answer(kb: KnowledgeBase, context: Context, text: str, today: date, k: int)
             return replace(last, question=text, hits=last.hits[:1], wants_who=q.wants_who or q.wants_lead,
                            today=today, page=0), previous
         return kb.ask(f"{previous}，{text}", today, k), f"{previous}，{text}"
+    if (q.department_names and _DEPARTMENT_CHECK.search(norm) and not q.wants_list
+            and last is not None and last.mode == "item" and last.hits):  # its departments, all of them
+        return replace(last, question=text, hits=last.hits[:1], wants_who=True, today=today, page=0), previous
     if not _MARKED.search(norm):
         return kb.ask(text, today, k), text
     m = _BODY.match(norm)

@@ -40,6 +40,8 @@ _STOP = re.compile(
     r"吗|呢|吧|啊|呀|的|了|[?？!！。，,、；;：:]"
 )
 _YEAR = re.compile(r"(20\d{2})年")
+_DOWN = re.compile(r"降|减|压缩|控制在|不超过|不高于|(?<!不)低于")
+_UP = re.compile(r"提高|提升|增加|增长|扩大|上升|不低于|(?<!不)高于|(?<!不)超过|突破")
 # The asker states the day to count from: 今天是2021年6月10日, 按今天2021-06-10算, 到今天2021年6月10日
 _TODAY_SAID = re.compile(r"(?:按|以|到|截至|截止到?)?(?:今天|今日|当前|现在)(?:是|为)?[,:]?"
                          r"(20\d{2})(?:年|-|/|\.)(\d{1,2})(?:月|-|/|\.)(\d{1,2})[日号]?(?:来?算|计算|为准)?")
@@ -101,6 +103,7 @@ class Question:
     document_kind: str = ""  # a region's document named by its kind: 浙江碳达峰实施方案 -> 方案
     kind_doc_ids: tuple[str, ...] = ()  # …the documents of that region (or issuer) and kind the knowledge base has
     issuer: str = ""  # a department named as a document's issuer: 交通运输部 in 交通运输部节能降碳方案里…
+    direction: str = ""  # a value asked to go down (降到多少) or up (提高到多少): "down" | "up" | ""
     about_documents: str = ""  # a question about the documents: list (有哪些文件) | date (哪天发的) | count (多少条)
 
     @property
@@ -187,6 +190,7 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
     q.wants_amount = bool(_HOW_MUCH.search(norm)) or bool(re.search(r"(?:率|比重|占比|强度)$", q.core))
     q.wants_list = bool(_LIST.search(_WHO_PLURAL.sub("", norm))) or bool(
         _LIST_UNLESS_ASKED.search(norm) and not (q.wants_when or q.wants_who or q.wants_amount))
+    q.direction = value_direction(norm) if q.wants_amount else ""
     q.wants_money = bool(_MONEY.search(norm))
     q.wants_amount = q.wants_amount or q.wants_money
     q.wants_targets = q.wants_amount and bool(_TARGETS.search(norm)) and not _ONE_VALUE.search(norm)
@@ -244,6 +248,13 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
         q.document_kind = m[1]
     q.about_documents = _about_documents(q)
     return q
+
+
+def value_direction(text: str) -> str:
+    """"down" when the words make a value fall (降到, 降至, 减少, 控制在, 不超过), "up" when rise (提高,
+    提升, 增加, 不低于); "" when neither or both. Of a question, or of a target's comparator."""
+    down, up = bool(_DOWN.search(text)), bool(_UP.search(text))
+    return "down" if down and not up else "up" if up and not down else ""
 
 
 def _today_said(norm: str, today: date) -> tuple[str, date]:

@@ -17,7 +17,7 @@ DOC_NUMBER = lazy_compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（]\d{4}[〕\]］)�
 # As cited: the issuer's characters, an optional year (bracketed or 2021年), the number; a bare
 # "X6号" counts only when it reads like a document (…发/办/函/字 6号, or 6号文).
 _CITED = re.compile(
-    r"(?P<issuer>[\u4e00-\u9fa5]{2,10}?)\s*"
+    r"(?P<issuer>[\u4e00-\u9fa5]{0,10}?)(?P<gap>\s*)"
     r"(?:[〔\[［(（](?P<year>\d{4})[〕\]］)）]|(?P<year2>\d{4})年?)?\s*"
     r"(?P<number>\d{1,4})\s*号(?P<doc>文件|文)?"
 )
@@ -45,14 +45,22 @@ def find_reference(text: str) -> DocumentReference | None:
         year = m["year"] or m["year2"]
         if not (m["year"] or m["doc"] or _ISSUER_END.search(m["issuer"])):
             continue
+        if m["gap"] or len(m["issuer"]) == 1:  # 楼顶装光伏 36号文: the words before are no issuer
+            start = m.start("gap") + len(m["gap"])
+            return DocumentReference(text[start:m.end()], "", int(year) if year else None, int(m["number"]))
         return DocumentReference(m.group(0), m["issuer"], int(year) if year else None, int(m["number"]))
     return None
 
 
 def cited_documents(reference: DocumentReference, numbers: Mapping[str, str]) -> tuple[str, ...]:
-    """The ids of the documents (doc_id -> document number) that `reference` cites."""
-    return tuple(doc_id for doc_id, number in numbers.items()
-                 if (printed := _printed(number)) and reference.cites(printed))
+    """The ids of the documents (doc_id -> document number) that `reference` cites; when none does
+    and what stands before the number reads like no issuer (楼顶光伏36号文), those of that number."""
+    cited = tuple(doc_id for doc_id, number in numbers.items()
+                  if (printed := _printed(number)) and reference.cites(printed))
+    if cited or not reference.issuer or _ISSUER_END.search(reference.issuer):
+        return cited
+    bare = DocumentReference(reference.text, "", reference.year, reference.number)
+    return tuple(doc_id for doc_id, number in numbers.items() if (printed := _printed(number)) and bare.cites(printed))
 
 
 @lru_cache(maxsize=4096)

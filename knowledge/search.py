@@ -18,7 +18,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from knowledge.departments import NATIONAL_ALIASES, department_core, lists_department, split_department_query
-from knowledge.intents import Question, document_words, understand
+from knowledge.intents import Question, document_words, understand, value_direction
 from knowledge.models import Document, Item
 from knowledge.normalize import (
     EXPANSIONS,
@@ -470,6 +470,8 @@ class Searcher:
             bonus += 0.2 if _MONEY_AMOUNT.search(item.text) else 0.0
         elif q.wants_amount and item.targets:
             bonus += 0.2
+            if q.direction and any(value_direction(t.comparator) == q.direction for t in item.targets):
+                bonus += 0.05  # 烧煤比重要降到多少: 煤炭消费比重降至75%, before 非化石能源比重达到18%
         if q.region:
             bonus += 0.15 if item.region == q.region else 0.0 if q.in_region(item.region) else -0.3
         if q.department_names:

@@ -71,3 +71,16 @@ def test_a_new_question_is_not_a_follow_up(kb):
     assert "清洁取暖率" in fresh.hits[0].item.text
     (alone,) = talk(kb, "谁负责？")  # nothing before it: asked as it is
     assert alone.mode == "not_found"
+
+
+def test_another_region_leaves_the_document_cited_before():
+    known = {"人民银行": "人民银行"}
+    assert reask("国发6号文里单位国内生产总值能耗降多少", "内蒙古", known, TODAY) == "内蒙古单位国内生产总值能耗降多少"
+
+
+def test_whether_a_department_takes_part_is_asked_of_the_last_item(kb):
+    first, check = talk(kb, "内蒙古遏制两高项目是谁牵头？", "人民银行也参与吗")
+    assert check.hits[0].item.id == first.hits[0].item.id and check.wants_who
+    assert "人民银行呼和浩特中心支行" in render_text(check)
+    _, listed = talk(kb, "内蒙古遏制两高项目是谁牵头？", "人民银行负责哪些任务")  # a question of its own
+    assert listed.mode == "list"

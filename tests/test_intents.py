@@ -129,3 +129,13 @@ def test_a_department_before_a_documents_kind_is_its_issuer(text, issuer, kind, 
     ("哪几个市作了交流发言", False), ("由哪几个部门负责", False), ("要建设几个示范区", True), ("比重要降到多少", True)])
 def test_which_ones_is_not_how_many(text, amount):
     assert understand(text, TODAY).wants_amount is amount
+
+
+@pytest.mark.parametrize(("text", "direction"), [
+    ("煤炭消费比重要降到多少", "down"), ("降至", "down"), ("控制在", "down"), ("不超过", "down"),
+    ("可再生能源比重要提高到多少", "up"), ("提升", "up"), ("不低于", "up"), ("达到", ""), ("目标是多少", ""),
+])
+def test_value_direction(text, direction):
+    from knowledge.intents import value_direction
+
+    assert value_direction(text) == direction

@@ -299,6 +299,8 @@ def test_a_document_named_by_its_issuer_keeps_the_list_to_its_items(kb):
     ("内蒙古烧煤的比重要降到多少", "煤炭消费比重降至75%"),  # 烧煤: 煤炭
     ("北方冬天暖气清洁化的比例目标是多少", "清洁取暖率达到70"),  # 暖气: 供暖, 清洁取暖
     ("盖楼要执行什么节能标准", "新建建筑"),  # 盖楼: 新建建筑
+    ("石油用量啥时候到顶", "石油消费"),  # 用量: 消费, 到顶: 峰值
+    ("楼顶装光伏 36号文提了没有", "屋顶光伏"),  # 楼顶: 屋顶; 36号文 cited with no issuer
 ])
 def test_everyday_words_find_the_documents_wording(kb, question, fragment):
     answer = kb.ask(question, TODAY)
@@ -313,3 +315,9 @@ def test_everyday_words_find_the_documents_wording(kb, question, fragment):
 ])
 def test_a_value_asked_is_answered_only_by_an_item_that_states_one(kb, question, confident):
     assert kb.ask(question, TODAY).confident is confident
+
+
+def test_a_value_asked_to_fall_prefers_a_falling_target(kb):
+    # both items speak of 比重 and 能源消费; the question asks what goes down
+    top = kb.ask("内蒙那边2025年烧煤占能源消费的比重要降到多少", TODAY).hits[0].item
+    assert "煤炭消费比重降至75%" in top.text
