@@ -329,6 +329,9 @@ class Searcher:
         if not q.core_is_only_filters and match:
             rows = self.store.fts_candidates(match, FILTERED_CANDIDATES, FTS_WEIGHTS)
             hits = [h for h in self._scored(q, rows, weights) if self._passes_filters(q, h.item)]
+            if hits and q.reference and not (q.department_names or q.window or q.deadline_phrase) \
+                    and (by_section := self._section_list(q, hits, weights)):
+                return by_section  # 36号文里能源体系那部分: that document's sections on the topic
             if hits:
                 tasks = len({_assignment_key(h.item) for h in hits})
                 # 牵头 asked: where the text makes the department lead, then where it is responsible

@@ -139,3 +139,9 @@ def test_value_direction(text, direction):
     from knowledge.intents import value_direction
 
     assert value_direction(text) == direction
+
+
+@pytest.mark.parametrize(("text", "listed"), [
+    ("交通运输这块都要干啥", True), ("都要做什么", True), ("这项工作要干什么", False)])
+def test_what_all_is_to_be_done_is_a_list(text, listed):
+    assert understand(text, TODAY).wants_list is listed

@@ -321,3 +321,12 @@ def test_a_value_asked_to_fall_prefers_a_falling_target(kb):
     # both items speak of 比重 and 能源消费; the question asks what goes down
     top = kb.ask("内蒙那边2025年烧煤占能源消费的比重要降到多少", TODAY).hits[0].item
     assert "煤炭消费比重降至75%" in top.text
+
+
+def test_a_cited_documents_section_named_by_its_topic_is_listed_whole(kb):
+    answer = kb.ask("中发36号文能源体系那部分有哪些重点任务", TODAY)
+    assert answer.mode == "list" and len(answer.hits) >= 5
+    assert all("能源体系" in h.item.section for h in answer.hits)
+    # one entry per sub-section, in the document's order — not items ranked by the question's words
+    sections = [h.item.section for h in answer.hits]
+    assert len(set(sections)) == len(sections) and [h.item.seq for h in answer.hits] == sorted(h.item.seq for h in answer.hits)
