@@ -22,6 +22,7 @@ from knowledge.intents import Question, understand
 from knowledge.lazyre import lazy_compile
 from knowledge.normalize import normalize
 from knowledge.regions import find_region, short_name
+from knowledge.search import Hit
 
 MAX_FOLLOW_UP = 24  # characters: a longer message is a question of its own
 _MARKED = lazy_compile(r"^(?:那么|那|还有|换成|如果是)|(?:呢|的呢|怎么样|如何)[?？。!！]*$")
@@ -108,7 +109,17 @@ def _answer(kb: KnowledgeBase, context: Context, text: str, today: date, k: int)
     if asks_about_same_item(text, q) and (q.wants_who or q.wants_when or q.wants_amount or q.wants_lead
                                           or _MARKED.search(norm)):
         if last is not None and last.mode == "item" and last.hits:
+            if q.wants_amount and not (q.wants_who or q.wants_when or last.hits[0].item.targets):
+                goals = [i for i in kb.searcher.paragraph(last.hits[0].item) if i.targets]
+                if goals:  # 具体目标是多少, of a task whose paragraph states its goals apart
+                    return replace(last, question=text, mode="list", hits=[Hit(i, 1.0, 1.0) for i in goals],
+                                   total=0, today=today, page=0), previous
             return replace(last, question=text, hits=last.hits[:1], wants_who=q.wants_who or q.wants_lead,
+                           today=today, page=0), previous
+        if (last is not None and last.mode == "list" and last.hits and (q.wants_who or q.wants_lead)
+                and last.hits[0].item.departments
+                and len({h.item.departments for h in last.hits}) == 1):  # who does all the listed work
+            return replace(last, question=text, mode="item", hits=last.hits[:1], wants_who=True, total=0,
                            today=today, page=0), previous
         return kb.ask(f"{previous}，{text}", today, k), f"{previous}，{text}"
     if (q.department_names and _DEPARTMENT_CHECK.search(norm) and not q.wants_list

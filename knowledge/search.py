@@ -543,6 +543,10 @@ class Searcher:
                     _joined(paragraph) if len(paragraph) > 1 else "")
                 for members, paragraph in zip(chosen, paragraphs, strict=True)]
 
+    def paragraph(self, item: Item) -> list[Item]:
+        """The items of `item`'s paragraph: under the same section and responsibility clause, in order."""
+        return self._assignment(item)
+
     def _assignment(self, item: Item) -> list[Item]:
         """The items next to `item` under the same section and responsibility clause, in order."""
         near = self.store.items_between(item.doc_id, item.seq - ASSIGNMENT_REACH, item.seq + ASSIGNMENT_REACH,

@@ -84,3 +84,16 @@ def test_whether_a_department_takes_part_is_asked_of_the_last_item(kb):
     assert "人民银行呼和浩特中心支行" in render_text(check)
     _, listed = talk(kb, "内蒙古遏制两高项目是谁牵头？", "人民银行负责哪些任务")  # a question of its own
     assert listed.mode == "list"
+
+
+def test_the_goals_of_a_task_asked_after_it_are_its_paragraphs_targets(kb):
+    task, goals = talk(kb, "内蒙古环境基础设施水平提升工程主要干什么？", "具体目标是多少")
+    assert task.mode == "item" and not task.hits[0].item.targets
+    assert goals.mode == "list" and goals.hits and all(h.item.targets for h in goals.hits)
+    assert {"90%", "65%"} <= {f"{t.value}{t.unit}" for h in goals.hits for t in h.item.targets}
+
+
+def test_who_after_a_list_of_one_paragraphs_items_names_all_its_departments(kb):
+    listed, who = talk(kb, "内蒙古农牧业节能减排工程到2025年有什么目标？", "谁牵头？")
+    assert listed.mode == "list" and len({h.item.departments for h in listed.hits}) == 1
+    assert who.mode == "item" and who.wants_who and "自治区乡村振兴局" in render_text(who)
