@@ -74,7 +74,7 @@ _ALIAS_TO_NATIONAL = {alias: canon for canon, aliases in NATIONAL_ALIASES.items(
 _REGION_PREFIXES = ("自治区", "省", "市", "区", "县", "盟", "旗", "州", "地区")
 _GOV_SUFFIX = lazy_compile(r"(?:厅|局|委|办|委员会|办公室|部|中心)$")
 _QUALIFIED = lazy_compile(r"^(?:国家|中国|国务院|中共|中央|全国)|银行|集团|公司|支行|分行")
-_LEAD = lazy_compile(r"^(?P<names>.+?)(?:共同)?牵头$")
+_LEAD = lazy_compile(r"^(?:请|由)?(?P<names>.+?)(?:共同)?牵头$")
 _RESPONSIBLE = lazy_compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|负责)$")
 _SUPPORTING = lazy_compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:共同)?(?:配合|参与|协助|协同)$")
 # 根据…工作安排 / 按照…统一部署推进: a time the text ties to another schedule, kept as written.
@@ -129,7 +129,7 @@ def spell_out(text: str) -> str:
 def region_prefix(region: str) -> str:
     """The word a region's own documents put before their departments: 自治区 / 省 / 市 / 州 / 盟."""
     for suffix, prefix in (("自治区", "自治区"), ("省", "省"), ("市", "市"), ("自治州", "州"), ("盟", "盟"),
-                           ("地区", "地区")):
+                           ("地区", "地区"), ("县", "县"), ("旗", "旗"), ("区", "区")):
         if region.endswith(suffix):
             return prefix
     return ""
@@ -188,8 +188,10 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
             if field in _TIME_LABELS:
                 time_parts.append(value)
                 stated_times.append(value)
-            else:
-                names = _names_with_prefix(value, region, internal)
+            else:  # 责任单位：国网青崖供电公司（牵头）、市能源局 — a name marked 牵头 leads
+                marked = _MARKED_LEAD.findall(value)
+                lead += _names_with_prefix("、".join(marked), region, internal) if marked else []
+                names = _names_with_prefix(_MARKED_LEAD.sub("", value).strip("、 "), region, internal)
                 (lead if field in _LEAD_LABELS else support if field in _SUPPORT_LABELS else responsible).extend(names)
             pending = ""
         elif _FIRST_LEADS.search(part):
@@ -236,6 +238,7 @@ _RESPONSIBLE_LABELS = ("责任单位", "责任部门", "责任处室", "责任�
 _TIME_LABELS = ("完成时限", "完成期限", "完成时间", "时间节点", "时间安排", "时限", "期限")
 _LABEL = "|".join((*_LEAD_LABELS, *_SUPPORT_LABELS, *_RESPONSIBLE_LABELS, *_TIME_LABELS))
 _LABELLED_FIELD = lazy_compile(rf"^(?P<label>{_LABEL})[:：]\s*(?P<value>.+)$")
+_MARKED_LEAD = lazy_compile(r"([^、，,；;：:（）()]+)[（(]牵头[）)]")
 # Fields on one line separated only by spaces (责任处室：气候处　完成期限：12月底前).
 _LABEL_BREAK = lazy_compile(rf"\s+(?=(?:{_LABEL})[:：])")
 _CLAUSE_HINT = lazy_compile(rf"牵头|负责|配合|底前|日前|年内|持续推进|前完成|前出台|(?:{_LABEL})[:：]")

@@ -193,14 +193,52 @@ def _strip_wiki_links(line: str) -> str:
     return _WIKI_LINK.sub(lambda m: (m["label"] or m["target"]).strip(), line)
 
 
+# A table of tasks (Markdown pipes): | 序号 | 重点任务 | 牵头单位 | 配合单位 | 完成时限 |
+_TABLE_ROW = re.compile(r"^[|｜](?P<cells>.*)[|｜]$")
+_TABLE_RULE = re.compile(r"^[|｜]?\s*:?-{2,}:?\s*(?:[|｜]\s*:?-{2,}:?\s*)*[|｜]?$")
+_TASK_COLUMN = re.compile(r"任务|内容|事项|工作|措施|项目|目标")
+_NUMBER_COLUMN = re.compile(r"^(?:序号|编号|序|号|No\.?)$", re.I)
+
+
+def _cells(line: str) -> list[str] | None:
+    m = _TABLE_ROW.match(line)
+    return [c.strip() for c in re.split(r"[|｜]", m["cells"])] if m else None
+
+
+def table_row_sentence(header: list[str], row: list[str]) -> str:
+    """One row of a task table as the sentence a document would write: the task, then its other
+    columns as labelled fields — 推进…（牵头单位：市能源局；配合单位：市财政局；完成时限：年底前）."""
+    task_at = next((i for i, h in enumerate(header) if _TASK_COLUMN.search(h)), None)
+    fields = [f"{h}：{v}" for i, (h, v) in enumerate(zip(header, row, strict=False))
+              if v and i != task_at and h and not _NUMBER_COLUMN.match(h)]
+    if task_at is None or task_at >= len(row) or not row[task_at]:
+        return "，".join(v for v in row if v)
+    task = row[task_at].rstrip("。；;，, ")
+    return f"{task}。（{'；'.join(fields)}）" if fields else f"{task}。"
+
+
 def text_blocks(body: str) -> tuple[list[Block], str]:
-    """Plain text or Markdown: one block a non-empty line. Returns the blocks and a URL if one stands alone."""
+    """Plain text or Markdown: one block a non-empty line (a task table's row as its sentence).
+    Returns the blocks and a URL if one stands alone."""
     blocks: list[Block] = []
     url = ""
-    for raw in body.splitlines():
-        line = raw.strip()
+    header: list[str] | None = None
+    lines = [raw.strip() for raw in body.splitlines()]
+    for n, line in enumerate(lines):
         if not line:
+            header = None
             continue
+        cells = _cells(line)
+        if cells is not None and n + 1 < len(lines) and _TABLE_RULE.match(lines[n + 1]):
+            header = cells  # a table starts: its header, then its rule
+            continue
+        if header is not None and _TABLE_RULE.match(line):
+            continue
+        if header is not None and cells is not None:
+            if sentence := table_row_sentence(header, cells):
+                blocks.append(Block(sentence))
+            continue
+        header = None
         if m := _BARE_URL.match(line):
             url = url or m["url"]
             continue
@@ -256,12 +294,15 @@ def strip_chrome(blocks: list[Block]) -> list[Block]:
 # ---------------------------------------------------------------- whole document
 
 _SIGNATURE_DATE = re.compile(r"^(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])月(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])日$")
-_TITLE_END = re.compile(r"(?:方案|意见|通知|办法|规划|措施|决定|纲要|计划|细则|规定|条例|公告|通告|报告|要点|清单)"
+_TITLE_END = re.compile(r"(?:方案|意见|通知|办法|规划|措施|决定|纲要|计划|细则|规定|条例|公告|通告|报告|要点|清单|纪要|通报)"
                         r"(?:[（(][^（）()]{2,16}[）)])?$")
 # A notice's head: its 文号 line, its addressees (salutation), a publication note; none is policy.
 _DOC_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fa5]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号$")
 _SALUTATION = re.compile(r"^(?:各|厅机关|局机关|委机关|部内|部属|省直|市直|区直|县直|全省各|全市各)[^。；！？：:]{1,100}[：:]")
 _PUBLICATION_NOTE = re.compile(r"^[（(](?:此件|本件)[^（）()]{1,12}[）)]$")
+# A speech's subtitle: ——2024年1月18日在云港市第十七届人民代表大会第四次会议上 (its date, and where)
+_SPEECH_LINE = re.compile(r"^[—－\-]{1,2}\s*(?P<date>\d{4}年\d{1,2}月\d{1,2}日)\s*在(?P<where>.{2,40}?)(?:会议)?上$")
+_PLACE = re.compile(r"^[\u4e00-\u9fa5]{2,8}?(?:省|自治区|市|县|区|旗|州|盟)")
 _ORGANISATION = re.compile(r"^[\u4e00-\u9fa5]{2,30}(?:人民政府|办公厅|办公室|委员会|厅|局|委|部|院|署|总局|中心|政府|办|"
                            r"银行|协会|公司|集团)$")
 
@@ -374,12 +415,18 @@ def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str
                 drop.add(i)
             else:  # 各…：现将《…》印发给你们 — the addressees head the notice's one paragraph
                 blocks[i] = Block(re.split(r"[：:]", text, maxsplit=1)[1], b.heading)
-    issuer_line = next((blocks[i].text.strip() for i in sorted(drop) if not t_start <= i < t_end and not
-                        _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
+    issuer_line = next((blocks[i].text.strip() for i in sorted(drop) if not t_start <= i < t_end and i != salutation
+                        and not _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
     number = next((re.sub(r"\s+", "", blocks[i].text) for i in sorted(drop)
                    if _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
     sig_date, issuer, a, b = _signature(blocks, salutation + 1 if salutation >= 0 else max(t_end, 0))
     drop |= set(range(a, b))
+    for i, blk in enumerate(blocks[:6]):
+        if m := _SPEECH_LINE.match(blk.text.strip()):  # a report given at a congress: its day, and by
+            drop.add(i)                                  # the government of the place it met in
+            sig_date = sig_date or parse_date(m["date"])
+            if not issuer and "政府工作报告" in title and (place := _PLACE.match(m["where"])):
+                issuer = place[0] + "人民政府"
     drop |= {i for i, blk in enumerate(blocks) if _PUBLICATION_NOTE.match(blk.text.strip())}
     return [blk for i, blk in enumerate(blocks) if i not in drop], title, sig_date, issuer or issuer_line, number
 

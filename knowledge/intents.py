@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -44,6 +44,7 @@ _STOP = re.compile(
 _YEAR = re.compile(r"(20\d{2})年")
 _DOWN = re.compile(r"降|减|压缩|控制在|不超过|不高于|(?<!不)低于")
 _UP = re.compile(r"提高|提升|增加|增长|扩大|上升|不低于|(?<!不)高于|(?<!不)超过|突破")
+_TWO_DIGIT_YEAR = re.compile(r"(?<![\d.])([12]\d)年(?=年?底|年?末|内|前|[上下]半年|第?[一二三四1-4]季度|\d{1,2}月)")
 # The asker states the day to count from: 今天是2021年6月10日, 按今天2021-06-10算, 到今天2021年6月10日
 _TODAY_SAID = re.compile(r"(?:按|以|到|截至|截止到?)?(?:今天|今日|当前|现在)(?:是|为)?[,:]?"
                          r"(20\d{2})(?:年|-|/|\.)(\d{1,2})(?:月|-|/|\.)(\d{1,2})[日号]?(?:来?算|计算|为准)?")
@@ -173,10 +174,11 @@ def _as_documents_name_departments(norm: str, region: str | None) -> str:
 
 
 def understand(text: str, today: date, known_departments: Mapping[str, str] | None = None,
-               document_numbers: Mapping[str, str] | None = None) -> Question:
+               document_numbers: Mapping[str, str] | None = None, places: Collection[str] = ()) -> Question:
     """Parse a question. `known_departments` maps department names (and aliases) to their core,
-    `document_numbers` doc ids to their 文号."""
-    norm = normalize(text)[:500]
+    `document_numbers` doc ids to their 文号; `places` are regions the documents name that the
+    region tables lack (石岭县), found in a question by their name with or without 县/市."""
+    norm = _TWO_DIGIT_YEAR.sub(r"20\1年", normalize(text)[:500])  # 23年年底 is 2023年年底
     norm, today = _today_said(norm, today)
     reference = find_reference(norm)
     q = Question(raw=text, norm=norm, core=question_core(norm.replace(reference.text, "，") if reference else norm),
@@ -198,7 +200,7 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
     q.wants_targets = q.wants_amount and bool(_TARGETS.search(norm)) and not _ONE_VALUE.search(norm)
     if re.search(r"全国|国家层面|中央", norm):
         q.region = NATIONAL
-    q.region = find_region(norm) or q.region
+    q.region = find_region(norm) or q.region or _named_place(norm, places)
     departments = known_departments or {}
     named = _as_documents_name_departments(norm, q.region)
     prefix = region_prefix(q.region) if q.region and q.region != NATIONAL else ""
@@ -250,6 +252,13 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
         q.document_kind = m[1]
     q.about_documents = _about_documents(q)
     return q
+
+
+def _named_place(norm: str, places: Collection[str]) -> str | None:
+    for place in sorted(places, key=len, reverse=True):
+        if place in norm or (len(place) >= 3 and place[:-1] in norm):  # 石岭县 or 石岭
+            return place
+    return None
 
 
 def value_direction(text: str) -> str:

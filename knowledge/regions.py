@@ -147,10 +147,22 @@ def document_region(title: str, issuer: str, body: str = "") -> str:
         return found
     if _NATIONAL_ISSUER.match(title) or _NATIONAL_ISSUER.match(issuer):
         return NATIONAL
-    return find_region(title) or own_region(body) or NATIONAL
+    return find_region(title) or own_region(body) or unlisted_place(title, issuer, body) or NATIONAL
 
 
 _OWN = lazy_compile(r"[我本](省|自治区|区|市|州)")
+# A place the tables lack — a county, a district, a city not listed — named at the start of the issuer
+# or the title: 石岭县人民政府 / 嘉禾市2023年…分工方案.
+_PLACE_AT_START = lazy_compile(r"[\u4e00-\u9fa5]{2,4}?[市县区旗]")
+
+
+def unlisted_place(title: str, issuer: str, body: str) -> str | None:
+    """The place the issuer or the title starts with when the text speaks of it as its own (全县,
+    我市, 本区 …): a region of its own, with no province known."""
+    for text in (issuer, title):
+        if (m := _PLACE_AT_START.match(text)) and re.search(f"[全我本]{m[0][-1]}", body):
+            return m[0]
+    return None
 
 
 def own_region(text: str) -> str | None:

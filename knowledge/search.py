@@ -31,7 +31,7 @@ from knowledge.normalize import (
     syllables,
     words,
 )
-from knowledge.regions import NATIONAL, find_region
+from knowledge.regions import NATIONAL, canonical_region, find_region
 from knowledge.store import KnowledgeStore
 
 _AMOUNT = re.compile(r"\d|[一二三四五六七八九十百千万亿两半][成倍番]|[一二三四五六七八九十百千万亿两半]分之|一半|峰值|平台期|零|翻一番|全覆盖|全面")
@@ -136,6 +136,7 @@ class Searcher:
         self._count: tuple[int, int] | None = None
         self._counted: tuple[tuple[int, int], list[tuple[Document, int]]] | None = None
         self._filter: tuple[tuple[int, frozenset[str]], tuple[set[str], set[str]]] | None = None
+        self._places: tuple[int, tuple[str, ...]] | None = None
 
     # Caches below are tagged with the store's change counter read BEFORE their data, so a change
     # committed meanwhile (by any process) only makes them rebuild once more, never stick stale.
@@ -155,6 +156,14 @@ class Searcher:
                     names.setdefault(normalize(alias), department_core(canon))
             self._departments = (generation, {normalize(k): v for k, v in names.items()})
         return self._departments[1]
+
+    def _unlisted_places(self) -> tuple[str, ...]:
+        """The documents' regions that the region tables lack (a county: 石岭县), as of the last refresh."""
+        generation = self.store.generation
+        if self._places is None or self._places[0] != generation:
+            self._places = (generation, tuple(r for r in self.store.document_regions()
+                                              if r != NATIONAL and canonical_region(r) is None))
+        return self._places[1]
 
     def _documents(self) -> _Documents:
         """What questions look up about documents; remembered until the next change."""
@@ -183,7 +192,8 @@ class Searcher:
     def search(self, text: str, today: date, k: int = 5) -> SearchResult:
         self.store.refresh()  # a change by any process since the last question: caches rebuild
         # every document's 文号 is read only for a question that cites one: it grows with the base
-        q = understand(text, today, self._known_departments(), _OnFirstUse(lambda: self._documents().numbers))
+        q = understand(text, today, self._known_departments(), _OnFirstUse(lambda: self._documents().numbers),
+                       self._unlisted_places())
         if q.document_kind:
             docs = self._documents()
             q.kind_doc_ids = tuple(d for d, title in docs.titles.items()

@@ -206,15 +206,31 @@ def segment(blocks: list[Block]) -> list[Piece]:
     return pieces
 
 
+# Roles written into a sentence rather than bracketed after it — …方案，由市发展改革委牵头，市工信局配合，
+# 6月底前全部印发实施 / 请市住建局牵头，市机关事务管理局配合，于9月底前出台细则: the sentence's own clause
+# runs from there to its end (the words stay in the item's text too).
+_INLINE_ROLES = re.compile(r"(?:^|(?<=[，,；;：:]))(?:请|由)[^，,；;。：:（）()]{2,40}?牵头(?=[，,；;。]|$)")
+
+
+def _inline_clause(sentence: str) -> str:
+    m = _INLINE_ROLES.search(sentence)
+    return sentence[m.start():].rstrip("。；;，, ") if m else ""
+
+
 def _pieces_of_paragraph(body: str, section: str) -> list[Piece]:
     pieces: list[Piece] = []
     cursor = 0
     spans = [*_find_clauses(body), (len(body), len(body))]
     for start, end in spans:
-        clause = body[start:end]
-        for sentence in split_sentences(body[cursor:start]):
-            if _ISSUING_FORMULA.search(sentence) or _PURPOSE.match(sentence):
-                continue
+        sentences = [s for s in split_sentences(body[cursor:start])
+                     if not (_ISSUING_FORMULA.search(s) or _PURPOSE.match(s))]
+        clauses = [_inline_clause(s) for s in sentences]
+        governing = body[start:end]
+        for n in range(len(sentences) - 1, -1, -1):  # a sentence that opens with the roles (请…牵头，…)
+            if clauses[n] and sentences[n].startswith(("请", "由")):  # assigns the sentences before it too
+                governing = clauses[n]
+            clauses[n] = clauses[n] or governing
+        for sentence, clause in zip(sentences, clauses, strict=True):
             for text, lead in _pieces_of_sentence(sentence):
                 for part in _split_long(text):
                     if pieces and len(part.strip("。；，")) < MIN_PIECE_CHARS and pieces[-1].clause == clause:

@@ -226,6 +226,10 @@ class KnowledgeStore:
     def documents(self) -> list[Document]:
         return [_document(r) for r in self._rows("SELECT * FROM documents ORDER BY date DESC, doc_id", [])]
 
+    def document_regions(self) -> list[str]:
+        """Every region some document is from."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT region FROM documents").fetchall() if r[0]]
+
     def document_item_counts(self) -> dict[str, int]:
         """doc id -> how many active items it has (every document, 0 for none)."""
         return {r[0]: int(r[1]) for r in self.db.execute(

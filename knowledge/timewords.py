@@ -29,8 +29,8 @@ _STATUS = (
 _SOONEST = re.compile(r"最(?:快|早|先)(?:要|就要|将)?(?:到期|截止)")  # 最早到期的: what is due next, however far
 _HALF = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)?(?P<h>[上下])半年")
 _QUARTER = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)第?(?P<q>[一二三四1-4])季度|(?P<rel>本|这个?|当|下个?|下一)季度?")
-_YEAR_END = re.compile(r"(?:今年|本年)?(?:年底|年末)(?:之前|以前|前)|到年底|今年底前?")
-_YEAR_END_MONTH = re.compile(r"(?:今年|本年)?(?:年底|年末)(?=到期|截止|要|完成|的)")  # 年底到期: due in December
+_YEAR_END = re.compile(r"(?:(?P<y>20\d{2})年|今年|本年)?(?:年底|年末)(?:之前|以前|前)|到年底|今年底前?")
+_YEAR_END_MONTH = re.compile(r"(?:(?P<y>20\d{2})年|今年|本年)?(?:年底|年末)(?=到期|截止|要|完成|的)")  # 年底到期: in December
 _CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -72,10 +72,11 @@ def window(norm: str, today: date) -> tuple[Window, str] | None:
             y = _year_said(m["y"], today)
             q = int(m["q"]) if m["q"].isdigit() else "一二三四".index(m["q"]) + 1
         return (date(y, 3 * q - 2, 1), month_end(y, 3 * q)), m[0]
-    if m := _YEAR_END.search(norm):  # what is left of this year
-        return (today, date(today.year, 12, 31)), m[0]
+    if m := _YEAR_END.search(norm):  # what is left of this year; of a year named, that year's
+        return ((date(int(m["y"]), 1, 1), date(int(m["y"]), 12, 31)) if m["y"] else (today, date(today.year, 12, 31))), m[0]
     if m := _YEAR_END_MONTH.search(norm):
-        return (date(today.year, 12, 1), date(today.year, 12, 31)), m[0]
+        y = int(m["y"]) if m["y"] else today.year
+        return (date(y, 12, 1), date(y, 12, 31)), m[0]
     monday = today - timedelta(days=today.weekday())
     for words, start, end in (
             (("今天", "今日"), today, today),
