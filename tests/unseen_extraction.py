@@ -2,7 +2,7 @@
 into a fresh knowledge base holding the bundled seeds and check its 15 facts (due date, departments by
 role, region). Used by tests/test_unseen_set.py; as a script it prints each fact and the score:
 
-    .venv/bin/python tests/unseen_extraction.py [--db PATH]
+    .venv/bin/python tests/unseen_extraction.py [--db PATH] [--set tests/data/unseen2]
 
 With --db the knowledge base is kept at PATH (seeded and imported once), so the set's questions can be
 asked of it: `policybot ask --json -k 5 --config CFG` with `[storage] path = "PATH"` in CFG.
@@ -39,13 +39,13 @@ class FactResult:
         return not self.problems
 
 
-def build_knowledge_base(path: Path) -> dict[str, str]:
+def build_knowledge_base(path: Path, folder: Path = UNSEEN) -> dict[str, str]:
     """Seed a fresh knowledge base at `path` and import the set's documents; file name → doc id."""
-    manifest = tomllib.loads((UNSEEN / "manifest.toml").read_text(encoding="utf-8"))
+    manifest = tomllib.loads((folder / "manifest.toml").read_text(encoding="utf-8"))
     store = KnowledgeStore(path)
     try:
         seed(store)
-        return {d["file"]: import_path(store, UNSEEN / d["file"]).doc_id for d in manifest["document"]}
+        return {d["file"]: import_path(store, folder / d["file"]).doc_id for d in manifest["document"]}
     finally:
         store.close()
 
@@ -71,10 +71,10 @@ def check_fact(fact: dict, items: list[Item], region: str) -> list[str]:
     return problems
 
 
-def measure(path: Path) -> list[FactResult]:
-    """Build the knowledge base at `path` and check every fact of extraction.jsonl."""
-    doc_ids = build_knowledge_base(path)
-    facts = [json.loads(line) for line in (UNSEEN / "extraction.jsonl").read_text(encoding="utf-8").splitlines()
+def measure(path: Path, folder: Path = UNSEEN) -> list[FactResult]:
+    """Build the knowledge base at `path` and check every fact of the set's extraction.jsonl."""
+    doc_ids = build_knowledge_base(path, folder)
+    facts = [json.loads(line) for line in (folder / "extraction.jsonl").read_text(encoding="utf-8").splitlines()
              if line.strip()]
     store = KnowledgeStore(path)
     try:
@@ -92,11 +92,12 @@ def measure(path: Path) -> list[FactResult]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path, help="keep the knowledge base here (must not exist yet)")
+    ap.add_argument("--set", type=Path, default=UNSEEN, help="the set's folder (default: tests/data/unseen)")
     a = ap.parse_args()
     if a.db and a.db.exists():
         ap.error(f"{a.db} exists; give a new path")
     with tempfile.TemporaryDirectory() as tmp:
-        results = measure(a.db or Path(tmp) / "unseen.db")
+        results = measure(a.db or Path(tmp) / "unseen.db", a.set)
     for r in results:
         mark = "ok  " if r.ok else "MISS"
         print(f"{mark} {r.fact['file']}: {r.fact['item_contains']}" + ("" if r.ok else " — " + "; ".join(r.problems)))
