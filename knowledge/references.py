@@ -55,12 +55,13 @@ def find_reference(text: str) -> DocumentReference | None:
 def cited_documents(reference: DocumentReference, numbers: Mapping[str, str]) -> tuple[str, ...]:
     """The ids of the documents (doc_id -> document number) that `reference` cites; when none does
     and what stands before the number reads like no issuer (楼顶光伏36号文), those of that number."""
-    cited = tuple(doc_id for doc_id, number in numbers.items()
-                  if (printed := _printed(number)) and reference.cites(printed))
+    def citing(ref: DocumentReference) -> tuple[str, ...]:
+        return tuple(doc_id for doc_id, number in numbers.items() if (printed := _printed(number)) and ref.cites(printed))
+
+    cited = citing(reference)
     if cited or not reference.issuer or _ISSUER_END.search(reference.issuer):
         return cited
-    bare = DocumentReference(reference.text, "", reference.year, reference.number)
-    return tuple(doc_id for doc_id, number in numbers.items() if (printed := _printed(number)) and bare.cites(printed))
+    return citing(DocumentReference(reference.text, "", reference.year, reference.number))
 
 
 @lru_cache(maxsize=4096)
