@@ -75,7 +75,7 @@ _REGION_PREFIXES = ("自治区", "省", "市", "区", "县", "盟", "旗", "州"
 _GOV_SUFFIX = lazy_compile(r"(?:厅|局|委|办|委员会|办公室|部|中心)$")
 _QUALIFIED = lazy_compile(r"^(?:国家|中国|国务院|中共|中央|全国)|银行|集团|公司|支行|分行")
 _LEAD = lazy_compile(r"^(?:请|由)?(?P<names>.+?)(?:共同)?牵头$")
-_RESPONSIBLE = lazy_compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|负责)$")
+_RESPONSIBLE = lazy_compile(r"^(?:请|由)?(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|负责)$")
 _SUPPORTING = lazy_compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:共同)?(?:配合|参与|协助|协同)$")
 # 根据…工作安排 / 按照…统一部署推进: a time the text ties to another schedule, kept as written.
 _SCHEDULE = lazy_compile(r"^(?:根据|按照|依据|视)[^，。；]{2,30}(?:安排|部署|进度|要求|情况)(?:推进|执行|实施|完成|开展)?$")
@@ -224,6 +224,11 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
     support_t = tuple(n for n in _dedupe(support) if n not in lead_t)
     responsible_t = tuple(n for n in _dedupe(responsible) if n not in support_t)
     return ClauseParts(Departments(lead_t, support_t, responsible_t), tuple(time_parts), tuple(stated_times))
+
+
+def names_departments(text: str) -> bool:
+    """The text is a list of bodies' names (市生态环境局、市海洋发展局), not words like 企业."""
+    return _looks_like_names(text)
 
 
 def _looks_like_names(part: str) -> bool:

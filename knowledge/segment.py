@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.departments import is_responsibility_clause, labelled_clause_start
+from knowledge.departments import is_responsibility_clause, labelled_clause_start, names_departments
 from knowledge.documents import Block
 from knowledge.targets import find_targets
 
@@ -209,11 +209,12 @@ def segment(blocks: list[Block]) -> list[Piece]:
 # Roles written into a sentence rather than bracketed after it — …方案，由市发展改革委牵头，市工信局配合，
 # 6月底前全部印发实施 / 请市住建局牵头，市机关事务管理局配合，于9月底前出台细则: the sentence's own clause
 # runs from there to its end (the words stay in the item's text too).
-_INLINE_ROLES = re.compile(r"(?:^|(?<=[，,；;：:]))(?:请|由)[^，,；;。：:（）()]{2,40}?牵头(?=[，,；;。]|$)")
+_INLINE_ROLES = re.compile(r"(?:^|(?<=[，,；;：:]))(?:请|由)(?P<names>[^，,；;。：:（）()]{2,60}?)"
+                           r"(?:牵头|(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|分工负责|负责))(?=[，,；;。]|$)")
 
 
 def _inline_clause(sentence: str) -> str:
-    m = _INLINE_ROLES.search(sentence)
+    m = next((m for m in _INLINE_ROLES.finditer(sentence) if names_departments(m["names"])), None)
     return sentence[m.start():].rstrip("。；;，, ") if m else ""
 
 

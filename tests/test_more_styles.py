@@ -63,6 +63,16 @@ def test_roles_marked_in_a_list_or_written_into_the_sentence(clause, departments
     assert parse_clause(clause, "青崖市").departments == departments
 
 
+@pytest.mark.parametrize(("sentence", "departments"), [
+    ("整治入海排污口120个，由市生态环境局、市海洋发展局按职责分工负责，年底前完成整治任务。",
+     Departments(responsible=("市生态环境局", "市海洋发展局"))),
+    ("推进项目建设，由企业负责，年底前完成。", Departments()),  # 企业 is no department
+])
+def test_responsibility_written_into_a_sentence(sentence, departments):
+    (item,) = extract_sentence(sentence, region="云港市", doc_year=2024)
+    assert item.departments == departments and item.deadline.due == date(2024, 12, 31)
+
+
 def test_roles_written_into_a_sentence_govern_it_and_the_sentences_before():
     (plan,) = extract_sentence("出台云港市碳达峰专项方案，由市发展改革委牵头，市工信局配合，6月底前全部印发实施。",
                                region="云港市", doc_year=2024)
