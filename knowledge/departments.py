@@ -185,7 +185,11 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
             continue
         if m := _LABELLED_FIELD.match(part):  # 牵头单位：… / 配合单位：… / 完成时限：…
             field, value = m["label"], m["value"].strip()
-            if field in _TIME_LABELS:
+            if field in _NOTE_LABELS:
+                pending = ""
+            elif field in _TIME_LABELS and re.fullmatch(r"(?:无|暂无|没有|/|—+|-+)[。.]?", value):
+                pending = ""  # 下步要求：无
+            elif field in _TIME_LABELS:
                 time_parts.append(value)
                 stated_times.append(value)
             else:  # 责任单位：国网青崖供电公司（牵头）、市能源局 — a name marked 牵头 leads
@@ -226,6 +230,13 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
     return ClauseParts(Departments(lead_t, support_t, responsible_t), tuple(time_parts), tuple(stated_times))
 
 
+def follow_up_kind(text: str) -> str:
+    """A bulletin's line under a task: "note" for how it stands (进展情况：…), "next" for what is due
+    next (下步要求：10月底前…), "" for any other line."""
+    label = next((f for f in _FOLLOW_UP if text.startswith(f) and text[len(f):len(f) + 1] in (":", "：")), "")
+    return "" if not label else "note" if label in _NOTE_LABELS else "next"
+
+
 def names_departments(text: str) -> bool:
     """The text is a list of bodies' names (市生态环境局、市海洋发展局), not words like 企业."""
     return _looks_like_names(text)
@@ -240,8 +251,12 @@ def _looks_like_names(part: str) -> bool:
 _LEAD_LABELS = ("牵头单位", "牵头部门", "主责单位", "主责部门")
 _SUPPORT_LABELS = ("配合单位", "配合部门", "配合处室", "协办单位", "参与单位", "参与部门", "协同单位")
 _RESPONSIBLE_LABELS = ("责任单位", "责任部门", "责任处室", "责任科室", "责任主体", "主办单位")
-_TIME_LABELS = ("完成时限", "完成期限", "完成时间", "时间节点", "时间安排", "时限", "期限")
-_LABEL = "|".join((*_LEAD_LABELS, *_SUPPORT_LABELS, *_RESPONSIBLE_LABELS, *_TIME_LABELS))
+_TIME_LABELS = ("完成时限", "完成期限", "完成时间", "时间节点", "时间安排", "时限", "期限",
+                "下步要求", "下一步要求", "下步工作", "下一步工作")  # a bulletin's next deadline: 下步要求：10月底前…
+# A bulletin's lines under a task that say how it stands (进展情况：滞后。…): part of its clause, no roles.
+_NOTE_LABELS = ("进展情况", "推进情况", "工作进展", "完成情况")
+_FOLLOW_UP = (*_TIME_LABELS[-4:], *_NOTE_LABELS)
+_LABEL = "|".join((*_LEAD_LABELS, *_SUPPORT_LABELS, *_RESPONSIBLE_LABELS, *_TIME_LABELS, *_NOTE_LABELS))
 _LABELLED_FIELD = lazy_compile(rf"^(?P<label>{_LABEL})[:：]\s*(?P<value>.+)$")
 _MARKED_LEAD = lazy_compile(r"([^、，,；;：:（）()]+)[（(]牵头[）)]")
 # Fields on one line separated only by spaces (责任处室：气候处　完成期限：12月底前).

@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.departments import is_responsibility_clause, labelled_clause_start, names_departments
+from knowledge.departments import (
+    follow_up_kind,
+    is_responsibility_clause,
+    labelled_clause_start,
+    names_departments,
+)
 from knowledge.documents import Block
 from knowledge.targets import find_targets
 
@@ -182,9 +187,16 @@ def segment(blocks: list[Block]) -> list[Piece]:
     for block in blocks:
         line = block.text.strip()
         if not block.heading and labelled_clause_start(line) == 0 and pieces:
-            # lines of their own, in any order, assign the paragraph before them
+            follow_up = follow_up_kind(line)
+            if follow_up == "note":  # 进展情况：滞后。… — how the task above stands: part of its text
+                last = pieces[-1]
+                pieces[-1] = Piece(last.text + line, last.section, last.clause, last.lead_in)
+                continue
+            # lines of their own, in any order, assign the paragraph before them (下步要求：… also a task
+            # with a clause of its own)
             before, own_lines = own_lines, f"{own_lines}；{line}" if own_lines else line
             pieces[paragraph_start:] = [Piece(p.text, p.section, own_lines, p.lead_in) if p.clause in ("", before)
+                                        else Piece(p.text, p.section, f"{p.clause}；{line}", p.lead_in) if follow_up
                                         else p for p in pieces[paragraph_start:]]
             continue
         own_lines = ""
@@ -213,6 +225,15 @@ _INLINE_ROLES = re.compile(r"(?:^|(?<=[，,；;：:]))(?:请|由)(?P<names>[^，
                            r"(?:牵头|(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|分工负责|负责))(?=[，,；;。]|$)")
 
 
+_ROLE_PART = re.compile(r"(?:牵头|配合|参与|协助|协同|负责)$")
+
+
+def _only_roles(sentence: str) -> bool:
+    """由市工信局牵头，市发展改革委参与。: the sentence says who, and nothing to do."""
+    parts = [p for p in re.split(r"[，,；;。]", sentence) if p.strip()]
+    return bool(parts) and all(_ROLE_PART.search(p.strip()) for p in parts)
+
+
 def _inline_clause(sentence: str) -> str:
     m = next((m for m in _INLINE_ROLES.finditer(sentence) if names_departments(m["names"])), None)
     return sentence[m.start():].rstrip("。；;，, ") if m else ""
@@ -232,6 +253,8 @@ def _pieces_of_paragraph(body: str, section: str) -> list[Piece]:
                 governing = clauses[n]
             clauses[n] = clauses[n] or governing
         for sentence, clause in zip(sentences, clauses, strict=True):
+            if _only_roles(sentence) and _inline_clause(sentence):
+                continue  # (its roles govern the sentences before it)
             for text, lead in _pieces_of_sentence(sentence):
                 for part in _split_long(text):
                     if pieces and len(part.strip("。；，")) < MIN_PIECE_CHARS and pieces[-1].clause == clause:

@@ -131,3 +131,26 @@ def test_a_county_plans_departments_get_the_county_prefix():
                          "全县推进。\n石岭县人民政府\n2024年2月26日\n", "shiling.txt")
     assert doc.region == "石岭县"
     assert next(i for i in items if "风电场" in i.text).departments.lead == ("县发改局",)
+
+
+BULLETIN = """江北市发展和改革委员会关于重点任务推进情况的通报
+二、重点任务进展情况
+5．对年耗能1万吨标准煤以上的32家企业开展能源审计。由市工信局牵头，市发展改革委、市市场监管局参与。
+进展情况：滞后。目前仅完成19家。
+下步要求：2023年10月底前完成剩余企业能源审计。
+6．创建市级以上绿色工厂8家。责任单位：市工信局。
+进展情况：已完成。共有9家企业通过评审。
+下步要求：无。
+江北市发展和改革委员会
+2023年10月9日
+"""
+
+
+def test_a_bulletins_progress_is_its_tasks_text_and_its_next_step_its_deadline():
+    _, items = prepare(BULLETIN, "jiangbei.txt")
+    audit = next(i for i in items if "能源审计" in i.text)
+    assert "进展情况：滞后" in audit.text and audit.deadline.due == date(2023, 10, 31)
+    assert audit.departments == Departments(lead=("市工信局",), support=("市发展改革委", "市市场监管局"))
+    factories = next(i for i in items if "绿色工厂" in i.text)
+    assert "已完成" in factories.text and factories.departments.responsible == ("市工信局",)
+    assert not any(i.text.startswith(("进展情况", "下步要求")) for i in items)  # no tasks of their own
