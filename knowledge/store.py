@@ -53,6 +53,22 @@ def index_context(item: Item, title: str) -> list[str]:
             *(t.metric for t in item.targets)]
 
 
+_Contexts = dict[str, tuple[str, str, set[str]]]
+
+
+def _index_row(raw_text: str, raw_context: str, contexts: _Contexts) -> tuple[str, str, str, str, str, set[str]]:
+    """An item's index row — normalised text, body, meta and sound columns, normalised context —
+    and its distinct index tokens. An item's context is often its neighbours': it is normalised, and
+    its tokens found, once (`contexts`)."""
+    text = normalize(raw_text)
+    if (context := contexts.get(raw_context)) is None:
+        meta = normalize(raw_context)
+        words = bigrams(meta)
+        context = contexts[raw_context] = (meta, fts_text(words), _fts_tokens(set(words)))
+    body, sound = bigrams(text), sound_bigrams(text)
+    return text, fts_text(body), context[1], fts_text(sound), context[0], _fts_tokens({*body, *sound}) | context[2]
+
+
 def _fts_tokens(words: Collection[str]) -> set[str]:
     """The distinct tokens FTS5 makes of these words (or columns) indexed: a word such as "2.5"
     is two."""
@@ -503,21 +519,15 @@ class KnowledgeStore:
                 if item.status == "active":
                     self._insert_departments_and_deadlines([item])
             self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", ids)
-        # an item's context is often its neighbours': normalised, and its index tokens found, once
-        contexts: dict[str, tuple[str, str, set[str]]] = {}
+        contexts: _Contexts = {}
         titles = {doc_id: self._title_for_index(doc_id) for doc_id in {item.doc_id for item in active}}
         rows = []
         tokens: list[set[str]] = []
         for item in active:
-            text = normalize(item.text)
-            raw = " ".join(index_context(item, titles[item.doc_id]))
-            if (context := contexts.get(raw)) is None:
-                meta = normalize(raw)
-                words = bigrams(meta)
-                context = contexts[raw] = (meta, fts_text(words), _fts_tokens(set(words)))
-            body, sound = bigrams(text), sound_bigrams(text)
-            rows.append((item.id, fts_text(body), context[1], fts_text(sound), text, context[0]))
-            tokens.append(_fts_tokens({*body, *sound}) | context[2])
+            context = " ".join(index_context(item, titles[item.doc_id]))
+            text, body, meta, sound, norm_context, item_tokens = _index_row(item.text, context, contexts)
+            rows.append((item.id, body, meta, sound, text, norm_context))
+            tokens.append(item_tokens)
         if rows:
             self.db.conn.executemany(
                 "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)", rows)
