@@ -100,18 +100,23 @@ class KnowledgeBase:
         """Import files, and the supported files of directories; each document in its own transaction.
         A directory's other files are reported as skipped with the reason (hidden ones are passed over)."""
         from knowledge.formats import SUPPORTED_SUFFIXES
-        from knowledge.importer import import_path
+        from knowledge.importer import apply_import, prepare_path, prepared
 
         started = time.monotonic()
-        for path in paths:
-            for file in _files(path):
-                if file.suffix.lower() not in SUPPORTED_SUFFIXES - {""} and path.is_dir():
-                    yield file, SkippedFile(unsupported_reason(file))
-                    continue
-                try:
-                    yield file, import_path(self.store, file, overrides, actor="cli")
-                except (ValueError, OSError) as e:
-                    yield file, e
+        files = [(file, SkippedFile(unsupported_reason(file))
+                  if file.suffix.lower() not in SUPPORTED_SUFFIXES - {""} and path.is_dir() else None)
+                 for path in paths for file in _files(path)]
+        # many files: the next ones read and extracted in a worker process while this one is written
+        extracted = prepared(prepare_path, [(file, overrides) for file, skipped in files if skipped is None])
+        for file, skipped in files:
+            if skipped is not None:
+                yield file, skipped
+                continue
+            try:
+                document, items = next(extracted).result()
+                yield file, apply_import(self.store, document, items, actor="cli")
+            except (ValueError, OSError) as e:
+                yield file, e
         self.store.optimize(merge_seconds(time.monotonic() - started))
         self.searcher.invalidate()
 

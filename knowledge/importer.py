@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path
+from typing import Any, TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -33,6 +38,9 @@ SIMILAR_ENOUGH = 80  # rapidfuzz ratio above which a changed sentence counts as 
 MAX_LINE_CHARS = 50_000  # one line (paragraph) of text
 MAX_ITEM_CHARS = 2_000  # one item: longer means the sentence lost its punctuation (e.g. a bad PDF)
 MAX_ITEMS_PER_DOCUMENT = 5_000
+PREPARE_BATCH = 8  # documents a multi-document import sends its worker process at once
+AHEAD_FROM = 16  # files from which `policybot import` extracts them in a worker process (it takes ~1 s to start)
+T = TypeVar("T")
 
 @dataclass
 class DocumentOverrides:
@@ -150,6 +158,84 @@ def _check_lines(text: str) -> None:
             lines += 1
             if lines > MAX_LINES:
                 raise too_many_lines()
+
+
+def prepare_path(path: Path, overrides: DocumentOverrides | None = None) -> tuple[Document, list[Item]]:
+    """A document file read, parsed and extracted (`prepare`), without touching the store."""
+    return prepare(read_file(path), str(path.name), overrides)
+
+
+def prepared_ahead(fn: Callable[..., T], calls: Iterable[tuple], *, batch: int = PREPARE_BATCH) -> Iterator[Future[T]]:
+    """`fn(*args)` for each of `calls`, in order, computed in a worker process ahead of the caller:
+    an import extracts the next documents on the other core while it writes this one (parsing and
+    extraction are pure). Each result, or the error it raised, comes as a done future. Calls go
+    in batches, two in flight: each message between the processes costs the caller's thread a
+    wait for the interpreter lock. The process starts with the first call and ends with the last."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    calls = iter(calls)
+    # spawn: a fresh interpreter, never a fork of the caller's threads and database connections
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit() -> Future[list[tuple[bool, Any]]] | None:
+        chunk = list(islice(calls, batch))
+        return pool.submit(_each, fn, chunk) if chunk else None
+
+    try:
+        pending = deque(f for f in (submit(), submit()) if f is not None)
+        while pending:
+            done = pending.popleft().result()
+            if (more := submit()) is not None:
+                pending.append(more)
+            yield from _futures(done)
+    finally:  # (also when the caller stops early: what was not started yet is not started)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _each(fn: Callable[..., T], calls: list[tuple]) -> list[tuple[bool, Any]]:
+    """Each call's (True, result) or (False, the error it raised)."""
+    out: list[tuple[bool, Any]] = []
+    for args in calls:
+        try:
+            out.append((True, fn(*args)))
+        except Exception as e:  # (raised again by its future's `result()`)
+            out.append((False, e))
+    return out
+
+
+def _futures(outcomes: list[tuple[bool, Any]]) -> Iterator[Future]:
+    for ok, value in outcomes:
+        future: Future = Future()
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+        yield future
+
+
+def prepared(fn: Callable[..., T], calls: list[tuple]) -> Iterator[Future[T]]:
+    """`prepared_ahead` when there are enough calls (AHEAD_FROM) to pay for starting a process;
+    else each computed when its turn comes."""
+    if len(calls) >= AHEAD_FROM:
+        yield from prepared_ahead(fn, calls)
+        return
+    for args in calls:
+        yield from _futures(_each(fn, [args]))
+
+
+def import_texts(store: KnowledgeStore, documents: Iterable[tuple[str, str, DocumentOverrides | None]],
+                 *, actor: str = "import") -> Iterator[ImportReport | DocumentError]:
+    """Import (text, source, overrides) documents in order, one transaction each, extracting the
+    next ones meanwhile in a worker process (`prepared_ahead`); a document that cannot be
+    imported comes as its DocumentError."""
+    for future in prepared_ahead(prepare, documents):
+        try:
+            doc, items = future.result()
+        except DocumentError as e:
+            yield e
+            continue
+        yield apply_import(store, doc, items, actor=actor)
 
 
 def import_text(store: KnowledgeStore, text: str, source: str, overrides: DocumentOverrides | None = None,

@@ -182,6 +182,17 @@ def _m011_search_lookups(db: sqlite_utils.Database) -> None:
     db.table("item_deadlines").create_index(["region", "due"])
 
 
+def _m012_department_indexes(db: sqlite_utils.Database) -> None:
+    # Five indexes on item_departments became two: (core), (core, role) and (core, region) are each
+    # a prefix of (core, region, role), and (name, role), (name, region) of (name, region, role) — a
+    # lookup by name and role reads the role in the index. Every department row an import adds went
+    # into each index at its own page: at commit the five wrote ~260 of a document's ~450 pages.
+    for name in ("core", "core_role", "core_region", "name_role", "name_region"):
+        db.execute(f"DROP INDEX IF EXISTS idx_item_departments_{name}")
+    db.table("item_departments").create_index(["name", "region", "role"])
+    db.table("item_departments").create_index(["core", "region", "role"])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
@@ -194,6 +205,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("009_responsible_departments", _m009_responsible_departments),
     ("010_active_item_count", _m010_active_item_count),
     ("011_search_lookups", _m011_search_lookups),
+    ("012_department_indexes", _m012_department_indexes),
 ]
 
 

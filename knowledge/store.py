@@ -60,6 +60,28 @@ def index_context(item: Item, title: str) -> list[str]:
             *(t.metric for t in item.targets)]
 
 
+_Contexts = dict[str, tuple[str, str, set[str]]]
+
+
+def _index_row(raw_text: str, raw_context: str, contexts: _Contexts) -> tuple[str, str, str, str, str, set[str]]:
+    """An item's index row — normalised text, body, meta and sound columns, normalised context —
+    and its distinct index tokens. An item's context is often its neighbours': it is normalised, and
+    its tokens found, once (`contexts`)."""
+    text = normalize(raw_text)
+    if (context := contexts.get(raw_context)) is None:
+        meta = normalize(raw_context)
+        words = bigrams(meta)
+        context = contexts[raw_context] = (meta, fts_text(words), _fts_tokens(set(words)))
+    body, sound = bigrams(text), sound_bigrams(text)
+    return text, fts_text(body), context[1], fts_text(sound), context[0], _fts_tokens({*body, *sound}) | context[2]
+
+
+def _fts_tokens(words: Collection[str]) -> set[str]:
+    """The distinct tokens FTS5 makes of these words (or columns) indexed: a word such as "2.5"
+    is two."""
+    return set(_FTS_TOKEN.findall(" ".join(words)))
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -509,32 +531,30 @@ class KnowledgeStore:
                 if item.status == "active":
                     self._insert_departments_and_deadlines([item])
             self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", ids)
-        contexts: dict[str, tuple[str, str]] = {}  # an item's context is often its neighbours': normalised once
+        contexts: _Contexts = {}
         titles = {doc_id: self._title_for_index(doc_id) for doc_id in {item.doc_id for item in active}}
         rows = []
+        tokens: list[set[str]] = []
         for item in active:
-            text = normalize(item.text)
-            raw = " ".join(index_context(item, titles[item.doc_id]))
-            if (context := contexts.get(raw)) is None:
-                meta = normalize(raw)
-                context = contexts[raw] = (meta, fts_text(bigrams(meta)))
-            rows.append((item.id, fts_text(bigrams(text)), context[1], fts_text(sound_bigrams(text)), text, context[0]))
+            context = " ".join(index_context(item, titles[item.doc_id]))
+            text, body, meta, sound, norm_context, item_tokens = _index_row(item.text, context, contexts)
+            rows.append((item.id, body, meta, sound, text, norm_context))
+            tokens.append(item_tokens)
         if rows:
             self.db.conn.executemany(
                 "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)", rows)
-            for row in rows:
-                self._count_tokens(row[1:4], +1)
+            for item_tokens in tokens:
+                self._count_tokens(item_tokens, +1)
 
     def _count_out(self, ids: list[int]) -> None:
         """Count the tokens of these items' index rows out, before the rows are deleted."""
         for row in self.db.execute(f"SELECT body, meta, sound FROM items_fts WHERE rowid IN ({','.join('?' * len(ids))})",
                                    ids):
-            self._count_tokens(row, -1)
+            self._count_tokens(_fts_tokens(row), -1)
 
-    def _count_tokens(self, columns: tuple[str, ...], sign: int) -> None:
-        """Count an indexed row's tokens in (+1) or out (-1) of `token_counts` — each token once per
-        item, as FTS5 counts documents; saved when the write commits."""
-        tokens = set(_FTS_TOKEN.findall(" ".join(columns)))
+    def _count_tokens(self, tokens: set[str], sign: int) -> None:
+        """Count an indexed row's tokens (`_fts_tokens`) in (+1) or out (-1) of `token_counts` — each
+        token once per item, as FTS5 counts documents; saved when the write commits."""
         delta = getattr(self._local, "token_delta", None)
         if delta is None:  # (a write outside transaction(): saved at once)
             self._save_token_counts(Counter(dict.fromkeys(tokens, sign)))
@@ -545,13 +565,17 @@ class KnowledgeStore:
 
     def _save_token_counts(self, delta: Counter[str] | None = None) -> None:
         delta = self._local.token_delta if delta is None else delta
-        changed = [(t, n) for t, n in delta.items() if n]
-        if not changed:
+        if not delta:
             return
-        self.db.conn.executemany("INSERT INTO token_counts (term, items) VALUES (?, ?) ON CONFLICT (term)"
-                                 " DO UPDATE SET items = items + excluded.items", changed)
-        self.db.conn.executemany("DELETE FROM token_counts WHERE term = ? AND items <= 0",
-                                 [(t,) for t, n in changed if n < 0])
+        fewer = min(delta.values()) <= 0  # (an import only adds)
+        changed = {t: n for t, n in delta.items() if n} if fewer else delta
+        # one statement whose rows SQLite reads from one JSON object: a document changes thousands
+        # of tokens' counts, and a row bound from Python costs more than the upsert itself
+        self.db.conn.execute("INSERT INTO token_counts (term, items) SELECT key, value FROM json_each(?) WHERE true"
+                             " ON CONFLICT (term) DO UPDATE SET items = items + excluded.items", [_encode(changed)])
+        if fewer:
+            self.db.conn.executemany("DELETE FROM token_counts WHERE term = ? AND items <= 0",
+                                     [(t,) for t, n in changed.items() if n < 0])
         delta.clear()
 
     def _insert_departments_and_deadlines(self, items: list[Item]) -> None:

@@ -202,3 +202,49 @@ def test_batched_writes_give_each_item_its_own_id_and_index_rows(store):
     assert sorted(i.id for i in store.all_items()) == list(range(1, 12))
     _index_rows_match_items(store)
     assert store.db.execute("SELECT count(*) FROM items_fts").fetchone()[0] == 11
+
+
+def test_many_files_are_extracted_in_a_worker_process_with_the_same_result(tmp_path, monkeypatch):
+    """A directory of many files is read and extracted a few files ahead in another process while
+    each is written: the knowledge base, the reports and the errors are those of one at a time."""
+    import knowledge.importer as importer
+    from knowledge.base import KnowledgeBase, SkippedFile
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n, fuel in enumerate(("充电", "储能", "氢能", "光伏")):
+        (folder / f"{n}.txt").write_text(DOC_V1.replace("充电", fuel), encoding="utf-8")
+    (folder / "4.txt").write_text("", encoding="utf-8")  # refused: empty
+    (folder / "5.doc").write_bytes(b"old word")  # skipped: unsupported
+    (folder / "6.txt").write_text(DOC_V1, encoding="utf-8")  # the same as 0.txt: unchanged
+    results = {}
+    original = importer.prepared_ahead
+    for ahead_from in (1000, 2):  # one at a time; then in a worker process
+        monkeypatch.setattr(importer, "AHEAD_FROM", ahead_from)
+        started: list[int] = []
+        monkeypatch.setattr(importer, "prepared_ahead",
+                            lambda *a, _started=started, **k: _started.append(1) or original(*a, **k))
+        kb = KnowledgeBase(KnowledgeStore(tmp_path / f"kb{ahead_from}.sqlite"))
+        reports = [(p.name, r.summary() if isinstance(r, importer.ImportReport)
+                    else r.reason if isinstance(r, SkippedFile) else type(r).__name__)
+                   for p, r in kb.import_paths([folder], DocumentOverrides())]
+        assert bool(started) == (ahead_from == 2)
+        results[ahead_from] = (reports, snapshot(kb.store))
+        kb.close()
+    assert results[1000] == results[2]
+    reports, (documents, items, *_) = results[2]
+    kinds = [kind for _, kind in reports]
+    assert kinds[4] == "DocumentError" and kinds[5].startswith("不支持 .doc")
+    assert kinds[6] == "《关于推进充电设施建设的通知》没有变化，未做任何修改（5 条）。"
+    assert len(documents) == 4 and len(items) == 20
+
+
+def test_import_texts_gives_each_document_its_report_or_error(store):
+    from knowledge.importer import ImportReport, import_texts
+
+    documents = [(DOC_V1, "a.txt", None), ("", "empty.txt", None), (DOC_V1.replace("充电", "储能"), "b.txt", None)]
+    results = list(import_texts(store, documents, actor="admin:1"))
+    assert isinstance(results[1], DocumentError)
+    assert [r.added for r in (results[0], results[2]) if isinstance(r, ImportReport)] == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]
+    _index_rows_match_items(store)
+
