@@ -419,8 +419,8 @@ def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str
                         and not _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
     number = next((re.sub(r"\s+", "", blocks[i].text) for i in sorted(drop)
                    if _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
-    sig_date, issuer, a, b = _signature(blocks, salutation + 1 if salutation >= 0 else max(t_end, 0))
-    drop |= set(range(a, b))
+    sig_date, issuer, sig_start, sig_end = _signature(blocks, salutation + 1 if salutation >= 0 else max(t_end, 0))
+    drop |= set(range(sig_start, sig_end))
     for i, blk in enumerate(blocks[:6]):
         if m := _SPEECH_LINE.match(blk.text.strip()):  # a report given at a congress: its day, and by
             drop.add(i)                                  # the government of the place it met in

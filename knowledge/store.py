@@ -517,20 +517,20 @@ class KnowledgeStore:
         """(Re)index items: their search text, departments and deadlines. The FTS rows go last, so
         that FTS5 keeps them in memory until the commit: a statement with a trigger (an insert into
         items) would flush what it holds to a segment of its own."""
-        ids = [(item.id,) for item in items]
-        assert all(i is not None for (i,) in ids)
+        ids = [item.id for item in items if item.id is not None]
+        assert len(ids) == len(items)
         active = [item for item in items if item.status == "active"]
         if fresh:
             self._insert_departments_and_deadlines(active)
         else:  # item by item, so that the rows get the same rowids as when items were indexed one at a time
             for start in range(0, len(ids), 500):
-                self._count_out([i for (i,) in ids[start:start + 500]])
+                self._count_out(ids[start:start + 500])
             for item in items:
                 self.db.conn.execute("DELETE FROM item_departments WHERE item_id = ?", [item.id])
                 self.db.conn.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
                 if item.status == "active":
                     self._insert_departments_and_deadlines([item])
-            self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", ids)
+            self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
         contexts: _Contexts = {}
         titles = {doc_id: self._title_for_index(doc_id) for doc_id in {item.doc_id for item in active}}
         rows = []
