@@ -216,7 +216,7 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
         elif _TIME_WORDS.search(part):
             time_parts.append(part)
             pending = ""
-        elif _looks_like_names(part):
+        elif names_departments(part):
             pending += part + "，"
         else:
             pending = ""
@@ -237,12 +237,14 @@ def follow_up_kind(text: str) -> str:
     return "" if not label else "note" if label in _NOTE_LABELS else "next"
 
 
-def names_departments(text: str) -> bool:
+def says_only_roles(sentence: str) -> bool:
+    """由市工信局牵头，市发展改革委参与。: every part of the sentence gives departments a role; nothing to do."""
+    parts = [p.strip() for p in re.split(r"[，,；;。]", sentence) if p.strip()]
+    return bool(parts) and all(_LEAD.match(p) or _SUPPORTING.match(p) or _RESPONSIBLE.match(p) for p in parts)
+
+
+def names_departments(part: str) -> bool:
     """The text is a list of bodies' names (市生态环境局、市海洋发展局), not words like 企业."""
-    return _looks_like_names(text)
-
-
-def _looks_like_names(part: str) -> bool:
     names = [n for n in part.split("、") if n]
     return bool(names) and all(_GOV_SUFFIX.search(n) or re.search(r"银行|公司|集团|中心|政府|公署", n) for n in names)
 
@@ -251,11 +253,12 @@ def _looks_like_names(part: str) -> bool:
 _LEAD_LABELS = ("牵头单位", "牵头部门", "主责单位", "主责部门")
 _SUPPORT_LABELS = ("配合单位", "配合部门", "配合处室", "协办单位", "参与单位", "参与部门", "协同单位")
 _RESPONSIBLE_LABELS = ("责任单位", "责任部门", "责任处室", "责任科室", "责任主体", "主办单位")
-_TIME_LABELS = ("完成时限", "完成期限", "完成时间", "时间节点", "时间安排", "时限", "期限",
-                "下步要求", "下一步要求", "下步工作", "下一步工作")  # a bulletin's next deadline: 下步要求：10月底前…
-# A bulletin's lines under a task that say how it stands (进展情况：滞后。…): part of its clause, no roles.
+# A bulletin's lines under a task: what is due next (下步要求：10月底前…, a time), and how it stands
+# (进展情况：滞后。…, part of the task's text, no roles).
+_NEXT_STEP_LABELS = ("下步要求", "下一步要求", "下步工作", "下一步工作")
 _NOTE_LABELS = ("进展情况", "推进情况", "工作进展", "完成情况")
-_FOLLOW_UP = (*_TIME_LABELS[-4:], *_NOTE_LABELS)
+_FOLLOW_UP = (*_NEXT_STEP_LABELS, *_NOTE_LABELS)
+_TIME_LABELS = ("完成时限", "完成期限", "完成时间", "时间节点", "时间安排", "时限", "期限", *_NEXT_STEP_LABELS)
 _LABEL = "|".join((*_LEAD_LABELS, *_SUPPORT_LABELS, *_RESPONSIBLE_LABELS, *_TIME_LABELS, *_NOTE_LABELS))
 _LABELLED_FIELD = lazy_compile(rf"^(?P<label>{_LABEL})[:：]\s*(?P<value>.+)$")
 _MARKED_LEAD = lazy_compile(r"([^、，,；;：:（）()]+)[（(]牵头[）)]")

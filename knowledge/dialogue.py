@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
@@ -112,19 +113,17 @@ def _answer(kb: KnowledgeBase, context: Context, text: str, today: date, k: int)
             if q.wants_amount and not (q.wants_who or q.wants_when or last.hits[0].item.targets):
                 goals = [i for i in kb.searcher.paragraph(last.hits[0].item) if i.targets]
                 if goals:  # 具体目标是多少, of a task whose paragraph states its goals apart
-                    return replace(last, question=text, mode="list", hits=[Hit(i, 1.0, 1.0) for i in goals],
-                                   total=0, today=today, page=0), previous
-            return replace(last, question=text, hits=last.hits[:1], wants_who=q.wants_who or q.wants_lead,
-                           today=today, page=0), previous
+                    return _again(last, text, today, mode="list", total=0,
+                                  hits=[Hit(i, 1.0, 1.0) for i in goals]), previous
+            return _again(last, text, today, hits=last.hits[:1], wants_who=q.wants_who or q.wants_lead), previous
         if (last is not None and last.mode == "list" and last.hits and (q.wants_who or q.wants_lead)
                 and last.hits[0].item.departments
                 and len({h.item.departments for h in last.hits}) == 1):  # who does all the listed work
-            return replace(last, question=text, mode="item", hits=last.hits[:1], wants_who=True, total=0,
-                           today=today, page=0), previous
+            return _again(last, text, today, mode="item", total=0, hits=last.hits[:1], wants_who=True), previous
         return kb.ask(f"{previous}，{text}", today, k), f"{previous}，{text}"
     if (q.department_names and _DEPARTMENT_CHECK.search(norm) and not q.wants_list
             and last is not None and last.mode == "item" and last.hits):  # its departments, all of them
-        return replace(last, question=text, hits=last.hits[:1], wants_who=True, today=today, page=0), previous
+        return _again(last, text, today, hits=last.hits[:1], wants_who=True), previous
     if not _MARKED.search(norm):
         return kb.ask(text, today, k), text
     m = _BODY.match(norm)
@@ -134,6 +133,11 @@ def _answer(kb: KnowledgeBase, context: Context, text: str, today: date, k: int)
     asked = reask(previous, body, known, today)
     answer = kb.ask(asked, today, k)
     return _prefer_document(answer, last), asked
+
+
+def _again(last: Answer, text: str, today: date, **changes: Any) -> Answer:
+    """The last answer given again for a follow-up about it (its first page, as of today)."""
+    return replace(last, question=text, today=today, page=0, **changes)
 
 
 def _prefer_document(answer: Answer, last: Answer | None) -> Answer:

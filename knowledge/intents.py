@@ -48,13 +48,13 @@ _TWO_DIGIT_YEAR = re.compile(r"(?<![\d.])([12]\d)年(?=年?底|年?末|内|前|[
 # The asker states the day to count from: 今天是2021年6月10日, 按今天2021-06-10算, 到今天2021年6月10日
 _TODAY_SAID = re.compile(r"(?:按|以|到|截至|截止到?)?(?:今天|今日|当前|现在)(?:是|为)?[,:]?"
                          r"(20\d{2})(?:年|-|/|\.)(\d{1,2})(?:月|-|/|\.)(\d{1,2})[日号]?(?:来?算|计算|为准)?")
-# A document named by its kind, as in 江西方案里 / 浙江碳达峰实施方案的 (措施 and 工作 are also tasks' words)
 # A department followed, in its clause, by a document's kind and 里/中 is the document's issuer, not a
 # department whose work is asked: 交通运输部节能降碳方案里水运局参与的任务. Not when the words between give
 # it a role or make the document its task (生态环境部牵头的方案里, 发改委要出台的办法中).
 _ISSUED_DOCUMENT = re.compile(r"[^，。；？！]{0,24}?(方案|规划|意见|通知|办法|条例|纲要|计划|要点)"
                               r"(?:里|中|当中|里面|提出|要求|规定|明确)")
 _NOT_ISSUING = re.compile(r"牵头|负责|参与|配合|承担|主管|分管|会同|出台|制定|编制|起草|研究")
+# A document named by its kind, as in 江西方案里 / 浙江碳达峰实施方案的 (措施 and 工作 are also tasks' words)
 _DOCUMENT_KIND = re.compile(r"(方案|规划|意见|通知|办法|条例|纲要|计划|要点)(?:里|中|的|是|提出|要求|规定|明确|[，,?？]|$)")
 # Questions about the knowledge base's documents themselves: which there are, when one was issued,
 # how many items one has.

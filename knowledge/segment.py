@@ -16,6 +16,7 @@ from knowledge.departments import (
     is_responsibility_clause,
     labelled_clause_start,
     names_departments,
+    says_only_roles,
 )
 from knowledge.documents import Block
 from knowledge.targets import find_targets
@@ -225,15 +226,6 @@ _INLINE_ROLES = re.compile(r"(?:^|(?<=[，,；;：:]))(?:请|由)(?P<names>[^，
                            r"(?:牵头|(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|分工负责|负责))(?=[，,；;。]|$)")
 
 
-_ROLE_PART = re.compile(r"(?:牵头|配合|参与|协助|协同|负责)$")
-
-
-def _only_roles(sentence: str) -> bool:
-    """由市工信局牵头，市发展改革委参与。: the sentence says who, and nothing to do."""
-    parts = [p for p in re.split(r"[，,；;。]", sentence) if p.strip()]
-    return bool(parts) and all(_ROLE_PART.search(p.strip()) for p in parts)
-
-
 def _inline_clause(sentence: str) -> str:
     m = next((m for m in _INLINE_ROLES.finditer(sentence) if names_departments(m["names"])), None)
     return sentence[m.start():].rstrip("。；;，, ") if m else ""
@@ -246,14 +238,15 @@ def _pieces_of_paragraph(body: str, section: str) -> list[Piece]:
     for start, end in spans:
         sentences = [s for s in split_sentences(body[cursor:start])
                      if not (_ISSUING_FORMULA.search(s) or _PURPOSE.match(s))]
-        clauses = [_inline_clause(s) for s in sentences]
+        own = [_inline_clause(s) for s in sentences]
+        clauses = list(own)
         governing = body[start:end]
         for n in range(len(sentences) - 1, -1, -1):  # a sentence that opens with the roles (请…牵头，…)
-            if clauses[n] and sentences[n].startswith(("请", "由")):  # assigns the sentences before it too
-                governing = clauses[n]
-            clauses[n] = clauses[n] or governing
-        for sentence, clause in zip(sentences, clauses, strict=True):
-            if _only_roles(sentence) and _inline_clause(sentence):
+            if own[n] and sentences[n].startswith(("请", "由")):  # assigns the sentences before it too
+                governing = own[n]
+            clauses[n] = own[n] or governing
+        for sentence, clause, roles in zip(sentences, clauses, own, strict=True):
+            if roles and says_only_roles(sentence):
                 continue  # (its roles govern the sentences before it)
             for text, lead in _pieces_of_sentence(sentence):
                 for part in _split_long(text):
