@@ -120,6 +120,8 @@ class Question:
             for piece in (part, *question_core(part).split("，")) if part else ():
                 if piece:  # 明年下半年 is 下半年 in the core (明年 is a stop word)
                     rest = rest.replace(piece, "，")
+        if self.region == NATIONAL:
+            rest = _NATIONAL_WORDS.sub("，", rest)  # 全国下半年要完成的任务: the words that said the region
         if self.region:
             rest = rest.replace(self.region, "，").replace(short_name(self.region), "，")
         return re.sub(r"，+", "，", rest).strip("，")
@@ -173,6 +175,9 @@ def _as_documents_name_departments(norm: str, region: str | None) -> str:
     return norm.replace(region, prefix).replace(short_name(region), prefix)
 
 
+_NATIONAL_WORDS = re.compile(r"全国|国家层面|中央")  # the region 国家, in a question
+
+
 def understand(text: str, today: date, known_departments: Mapping[str, str] | None = None,
                document_numbers: Mapping[str, str] | None = None, places: Collection[str] = ()) -> Question:
     """Parse a question. `known_departments` maps department names (and aliases) to their core,
@@ -198,7 +203,7 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
     q.wants_money = bool(_MONEY.search(norm))
     q.wants_amount = q.wants_amount or q.wants_money
     q.wants_targets = q.wants_amount and bool(_TARGETS.search(norm)) and not _ONE_VALUE.search(norm)
-    if re.search(r"全国|国家层面|中央", norm):
+    if _NATIONAL_WORDS.search(norm):
         q.region = NATIONAL
     q.region = find_region(norm) or q.region or _named_place(norm, places)
     departments = known_departments or {}

@@ -40,6 +40,7 @@ T = TypeVar("T")
 # Filtered lists whose every filter matches at least this many rows walk the documents newest first
 # instead of starting from the matches (see filter_items).
 WALK_FROM = 1000
+PHRASE_TEXTS_LOOKED_UP = 500  # a deadline phrase in more distinct texts than this is tested on every row
 INDEX_VERSION = "3"  # bump when what `_index` writes changes; stores rebuild their index on open
 BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another's write lock before giving up
 READ_THREADS = 3  # StoreWorker's reader threads, each with its own connection
@@ -121,6 +122,7 @@ class KnowledgeStore:
             self.db.enable_wal()
         self.generation = -1  # the database's change counter as last read by `refresh()`
         self._token_counts: tuple[int, dict[str, int]] = (-1, {})
+        self._deadline_texts: tuple[int, list[str], dict[str, list[str] | None]] = (-1, [], {})
         self._documents: dict[str, Document | None] = {}
         applied = migrate(self.db)  # (its atomic() takes the write lock up front)
         if "004_search_texts_in_index" in applied:
@@ -644,8 +646,13 @@ class KnowledgeStore:
             filters.append(("item_departments", condition, params))
         if deadline_phrase or due_from or due_to:
             conditions, params = [], []
-            for column_test, value in (("instr(text, ?) > 0", deadline_phrase), ("due >= ?", due_from),
-                                       ("due <= ?", due_to), ("(ongoing OR coalesce(start, '9') <= ?)", started_by)):
+            if deadline_phrase:
+                if (phrase_test := self._phrase_test("text", deadline_phrase)) is None:
+                    return [], False
+                conditions.append(phrase_test[0])
+                params += phrase_test[1]
+            for column_test, value in (("due >= ?", due_from), ("due <= ?", due_to),
+                                       ("(ongoing OR coalesce(start, '9') <= ?)", started_by)):
                 if value:
                     conditions.append(column_test)
                     params.append(value if isinstance(value, str) else value.isoformat())
@@ -684,6 +691,31 @@ class KnowledgeStore:
             [*params, limit + 1]).fetchall()
         return [int(r[0]) for r in rows[:limit]], len(rows) > limit
 
+    def _phrase_test(self, column: str, phrase: str) -> tuple[str, list[str]] | None:
+        """A condition on a deadline's text `column` that holds where the text has `phrase`, with its
+        parameters; None when no deadline's text has it. The texts that have it are looked up on the
+        index (a deadline's text is a clause's time, and documents repeat them); a phrase in very many
+        distinct texts is tested on each row instead."""
+        texts = self.deadline_texts_with(phrase)
+        if texts is None:
+            return f"instr({column}, ?) > 0", [phrase]
+        return (f"{column} IN ({','.join('?' * len(texts))})", texts) if texts else None
+
+    def deadline_texts_with(self, phrase: str) -> list[str] | None:
+        """The distinct deadline texts that contain `phrase` (None: more than PHRASE_TEXTS_LOOKED_UP).
+        The distinct texts are read once per generation, one index seek each."""
+        if self._deadline_texts[0] != self.generation:
+            texts = [r[0] for r in self.db.execute(
+                "WITH RECURSIVE texts(text) AS (SELECT min(text) FROM item_deadlines UNION ALL"
+                " SELECT (SELECT min(text) FROM item_deadlines WHERE text > texts.text) FROM texts"
+                " WHERE text IS NOT NULL) SELECT text FROM texts WHERE text IS NOT NULL").fetchall()]
+            self._deadline_texts = (self.generation, texts, {})
+        _, texts, by_phrase = self._deadline_texts
+        if phrase not in by_phrase:
+            found = [t for t in texts if phrase in t]
+            by_phrase[phrase] = found if len(found) <= PHRASE_TEXTS_LOOKED_UP else None
+        return by_phrase[phrase]
+
     def _matches_many(self, table: str, condition: str, params: list[Any], many: int) -> bool:
         """Whether at least `many` rows of `table` match: a count that stops there."""
         row = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {condition} LIMIT ?)",
@@ -701,11 +733,14 @@ class KnowledgeStore:
         if regions:  # on the index on (region, due)
             where.append(f"d.region IN ({','.join('?' * len(regions))})")
             params += list(regions)
-        for condition, value in (("instr(d.text, ?) > 0", deadline_phrase),
-                                 ("(d.ongoing OR coalesce(d.start, '9') <= ?)", started_by and started_by.isoformat())):
-            if value:
-                where.append(condition)
-                params.append(value)
+        if deadline_phrase:
+            if (phrase_test := self._phrase_test("d.text", deadline_phrase)) is None:
+                return [], False
+            where.append(phrase_test[0])
+            params += phrase_test[1]
+        if started_by:
+            where.append("(d.ongoing OR coalesce(d.start, '9') <= ?)")
+            params.append(started_by.isoformat())
         if unfinished:
             where.append("coalesce(i.progress, '') != 'done'")
         role_sql = f" AND role IN ({','.join('?' * len(roles))})" if roles else ""

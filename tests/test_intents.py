@@ -62,6 +62,13 @@ def test_region_named_department_is_the_regions_own():
     assert q.department_names == {"省住房城乡建设厅"} and q.core_is_only_filters
 
 
+def test_the_words_that_name_the_nation_are_its_region_filter():
+    for text in ("全国下半年要完成哪些任务", "全国年内持续推进的任务有哪些", "国家层面6月底前要完成哪些任务"):
+        q = understand(text, TODAY)
+        assert q.region == "国家" and q.core_is_only_filters and q.wants_list, text
+    assert "碳排放权交易" in understand("全国碳排放权交易市场年内要完成哪些任务", TODAY).unfiltered_core
+
+
 def test_lead_or_support_asks_for_any_role():
     assert not understand("财政部牵头或者参与的事项", TODAY).wants_lead
     assert not understand("财政部参与和牵头的事项", TODAY).wants_lead

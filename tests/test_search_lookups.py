@@ -137,3 +137,39 @@ def test_no_question_makes_sqlite_build_an_index(tmp_path):
     automatic = {sql[:80]: plan for sql, plan in plans.items() if "AUTOMATIC" in plan}
     assert not automatic
     kb.close()
+
+
+def test_a_deadline_phrase_is_looked_up_among_the_texts_that_have_it(store, monkeypatch):
+    """A list by a deadline's phrase finds the distinct texts that have it and looks them up on the
+    index, with the region; a phrase no deadline has finds nothing without reading any row; a phrase in
+    more distinct texts than are looked up is tested on every row, with the same result."""
+    import knowledge.store as store_module
+
+    seed(store)
+    import_text(store, PLAN, "plan.txt", actor="admin:1")
+    ongoing = sorted(i.id for i in store.all_items() if any("年内持续推进" in d.text for d in i.deadlines))
+    in_zhejiang = sorted(i.id for i in store.all_items()
+                         if i.region == "浙江省" and any("持续推进" in d.text for d in i.deadlines))
+    assert ongoing and in_zhejiang and store.deadline_texts_with("年内持续推进") == ["年内持续推进"]
+    assert sorted(store.filter_items(deadline_phrase="年内持续推进")[0]) == ongoing
+    assert sorted(store.filter_items(deadline_phrase="持续推进", regions=("浙江省",))[0]) == in_zhejiang
+    plan = " | ".join(r[-1] for r in store.db.execute(
+        "EXPLAIN QUERY PLAN SELECT item_id FROM item_deadlines WHERE text IN ('年内持续推进') AND region IN ('浙江省')"))
+    assert "idx_item_deadlines_text_region" in plan
+    assert store.deadline_texts_with("7月底前") == []
+    assert store.filter_items(deadline_phrase="7月底前") == ([], False)
+    assert store.filter_items(deadline_phrase="7月底前", due_from=date(2021, 1, 1), due_to=date(2030, 1, 1),
+                              soonest_first=True) == ([], False)
+    monkeypatch.setattr(store_module, "PHRASE_TEXTS_LOOKED_UP", 0)
+    store._deadline_texts = (-1, [], {})
+    assert store.deadline_texts_with("年内持续推进") is None
+    assert sorted(store.filter_items(deadline_phrase="年内持续推进")[0]) == ongoing
+    assert sorted(store.filter_items(deadline_phrase="持续推进", regions=("浙江省",))[0]) == in_zhejiang
+
+
+def test_the_deadline_texts_follow_writes(store):
+    seed(store)
+    assert store.deadline_texts_with("2027年6月底前") == []
+    import_text(store, PLAN, "plan.txt", actor="admin:1")
+    store.refresh()
+    assert any("2027年6月底前" in t for t in store.deadline_texts_with("2027年6月底前"))
