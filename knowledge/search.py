@@ -38,7 +38,10 @@ _AMOUNT = re.compile(r"\d|[一二三四五六七八九十百千万亿两半][成
 _MONEY_AMOUNT = re.compile(r"\d(?:[\d.,]*)\s*(?:万|亿)?元")
 CANDIDATES = 60
 FILTERED_CANDIDATES = 200  # a filtered list with words of its own: ranked among this many matches
-LIST_LIMIT = 300  # a filtered list takes at most this many items (and says when more match)
+# A filtered list takes at most this many items and says when more match (符合的条目超过 100 条): ten
+# pages of "更多" in a chat is more than anyone reads — past it, a region, department or time narrows
+# the list. Finding the page costs about limit / share of the items a walk tests (store.filter_items).
+LIST_LIMIT = 100
 MORE_THAN_LISTED = -1
 MAX_QUERY_TOKENS = 48
 MAX_MATCH_TOKENS = 8  # the rarest tokens select candidates; the rest only re-rank
@@ -351,13 +354,7 @@ class Searcher:
                     (self._group_by_assignment(others, weights) if others else [])
                 return SearchResult(q, entries[:LIST_MAX], confident=True, mode="list",
                                     total=tasks if tasks > LIST_MAX else 0)
-        exact, cores = self._department_filter(q)
-        start, end = q.window or (None, None)
-        ids, more = self.store.filter_items(
-            exact_departments=exact, department_cores=cores, roles=("lead", "responsible") if q.wants_lead else (),
-            deadline_phrase=q.deadline_phrase, due_from=start, due_to=end, regions=q.regions,
-            doc_ids=q.doc_ids if q.reference else q.kind_doc_ids if q.issuer else None, limit=LIST_LIMIT, started_by=q.started_by,
-            unfinished=q.unfinished, soonest_first=bool(q.window))
+        ids, more = self._filtered_ids(q)
         if not ids:
             return SearchResult(q, [], confident=True, mode="list")  # nothing passes: say so, no guesses
         items = self.store.get_items(ids)
@@ -366,6 +363,29 @@ class Searcher:
             hits.sort(key=lambda h: self.role_rank(q, h.item))
         return SearchResult(q, self._group_by_assignment(hits), confident=True, mode="list",
                             total=MORE_THAN_LISTED if more else 0)
+
+    def _filtered_ids(self, q: Question) -> tuple[list[int], bool]:
+        """The ids of the items that pass a list's filters (at most LIST_LIMIT), and whether more pass.
+        A department's items where it leads come first, then where it is responsible, then where it
+        supports (newest document first within each): those it leads are listed however many it has."""
+        exact, cores = self._department_filter(q)
+        start, end = q.window or (None, None)
+        tiers: tuple[tuple[str, ...], ...] = ((),)
+        if exact or cores:
+            tiers = (("lead",), ("responsible",)) + ((("support",),) if not q.wants_lead else ())
+        ids: dict[int, None] = {}
+        more = False
+        for roles in tiers:
+            found, more = self.store.filter_items(
+                exact_departments=exact, department_cores=cores, roles=roles, deadline_phrase=q.deadline_phrase,
+                due_from=start, due_to=end, regions=q.regions,
+                doc_ids=q.doc_ids if q.reference else q.kind_doc_ids if q.issuer else None,
+                limit=LIST_LIMIT - len(ids), started_by=q.started_by, unfinished=q.unfinished,
+                soonest_first=bool(q.window))
+            ids.update(dict.fromkeys(found))
+            if more:  # the page is full and more pass
+                break
+        return list(ids), more
 
     def _section_list(self, q: Question, hits: list[Hit], weights: dict[str, WordWeight]) -> SearchResult | None:
         """A topic list (内蒙古交通领域的目标有哪些): the items of the sections whose headings name the

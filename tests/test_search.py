@@ -259,6 +259,27 @@ def test_list_beyond_the_limit_says_so(kb, monkeypatch):
     assert "符合的条目超过" in render_text(kb.ask("12月底前要完成哪些任务", TODAY))
 
 
+def test_a_departments_list_puts_what_it_leads_first_however_far_down(kb, monkeypatch):
+    """The list stops at LIST_LIMIT items, newest document first; the items the department leads
+    come first even when newer documents fill the page with items it only supports."""
+    import knowledge.search as search
+    from knowledge.importer import import_text
+
+    led = ("关于推进港口岸电建设的通知\n交规划发〔2020〕3号\n一、推进港口岸电设施建设。（水运局牵头，海事局配合）\n"
+           "交通运输部\n2020年1月6日\n")
+    import_text(kb.store, led, "led.txt", actor="test")
+    for year in (2022, 2023, 2024):
+        supported = (f"关于推进船舶清洁能源应用的通知\n交规划发〔{year}〕9号\n"
+                     f"一、推动船舶使用清洁能源{year}。（海事局牵头，水运局配合）\n"
+                     f"二、完善船舶靠港使用岸电制度{year}。（海事局牵头，水运局配合）\n交通运输部\n{year}年3月1日\n")
+        import_text(kb.store, supported, f"supported-{year}.txt", actor="test")
+    monkeypatch.setattr(search, "LIST_LIMIT", 2)
+    answer = kb.ask("水运局负责哪些任务", TODAY)
+    assert answer.mode == "list" and answer.total == search.MORE_THAN_LISTED
+    assert answer.hits[0].item.text.startswith("推进港口岸电设施建设")
+    assert all("清洁能源" in h.item.text or "岸电制度" in h.item.text for h in answer.hits[1:])
+
+
 def test_a_regions_document_named_by_kind_that_the_knowledge_base_lacks_is_not_answered(kb):
     lacking = kb.ask("浙江省碳达峰行动方案里对光伏有什么要求", TODAY)  # only a meeting's report from 浙江
     assert not lacking.confident and lacking.mode == "not_found"
