@@ -142,7 +142,7 @@ class Question:
         """Nothing is left of the question once its filters and list words are taken out."""
         rest = _LIST_NOUN.sub("", _YEAR.sub("", self.unfiltered_core))
         rest = re.sub(r"必须|务必|需要|应当|应该|要|完成|出台|到期|截止|的|参与|负责|牵头|国务院|重点|是|有|里|中|或|和|及|，|还|尚|仍|已|了|就|"
-                      r"[办做干弄搞]完?|交|"
+                      r"[办做干弄搞]完?|交|[卡定落排]在|"  # 卡在年底完成的: the time is the filter
                       r"方案|文件|通知|意见|计划|要点|规划|活", "", rest)  # 江西方案里…的活: the region's document, its tasks
         return len(rest) <= 1
 

@@ -29,8 +29,9 @@ _STATUS = (
 _SOONEST = re.compile(r"最(?:快|早|先)(?:要|就要|将)?(?:到期|截止)")  # 最早到期的: what is due next, however far
 _HALF = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)?(?P<h>[上下])半年")
 _QUARTER = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)第?(?P<q>[一二三四1-4])季度|(?P<rel>本|这个?|当|下个?|下一)季度?")
-_YEAR_END = re.compile(r"(?:(?P<y>20\d{2})年|今年|本年)?(?:年底|年末)(?:之前|以前|前)|到年底|今年底前?")
-_YEAR_END_MONTH = re.compile(r"(?:(?P<y>20\d{2})年|今年|本年)?(?:年底|年末)(?=到期|截止|要|完成|的)")  # 年底到期: in December
+# 2024年底前 and 2024年年底前 are that year's; 年底前 alone what is left of this year
+_YEAR_END = re.compile(r"(?:(?P<y>20\d{2})年?|今年|本年)?(?:年底|年末)(?:之前|以前|前)|到年底|今年底前?")
+_YEAR_END_MONTH = re.compile(r"(?:(?P<y>20\d{2})年?|今年|本年)?(?:年底|年末)(?=到期|截止|要|完成|的)")  # 年底到期: in December
 _CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 

@@ -102,6 +102,21 @@ def test_a_month_phrase_with_its_year_is_the_documents_phrase_in_that_year(text,
     assert (q.deadline_phrase, q.window) == (phrase, window) and q.structured and q.core_is_only_filters
 
 
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("2024年底前要完成哪些任务", (D(2024, 1, 1), D(2024, 12, 31))),  # one 年 for the year and its end
+        ("2024年年底前要完成哪些任务", (D(2024, 1, 1), D(2024, 12, 31))),
+        ("年底前要完成哪些任务", (THURSDAY, D(2021, 12, 31))),
+        ("哪些活是卡在23年年底完成的", (D(2023, 12, 1), D(2023, 12, 31))),
+        ("2024年底要完成的任务", (D(2024, 12, 1), D(2024, 12, 31))),
+    ],
+)
+def test_a_year_end_is_the_end_of_the_year_said(text, window):
+    q = understand(text, THURSDAY)
+    assert q.window == window and q.wants_list and q.core_is_only_filters, text
+
+
 def test_a_year_less_phrase_alone_is_a_list():
     q = understand("6月底前要完成什么", THURSDAY)
     assert q.deadline_phrase == "6月底前" and q.wants_list and q.structured
