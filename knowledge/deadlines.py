@@ -128,7 +128,7 @@ def _relative(_m: re.Match[str], _doc_year: int | None) -> Resolved:
     return None, None, False
 
 
-_NEXT = r"(?P<next>明年)"
+_NEXT = r"(?P<next>明年|次年|翌年|下一年)"  # the year after the document's
 _THIS = r"(?:今年|本年|当年)?"
 # Each rule with the words one of which every match of it contains: a text with none is not searched.
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], int | None], Resolved], tuple[str, ...]]] = [

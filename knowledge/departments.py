@@ -74,9 +74,11 @@ _ALIAS_TO_NATIONAL = {alias: canon for canon, aliases in NATIONAL_ALIASES.items(
 _REGION_PREFIXES = ("自治区", "省", "市", "区", "县", "盟", "旗", "州", "地区")
 _GOV_SUFFIX = lazy_compile(r"(?:厅|局|委|办|委员会|办公室|部|中心)$")
 _QUALIFIED = lazy_compile(r"^(?:国家|中国|国务院|中共|中央|全国)|银行|集团|公司|支行|分行")
-_LEAD = lazy_compile(r"^(?:请|由)?(?P<names>.+?)(?:共同)?牵头$")
+_LEAD = lazy_compile(r"^(?:请|由)?(?P<names>.+?)(?:共同)?牵头(?:推进|实施|组织实施|落实|开展)?$")
 _RESPONSIBLE = lazy_compile(r"^(?:请|由)?(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|按职责负责|分工负责|负责落实|负责)$")
 _SUPPORTING = lazy_compile(r"^(?P<names>.+?)(?:等(?:有关)?(?:部门|单位)?)?(?:共同)?(?:配合|参与|协助|协同)$")
+# …配合做好接网工程建设: the supporting departments, then what they do
+_SUPPORTING_TO = lazy_compile(r"^(?P<names>[^，、]{2,20}(?:、[^，、]{2,20})*?)(?:配合|协助)(?:做好|推进|开展|实施|落实)")
 # 根据…工作安排 / 按照…统一部署推进: a time the text ties to another schedule, kept as written.
 _SCHEDULE = lazy_compile(r"^(?:根据|按照|依据|视)[^，。；]{2,30}(?:安排|部署|进度|要求|情况)(?:推进|执行|实施|完成|开展)?$")
 # '（…按职责分工负责，排在第一位的为牵头单位）': the clause says its first named department leads.
@@ -192,6 +194,10 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
             elif field in _TIME_LABELS:
                 time_parts.append(value)
                 stated_times.append(value)
+            elif said := _LEAD.match(value):  # 责任部门：安全环保部牵头，人力资源部配合
+                lead += _names_with_prefix(said["names"], region, internal)
+            elif said := _SUPPORTING.match(value):
+                support += _names_with_prefix(said["names"], region, internal)
             else:  # 责任单位：国网青崖供电公司（牵头）、市能源局 — a name marked 牵头 leads
                 marked = _MARKED_LEAD.findall(value)
                 lead += _names_with_prefix("、".join(marked), region, internal) if marked else []
@@ -208,6 +214,9 @@ def parse_clause(clause: str, region: str = "国家") -> ClauseParts:
             lead += _names_with_prefix(pending + m["names"], region, internal)
             pending = ""
         elif (m := _SUPPORTING.match(part)) and not _TIME_WORDS.search(part):
+            support += _names_with_prefix(pending + m["names"], region, internal)
+            pending = ""
+        elif (m := _SUPPORTING_TO.match(part)) and names_departments(m["names"]):
             support += _names_with_prefix(pending + m["names"], region, internal)
             pending = ""
         elif (m := _RESPONSIBLE.match(part)) and not _TIME_WORDS.search(part):
@@ -250,8 +259,9 @@ def names_departments(part: str) -> bool:
 
 
 # Labelled fields, as task lists print them: 牵头单位：省发展改革委；配合单位：省统计局；完成时限：4月底前.
-_LEAD_LABELS = ("牵头单位", "牵头部门", "主责单位", "主责部门")
-_SUPPORT_LABELS = ("配合单位", "配合部门", "配合处室", "协办单位", "参与单位", "参与部门", "协同单位")
+_LEAD_LABELS = ("牵头单位", "牵头部门", "牵头处室", "主责单位", "主责部门")
+_SUPPORT_LABELS = ("配合单位", "配合部门", "配合处室", "协办单位", "参与单位", "参与部门", "协同单位", "协同部门",
+                   "协同处室", "协办部门")
 _RESPONSIBLE_LABELS = ("责任单位", "责任部门", "责任处室", "责任科室", "责任主体", "主办单位")
 # A bulletin's lines under a task: what is due next (下步要求：10月底前…, a time), and how it stands
 # (进展情况：滞后。…, part of the task's text, no roles).

@@ -200,9 +200,25 @@ _TASK_COLUMN = re.compile(r"任务|内容|事项|工作|措施|项目|目标")
 _NUMBER_COLUMN = re.compile(r"^(?:序号|编号|序|号|No\.?)$", re.I)
 
 
+# …or columns separated by tabs, as a table copied out of a word processor is: 序号→任务内容→牵头部门→…
+_TAB_HEADER_COLUMN = re.compile(r"牵头|责任|配合|协同|协办|主办|时间|时限|期限|节点|完成")
+
+
 def _cells(line: str) -> list[str] | None:
     m = _TABLE_ROW.match(line)
     return [c.strip() for c in re.split(r"[|｜]", m["cells"])] if m else None
+
+
+def _tab_cells(line: str) -> list[str] | None:
+    """A line's tab-separated cells (three or more), or None."""
+    cells = [c.strip() for c in line.split("\t")]
+    return cells if len(cells) >= 3 else None
+
+
+def _is_tab_header(cells: list[str]) -> bool:
+    """A tab-separated header: short cells naming a task column and a department or time column."""
+    return all(len(c) <= 12 for c in cells) and any(_TASK_COLUMN.search(c) for c in cells) \
+        and any(_TAB_HEADER_COLUMN.search(c) for c in cells)
 
 
 def table_row_sentence(header: list[str], row: list[str]) -> str:
@@ -233,6 +249,9 @@ def text_blocks(body: str) -> tuple[list[Block], str]:
             header = cells  # a table starts: its header, then its rule
             continue
         if header is not None and _TABLE_RULE.match(line):
+            continue
+        if cells is None and (cells := _tab_cells(line)) is not None and _is_tab_header(cells):
+            header = cells  # (a page's repeated header starts its rows again)
             continue
         if header is not None and cells is not None:
             if sentence := table_row_sentence(header, cells):
@@ -294,7 +313,7 @@ def strip_chrome(blocks: list[Block]) -> list[Block]:
 # ---------------------------------------------------------------- whole document
 
 _SIGNATURE_DATE = re.compile(r"^(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])月(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])日$")
-_TITLE_END = re.compile(r"(?:方案|意见|通知|办法|规划|措施|决定|纲要|计划|细则|规定|条例|公告|通告|报告|要点|清单|纪要|通报)"
+_TITLE_END = re.compile(r"(?:方案|意见|通知|办法|规划|措施|决定|纲要|计划|细则|规定|条例|公告|通告|报告|要点|清单|纪要|通报|实录|答记者问)"
                         r"(?:[（(][^（）()]{2,16}[）)])?$")
 # A notice's head: its 文号 line, its addressees (salutation), a publication note; none is policy.
 _DOC_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fa5]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*第?\s*\d{1,4}\s*号$")
@@ -302,6 +321,12 @@ _SALUTATION = re.compile(r"^(?:各|厅机关|局机关|委机关|部内|部属|�
 _PUBLICATION_NOTE = re.compile(r"^[（(](?:此件|本件)[^（）()]{1,12}[）)]$")
 # A speech's subtitle: ——2024年1月18日在云港市第十七届人民代表大会第四次会议上 (its date, and where)
 _SPEECH_LINE = re.compile(r"^[—－\-]{1,2}\s*(?P<date>\d{4}年\d{1,2}月\d{1,2}日)\s*在(?P<where>.{2,40}?)(?:会议)?上$")
+# The red header above a notice's 文号: 国务院办公厅文件 / 望川市人民政府办公室文件 (its issuer's name)
+_RED_HEADER = re.compile(r"^(?P<issuer>[\u4e00-\u9fa5]{2,30}?)\s*文件$")
+# A transcript's or minutes' labelled head: 发布单位：… / 时间：2025年9月16日上午10:00
+_HEAD_ISSUER = re.compile(r"^(?:发布单位|发布机关|发文单位|发文机关|印发机关|主办单位)[：:]\s*(?P<v>[^，。；]{2,40})$")
+_HEAD_DATE = re.compile(r"^(?:时间|日期|发布时间|发布日期|印发日期|成文日期|会议时间)[：:]\s*(?P<v>\d{4}年\d{1,2}月\d{1,2}日)")
+_HEAD_PLACE = re.compile(r"^(?:地点|会议地点|发布地点)[：:][^。；]{0,40}$")
 _PLACE = re.compile(r"^[\u4e00-\u9fa5]{2,8}?(?:省|自治区|市|县|区|旗|州|盟)")
 _ORGANISATION = re.compile(r"^[\u4e00-\u9fa5]{2,30}(?:人民政府|办公厅|办公室|委员会|厅|局|委|部|院|署|总局|中心|政府|办|"
                            r"银行|协会|公司|集团)$")
@@ -368,10 +393,17 @@ def _title_like(b: Block) -> bool:
 
 def _detected_title(blocks: list[Block]) -> tuple[str, int, int]:
     """A short first line that names a document (…实施方案), or a title split over two lines
-    (…《…绿色低碳发展 / 行动方案》的通知): the title and its span of blocks [a, b)."""
-    for i, b in enumerate(blocks[:3]):
+    (…《…绿色低碳发展 / 行动方案》的通知), or its issuer's line and two more (望川市人民政府办公室 /
+    关于印发…行动 / 重点任务清单的通知): the title and its span of blocks [a, b). A red header
+    (…文件) and a 文号 line above it are passed over."""
+    head = [i for i, b in enumerate(blocks[:6])
+            if not (_RED_HEADER.match(b.text.strip()) or _DOC_NUMBER_LINE.match(b.text.strip()))][:3]
+    for i in head:
+        b = blocks[i]
         t = b.text.strip()
         nxt = blocks[i + 1].text.strip() if i + 1 < len(blocks) else ""
+        if _is_issuer(t) and nxt.startswith("关于") and (title := _title_over_lines(blocks, i)):
+            return title
         split = bool(nxt) and not _is_issuer(t) and (
             t.count("《") > t.count("》") or not _title_like(blocks[i + 1]) or len(nxt) < 10)
         if split and not _title_like(b) and len(t) <= 60 and not re.search(r"[。；！？，：:]", t):
@@ -382,6 +414,19 @@ def _detected_title(blocks: list[Block]) -> tuple[str, int, int]:
         if _title_like(b):
             return _unquote(t), i, i + 1
     return "", -1, -1
+
+
+def _title_over_lines(blocks: list[Block], i: int) -> tuple[str, int, int] | None:
+    """An issuer's line at `i` and the one or two lines after it that end a title (…的通知)."""
+    joined = blocks[i].text.strip()
+    for end in range(i + 1, min(i + 3, len(blocks))):
+        line = blocks[end].text.strip()
+        if len(line) > 60 or re.search(r"[。；！？，：:]", line):
+            return None
+        joined += line
+        if _TITLE_END.search(joined):
+            return _unquote(joined), i, end + 1
+    return None
 
 
 def _unquote(title: str) -> str:
@@ -404,10 +449,22 @@ def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str
     title, t_start, t_end = _detected_title(blocks)
     drop: set[int] = set(range(t_start, t_end)) if t_start >= 0 else set()
     salutation = -1
+    head_issuer, head_date = "", None
     for i, b in enumerate(blocks[:8]):
         text = b.text.strip()
         beside_title = i == t_end or i == t_start - 1  # 国务院办公厅 above the title, or the issuers under it
-        if _DOC_NUMBER_LINE.match(text) or (beside_title and _is_issuer(text) and len(text) <= 60):
+        if (m := _RED_HEADER.match(text)) and i < max(t_start, 1) and _is_issuer(m["issuer"]):
+            drop.add(i)
+            head_issuer = m["issuer"]
+        elif _DOC_NUMBER_LINE.match(text) or (beside_title and _is_issuer(text) and len(text) <= 60):
+            drop.add(i)
+        elif (m := _HEAD_ISSUER.match(text)) and salutation < 0:
+            drop.add(i)
+            head_issuer = head_issuer or m["v"].strip()
+        elif (m := _HEAD_DATE.match(text)) and salutation < 0:
+            drop.add(i)
+            head_date = head_date or parse_date(m["v"])
+        elif _HEAD_PLACE.match(text) and salutation < 0:
             drop.add(i)
         elif salutation < 0 and _SALUTATION.match(text) and not b.heading:
             salutation = i
@@ -416,7 +473,7 @@ def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str
             else:  # 各…：现将《…》印发给你们 — the addressees head the notice's one paragraph
                 blocks[i] = Block(re.split(r"[：:]", text, maxsplit=1)[1], b.heading)
     issuer_line = next((blocks[i].text.strip() for i in sorted(drop) if not t_start <= i < t_end and i != salutation
-                        and not _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
+                        and _is_issuer(blocks[i].text.strip())), "")
     number = next((re.sub(r"\s+", "", blocks[i].text) for i in sorted(drop)
                    if _DOC_NUMBER_LINE.match(blocks[i].text.strip())), "")
     sig_date, issuer, sig_start, sig_end = _signature(blocks, salutation + 1 if salutation >= 0 else max(t_end, 0))
@@ -428,14 +485,18 @@ def _split_head(blocks: list[Block]) -> tuple[list[Block], str, date | None, str
             if not issuer and "政府工作报告" in title and (place := _PLACE.match(m["where"])):
                 issuer = place[0] + "人民政府"
     drop |= {i for i, blk in enumerate(blocks) if _PUBLICATION_NOTE.match(blk.text.strip())}
-    return [blk for i, blk in enumerate(blocks) if i not in drop], title, sig_date, issuer or issuer_line, number
+    return [blk for i, blk in enumerate(blocks) if i not in drop], title, sig_date or head_date, \
+        issuer or issuer_line or head_issuer, number
+
+
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def parse_document(text: str) -> RawDocument:
     """Metadata and clean blocks from a document's text, whatever of the supported formats it is in."""
     if len(text) > MAX_DOCUMENT_CHARS:
         raise DocumentError(f"文档太长（{len(text)} 字），上限 {MAX_DOCUMENT_CHARS} 字")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_FULL_WIDTH_DIGITS)  # ２０２４年 is 2024年
     meta, body = split_front_matter(text)
     url = ""
     if _HTML_HINT.search(body):

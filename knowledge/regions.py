@@ -153,14 +153,18 @@ def document_region(title: str, issuer: str, body: str = "") -> str:
 _OWN = lazy_compile(r"[我本](省|自治区|区|市|州)")
 # A place the tables lack — a county, a district, a city not listed — named at the start of the issuer
 # or the title: 石岭县人民政府 / 嘉禾市2023年…分工方案.
-_PLACE_AT_START = lazy_compile(r"[\u4e00-\u9fa5]{2,4}?[市县区旗]")
+_PLACE_AT_START = lazy_compile(r"[\u4e00-\u9fa5]{2,4}?[省市县区旗]")
+# an issuer that is the place's government (a company named after it is not: its 安全环保部 is its own)
+_GOVERNMENT = lazy_compile(r"(?:人民政府|政府)(?:办公厅|办公室|新闻办公室)?$")
 
 
 def unlisted_place(title: str, issuer: str, body: str) -> str | None:
     """The place the issuer or the title starts with when the text speaks of it as its own (全县,
-    我市, 本区 …): a region of its own, with no province known."""
+    我市, 本区 …), or whose government issues it (望川市人民政府办公室): a region of its own, with no
+    province known."""
     for text in (issuer, title):
-        if (m := _PLACE_AT_START.match(text)) and re.search(f"[全我本]{m[0][-1]}", body):
+        if (m := _PLACE_AT_START.match(text)) and (
+                re.search(f"[全我本]{m[0][-1]}", body) or (text is issuer and _GOVERNMENT.search(text))):
             return m[0]
     return None
 

@@ -185,6 +185,7 @@ def segment(blocks: list[Block]) -> list[Piece]:
     pieces: list[Piece] = []
     paragraph_start = 0  # where the last paragraph's pieces begin
     own_lines = ""  # the labelled lines (责任单位：… / 完成时限：…) after that paragraph so far
+    years_of: str | None = None  # the section whose year lines (2025年：达到…) the last paragraph is
     for block in blocks:
         line = block.text.strip()
         if not block.heading and labelled_clause_start(line) == 0 and pieces:
@@ -213,22 +214,54 @@ def segment(blocks: list[Block]) -> list[Piece]:
             if title:  # a numbered paragraph without a title closes its level but opens none
                 stack.append((kind, short_heading(title)))
         section = " › ".join(t for _, t in stack)
-        if body:
-            paragraph_start = len(pieces)
+        if body and stack and (year_value := _YEAR_VALUE.match(body)):
+            # 七、城镇新建建筑中绿色建筑占比 / 2025年：达到100% / 2026年：…: each year's value of the
+            # heading's indicator, and the lines under them one paragraph (a 责任单位 line governs all)
+            indicator = _HEADING_NUMBER.sub("", stack[-1][1])
+            if years_of != section:
+                paragraph_start, years_of = len(pieces), section
+            pieces += _pieces_of_paragraph(f"{year_value['year']}，{indicator}{year_value['value']}。", section)
+        elif body:
+            paragraph_start, years_of = len(pieces), None
             pieces += _pieces_of_paragraph(body, section)
     return pieces
+
+
+_YEAR_VALUE = re.compile(r"^(?P<year>(?:到)?\d{4}年(?:底)?)[：:]\s*(?P<value>[^。；]{1,30}?)[。；]?$")
+_HEADING_NUMBER = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、])\s*")
 
 
 # Roles written into a sentence rather than bracketed after it — …方案，由市发展改革委牵头，市工信局配合，
 # 6月底前全部印发实施 / 请市住建局牵头，市机关事务管理局配合，于9月底前出台细则: the sentence's own clause
 # runs from there to its end (the words stay in the item's text too).
-_INLINE_ROLES = re.compile(r"(?:^|(?<=[，,；;：:]))(?:请|由)(?P<names>[^，,；;。：:（）()]{2,60}?)"
-                           r"(?:牵头|(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|分工负责|负责))(?=[，,；;。]|$)")
+# (储能电站安全管理由市应急管理局牵头，… / 该项目由市能源局牵头推进，…: 由 anywhere, before names.)
+_INLINE_ROLES = re.compile(r"(?:(?:^|(?<=[，,；;：:]))请|由)(?P<names>[^，,；;。：:（）()]{2,60}?)"
+                           r"(?:牵头(?:推进|实施|组织实施|落实|开展)?|"
+                           r"(?:等(?:有关)?(?:部门|单位)?)?(?:按职责分工负责|分工负责|负责))(?=[，,；;。]|$)")
+# A department that opens the sentence as its subject: 市统计局牵头建立…制度，市发展改革委配合，… /
+# 市发展改革委会同市统计局、市生态环境局组成考核组，于…前完成… (会同: all of them, none said to lead) /
+# 市发展改革委将于10月底前出台… (the one who does it, by then).
+_SUBJECT_LEADS = re.compile(r"^(?P<names>[^，,；;。：:（）()]{2,40}?)牵头(?=[\u4e00-\u9fa5])")
+_SUBJECT_WITH = re.compile(r"^由?(?P<names>[^，,；;。：:（）()]{2,40}?)会同(?P<others>[^，,；;。：:（）()]{2,40}?)"
+                           r"(?=组织|组成|共同|联合|研究|制定|开展|建立|出台|推进|负责|[，,；;。]|$)")
+_SUBJECT_WILL = re.compile(r"^(?P<names>[^，,；;。：:（）()]{2,40}?)(?:将|要|应)(?=于|在)")
+_DUE_SAID = re.compile(r"底前|日前|月底|季度|年底|年内")
 
 
 def _inline_clause(sentence: str) -> str:
+    """The sentence's own responsibility clause, if it gives departments roles: from 请/由 to its end,
+    or one made of the subject that opens it (as parse_clause reads clauses)."""
     m = next((m for m in _INLINE_ROLES.finditer(sentence) if names_departments(m["names"])), None)
-    return sentence[m.start():].rstrip("。；;，, ") if m else ""
+    if m:
+        return sentence[m.start():].rstrip("。；;，, ")
+    rest = lambda m: sentence[m.end():].strip("，, ").rstrip("。；;，, ")  # noqa: E731
+    if (m := _SUBJECT_LEADS.match(sentence)) and names_departments(m["names"]):
+        return f"{m['names']}牵头，{rest(m)}"
+    if (m := _SUBJECT_WITH.match(sentence)) and names_departments(m["names"]) and names_departments(m["others"]):
+        return f"{m['names']}、{m['others']}负责，{rest(m)}"
+    if (m := _SUBJECT_WILL.match(sentence)) and names_departments(m["names"]) and _DUE_SAID.search(sentence):
+        return f"{m['names']}负责，{rest(m)}"
+    return ""
 
 
 def _pieces_of_paragraph(body: str, section: str) -> list[Piece]:
