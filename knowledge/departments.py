@@ -128,6 +128,46 @@ def spell_out(text: str) -> str:
     return text
 
 
+# A department named by what it looks after (管盖房子的那个部委, 管环保的那个厅): the words for its field,
+# and its name as a ministry (部委), a province's department (厅) and a bureau (局).
+_FIELDS: tuple[tuple[str, str, str, str], ...] = (
+    ("环保|环境|生态|污染|排污", "生态环境部", "生态环境厅", "生态环境局"),
+    ("盖房子?|房子|住房|建房|建筑|城建|城乡建设", "住房城乡建设部", "住房城乡建设厅", "住房城乡建设局"),
+    ("交通|公路|运输|开车|修路|道路", "交通运输部", "交通运输厅", "交通运输局"),
+    ("钱|财政|预算|财务", "财政部", "财政厅", "财政局"),
+    ("工业|工厂|制造业?|信息化", "工业和信息化部", "工业和信息化厅", "工业和信息化局"),
+    ("农业|农村|种地|种田|农牧", "农业农村部", "农牧厅", "农业农村局"),
+    ("水利|治水|河湖", "水利部", "水利厅", "水利局"),
+    ("能源|电力|发电|用电|煤炭", "国家能源局", "能源局", "能源局"),
+    ("统计|数据统计", "国家统计局", "统计局", "统计局"),
+    ("科技|科研|技术研发", "科技部", "科技厅", "科技局"),
+    ("发展改革|发改|规划|项目审批|物价|价格", "国家发展改革委", "发展改革委", "发展改革委"),
+    ("市场监管|质量|标准|计量", "市场监管总局", "市场监管局", "市场监管局"),
+    ("税|税收|纳税", "税务总局", "税务局", "税务局"),
+    ("银行|货币|贷款|信贷|金融", "人民银行", "人民银行", "人民银行"),
+    ("商务|外贸|贸易|商业", "商务部", "商务厅", "商务局"),
+    ("教育|学校", "教育部", "教育厅", "教育局"),
+    ("国企|国有企业|国资", "国务院国资委", "国资委", "国资委"),
+    ("森林|林业|草原|林草", "国家林草局", "林草局", "林草局"),
+    ("自然资源|国土|土地", "自然资源部", "自然资源厅", "自然资源局"),
+    ("机关|公共机构|机关事务", "国管局", "机关事务管理局", "机关事务管理局"),
+)
+_DESCRIBED = re.compile(r"管(?:理)?(?P<field>[^的，,。？?、]{1,8}?)的?(?:那个|那家|哪个|这个|那一?个)?"
+                        r"(?P<level>部委|部门|部|厅|局|委员会|委)")
+
+
+def name_described_departments(text: str) -> str:
+    """A user's text with a department named by its field given its name: 管盖房子的那个部委 ->
+    住房城乡建设部, 内蒙古管环保的那个厅 -> 内蒙古生态环境厅. Fields not in the table stay as written."""
+    def named(m: re.Match[str]) -> str:
+        field = m["field"]
+        for words, ministry, department, bureau in _FIELDS:
+            if re.fullmatch(f"(?:{words})+(?:这块|方面|这一块|工作|的事|那块)?", field):
+                return department if m["level"] == "厅" else bureau if m["level"] == "局" else ministry
+        return m[0]
+    return _DESCRIBED.sub(named, text) if "管" in text else text
+
+
 def region_prefix(region: str) -> str:
     """The word a region's own documents put before their departments: 自治区 / 省 / 市 / 州 / 盟."""
     for suffix, prefix in (("自治区", "自治区"), ("省", "省"), ("市", "市"), ("自治州", "州"), ("盟", "盟"),

@@ -12,7 +12,7 @@ from datetime import date
 
 from knowledge import timewords
 from knowledge.deadlines import find_deadlines
-from knowledge.departments import region_prefix, spell_out
+from knowledge.departments import name_described_departments, region_prefix, spell_out
 from knowledge.lazyre import lazy_compile
 from knowledge.models import Deadline
 from knowledge.normalize import normalize
@@ -184,6 +184,7 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
     `document_numbers` doc ids to their 文号; `places` are regions the documents name that the
     region tables lack (石岭县), found in a question by their name with or without 县/市."""
     norm = _TWO_DIGIT_YEAR.sub(r"20\1年", normalize(text)[:500])  # 23年年底 is 2023年年底
+    norm = name_described_departments(norm)  # 管环保的那个厅 is the 生态环境厅
     norm, today = _today_said(norm, today)
     reference = find_reference(norm)
     q = Question(raw=text, norm=norm, core=question_core(norm.replace(reference.text, "，") if reference else norm),

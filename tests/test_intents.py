@@ -152,3 +152,20 @@ def test_value_direction(text, direction):
     ("交通运输这块都要干啥", True), ("都要做什么", True), ("这项工作要干什么", False)])
 def test_what_all_is_to_be_done_is_a_list(text, listed):
     assert understand(text, TODAY).wants_list is listed
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("管盖房子的那个部委今年参与了哪些任务", "住房城乡建设部"),
+    ("内蒙古管环保的那个厅牵头的活有哪些", "自治区生态环境厅"),
+    ("管公路交通的那个部委要参与哪些任务", "交通运输部"),
+    ("管钱的部门负责什么", "财政部"),
+])
+def test_a_department_named_by_what_it_looks_after(text, named):
+    known = {"住房城乡建设部": "住房城乡建设部", "自治区生态环境厅": "生态环境厅", "交通运输部": "交通运输部",
+             "财政部": "财政部"}
+    assert understand(text, TODAY, known).department_names == {named}
+
+
+@pytest.mark.parametrize("text", ["管理部门要加强监管吗", "尽管如此还要做什么", "管好用好资金的部门有哪些"])
+def test_words_with_管_that_name_no_department(text):
+    assert not understand(text, TODAY).department_names
