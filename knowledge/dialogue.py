@@ -29,10 +29,13 @@ MAX_FOLLOW_UP = 24  # characters: a longer message is a question of its own
 _MARKED = lazy_compile(r"^(?:那么|那|还有|换成|如果是)|(?:呢|的呢|怎么样|如何)[?？。!！]*$")
 _BODY = lazy_compile(r"^(?:那么|那|还有|再问一下|换成|如果是)?(?P<body>.*?)(?:的呢|呢|怎么样|如何)?[?？。!！，,]*$")
 # What a question about the same item may say besides its question words.
-_ASPECT = lazy_compile(r"那么|那|还有|其他|另外|的|呢|吗|是|要|在|截止|时间|期限|时限|日期|完成|出台|什么时候|何时|哪天|"
+_ASPECT = lazy_compile(r"那么|那|还有|其他|另外|的|呢|吗|是|要|在|截止|到|时间|期限|时限|日期|完成|出台|什么时候|何时|哪天|"
                      r"单位|部门|机构|负责|牵头|参与|配合|谁|哪些|哪个|哪家|有|目标|指标|多少|具体|内容|要求|详细|情况|进展|"
                      r"[?？。!！，,、\s]")
 _YEAR = lazy_compile(r"20\d{2}年")
+# 另一个指标呢 / 其他目标是多少: the goals of what was just answered, besides the one asked
+_OTHER_TARGET = lazy_compile(r"^(?:那|那么)?(?:另一个|另外一个|另外的|另一项|其他的?|其余的?|别的|剩下的)(?:指标|目标|数字|数)"
+                             r"(?:呢|是多少|多少|是什么)?[?？。]*$")
 # 人民银行也参与吗 / 财政部负责吗: whether a department has a part in what was just answered
 _DEPARTMENT_CHECK = lazy_compile(r"(?:参与|参加|负责|牵头|配合|有份|有没有份)(?:吗|么|没有|不)?[?？。]*$")
 # National departments as a region names its own: 生态环境部 → 生态环境厅, 国家能源局 → 能源局.
@@ -121,6 +124,12 @@ def _answer(kb: KnowledgeBase, context: Context, text: str, today: date, k: int)
                 and len({h.item.departments for h in last.hits}) == 1):  # who does all the listed work
             return _again(last, text, today, mode="item", total=0, hits=last.hits[:1], wants_who=True), previous
         return kb.ask(f"{previous}，{text}", today, k), f"{previous}，{text}"
+    if _OTHER_TARGET.match(norm) and last is not None and last.mode == "item" and last.hits:
+        item = last.hits[0].item  # 另一个指标呢: the item's other goal, else its paragraph's goals
+        goals = [i for i in kb.searcher.paragraph(item) if i.targets and i.id != item.id]
+        if len(item.targets) >= 2 or not goals:
+            return _again(last, text, today, hits=last.hits[:1]), previous
+        return _again(last, text, today, mode="list", total=0, hits=[Hit(i, 1.0, 1.0) for i in goals]), previous
     if (q.department_names and _DEPARTMENT_CHECK.search(norm) and not q.wants_list
             and last is not None and last.mode == "item" and last.hits):  # its departments, all of them
         return _again(last, text, today, hits=last.hits[:1], wants_who=True), previous

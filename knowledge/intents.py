@@ -176,6 +176,9 @@ def _as_documents_name_departments(norm: str, region: str | None) -> str:
 
 
 _NATIONAL_WORDS = re.compile(r"全国|国家层面|中央")  # the region 国家, in a question
+# 换个问题，… / 先不说内蒙古了，…: the words that turn to a new question are none of it
+_NEW_TOPIC = re.compile(r"^(?:换个问题|换个话题|再问一个|另外问一下|还有个问题|问个别的|先不说[^，,。]{0,12}?了?|"
+                        r"不说[^，,。]{0,12}?了)[，,。：:]")
 
 
 def understand(text: str, today: date, known_departments: Mapping[str, str] | None = None,
@@ -184,7 +187,7 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
     `document_numbers` doc ids to their 文号; `places` are regions the documents name that the
     region tables lack (石岭县), found in a question by their name with or without 县/市."""
     norm = _TWO_DIGIT_YEAR.sub(r"20\1年", normalize(text)[:500])  # 23年年底 is 2023年年底
-    norm = name_described_departments(norm)  # 管环保的那个厅 is the 生态环境厅
+    norm = name_described_departments(_NEW_TOPIC.sub("", norm))  # 管环保的那个厅 is the 生态环境厅
     norm, today = _today_said(norm, today)
     reference = find_reference(norm)
     q = Question(raw=text, norm=norm, core=question_core(norm.replace(reference.text, "，") if reference else norm),

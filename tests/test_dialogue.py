@@ -24,7 +24,7 @@ def test_regional_department(national, regional):
 
 @pytest.mark.parametrize(("text", "same"), [
     ("谁负责？", True), ("截止时间呢", True), ("什么时候完成", True), ("还有谁参与", True), ("目标是多少", True),
-    ("具体内容呢", True), ("牵头单位是哪个", True),
+    ("具体内容呢", True), ("牵头单位是哪个", True), ("截止到什么时候", True),
     ("那内蒙古呢？", False), ("那非化石能源呢", False), ("光伏发电有什么目标", False), ("有哪些任务", False),
 ])
 def test_what_asks_about_the_same_item(text, same):
@@ -97,3 +97,15 @@ def test_who_after_a_list_of_one_paragraphs_items_names_all_its_departments(kb):
     listed, who = talk(kb, "内蒙古农牧业节能减排工程到2025年有什么目标？", "谁牵头？")
     assert listed.mode == "list" and len({h.item.departments for h in listed.hits}) == 1
     assert who.mode == "item" and who.wants_who and "自治区乡村振兴局" in render_text(who)
+
+
+def test_the_other_goal_of_the_item_just_answered(kb):
+    first, other = talk(kb, "内蒙古氨氮排放总量要降多少", "另一个指标呢")
+    assert other.mode == "item" and other.hits[0].item.id == first.hits[0].item.id  # its sentence has them all
+    assert len(first.hits[0].item.targets) >= 2
+
+
+def test_words_that_turn_to_a_new_question_are_not_part_of_it():
+    q = understand("先不说内蒙古了，全国新能源汽车充电设施谁负责", TODAY)
+    assert q.region == "国家" and "内蒙古" not in q.core
+    assert "换个问题" not in understand("换个问题，内蒙古节约型机关比例要多少", TODAY).core
