@@ -20,9 +20,14 @@ from knowledge.references import DocumentReference, cited_documents, find_refere
 from knowledge.regions import NATIONAL, find_region, province_of, short_name
 
 _WHEN = re.compile(r"什么时候|最晚|最迟|什么时间|何时|哪天|哪一天|几月|多久|多长时间|几年|多少年|截止|期限|时限|时间表|到期|deadline|几号|哪年|完成时间")
-_WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|部委|牵头|负责|主管|参与|哪(?:个|些|几个)(?:司|处|局|科)")
-# "哪些部门/哪几个部委" asks who, not for a list of items
-_WHO_PLURAL = re.compile(r"(?:哪些|哪几个?|几个)(?:部门|部委|单位|机构|分支机构|司局|处室|科室|司|处|局)")
+_WHO = re.compile(r"谁|哪个部门|哪些部门|哪家|哪个单位|部门|部委|牵头|负责|主管|参与|哪(?:个|些|几个)(?:司|处|局|科|厅)")
+# "哪些部门/哪几个部委/哪些厅局" asks who, not for a list of items
+_WHO_PLURAL = re.compile(r"(?:哪些|哪几个?|几个)(?:部门|部委|单位|机构|分支机构|司局|厅局|处室|科室|司|处|局|厅)")
+# Question words typed with the wrong character of the same sound (签头 for 牵头)
+_TYPOS = (("签头", "牵头"), ("千头", "牵头"), ("负则", "负责"), ("付责", "负责"), ("时侯", "时候"), ("时后", "时候"))
+# 百分之三 / 百分之二十点五: a share in words, as documents write it (3%, 20.5%)
+_PERCENT_IN_WORDS = re.compile(r"百分之(?P<n>[一二两三四五六七八九十]{1,3})(?:点(?P<f>[零一二三四五六七八九]{1,3}))?")
+_DIGIT_OF = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}
 _LEAD = re.compile(r"牵头|主管|主责")
 _ANY_ROLE = lazy_compile(r"(?:牵头|主管)(?:或者?|和|及|、|还是)(?:参与|配合)|(?:参与|配合)(?:或者?|和|及|、|还是)(?:牵头|主管)")
 _HOW_MUCH = re.compile(r"多少|几成|百分之几|比例|目标|指标|降到|降至|达到|提高到|不超过|多高|多低|(?<!哪)几个")  # 哪几个: which
@@ -181,13 +186,23 @@ _NEW_TOPIC = re.compile(r"^(?:换个问题|换个话题|再问一个|另外问�
                         r"不说[^，,。]{0,12}?了)[，,。：:]")
 
 
+def _typed_right(norm: str) -> str:
+    """The question with its question words' sound-alike typos righted and shares in words as digits."""
+    for typo, right in _TYPOS:
+        norm = norm.replace(typo, right)
+    if "百分之" in norm:
+        norm = _PERCENT_IN_WORDS.sub(lambda m: f"{timewords.small_number(m['n'].replace('两', '二'))}"
+                                     + (f".{''.join(_DIGIT_OF[c] for c in m['f'])}" if m["f"] else "") + "%", norm)
+    return norm
+
+
 def understand(text: str, today: date, known_departments: Mapping[str, str] | None = None,
                document_numbers: Mapping[str, str] | None = None, places: Collection[str] = ()) -> Question:
     """Parse a question. `known_departments` maps department names (and aliases) to their core,
     `document_numbers` doc ids to their 文号; `places` are regions the documents name that the
     region tables lack (石岭县), found in a question by their name with or without 县/市."""
     norm = _TWO_DIGIT_YEAR.sub(r"20\1年", normalize(text)[:500])  # 23年年底 is 2023年年底
-    norm = name_described_departments(_NEW_TOPIC.sub("", norm))  # 管环保的那个厅 is the 生态环境厅
+    norm = name_described_departments(_NEW_TOPIC.sub("", _typed_right(norm)))  # 管环保的那个厅 is the 生态环境厅
     norm, today = _today_said(norm, today)
     reference = find_reference(norm)
     q = Question(raw=text, norm=norm, core=question_core(norm.replace(reference.text, "，") if reference else norm),

@@ -35,7 +35,7 @@ _YEAR_END_MONTH = re.compile(r"(?:(?P<y>20\d{2})年?|今年|本年)?(?:年底|�
 _CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
-def _small_number(s: str) -> int:
+def small_number(s: str) -> int:
     """'3', '十', '十二', '二十', '三十' -> int (up to 99)."""
     if s.isdigit():
         return int(s)
@@ -97,7 +97,7 @@ def window(norm: str, today: date) -> tuple[Window, str] | None:
     for m in _RELATIVE.finditer(norm):
         if not ((m["n"].isdigit() and m["unit"] == "天") or m["pre"] or (m["post"] and m["unit"] != "日")):
             continue
-        n = _small_number(m["n"])
+        n = small_number(m["n"])
         if m["unit"] == "个月":
             month = today.month - 1 + n
             y, mo = today.year + month // 12, month % 12 + 1
@@ -129,7 +129,7 @@ def dated_phrase(norm: str, today: date) -> tuple[str, tuple[date, date], str] |
 
 def digit_month(phrase: str) -> str:
     """十二月底前 -> 12月底前, as documents write it."""
-    return re.sub(r"^(十[一二]?|[一二三四五六七八九])(?=月)", lambda m: str(_small_number(m[1])), phrase)
+    return re.sub(r"^(十[一二]?|[一二三四五六七八九])(?=月)", lambda m: str(small_number(m[1])), phrase)
 
 
 def status(norm: str) -> tuple[str, str] | None:

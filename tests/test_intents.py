@@ -169,3 +169,13 @@ def test_a_department_named_by_what_it_looks_after(text, named):
 @pytest.mark.parametrize("text", ["管理部门要加强监管吗", "尽管如此还要做什么", "管好用好资金的部门有哪些"])
 def test_words_with_管_that_name_no_department(text):
     assert not understand(text, TODAY).department_names
+
+
+@pytest.mark.parametrize(("text", "lead", "who", "in_core"), [
+    ("农牧业节能减排工程签头的是哪几个厅局", True, True, "农牧业"),  # 签头: 牵头 typed by its sound
+    ("重点行业绿色升级工程是哪些厅负责", False, True, "重点行业"),
+    ("单位gdp能耗降低百分之三什么时候完成", False, False, "3%"),
+])
+def test_question_words_typed_wrong_and_shares_in_words(text, lead, who, in_core):
+    q = understand(text, TODAY)
+    assert (q.wants_lead, q.wants_who, q.wants_list) == (lead, who, False) and in_core in q.core
