@@ -180,6 +180,7 @@ def _as_documents_name_departments(norm: str, region: str | None) -> str:
     return norm.replace(region, prefix).replace(short_name(region), prefix)
 
 
+_QUARTER_END = re.compile(r"第?[一二三四1-4]季度(?:末|底)(?:前|之前)?")
 _NATIONAL_WORDS = re.compile(r"全国|国家层面|中央")  # the region 国家, in a question
 # 换个问题，… / 先不说内蒙古了，…: the words that turn to a new question are none of it
 _NEW_TOPIC = re.compile(r"^(?:换个问题|换个话题|再问一个|另外问一下|还有个问题|问个别的|先不说[^，,。]{0,12}?了?|"
@@ -250,6 +251,8 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
                        if d.due is None and (d.ongoing or re.search(r"月|季度|半年|年底|年内", d.text))
                        and not re.search(r"\d{4}", d.text)), "")
         said = timewords.window(norm, today)
+        if not said and _QUARTER_END.fullmatch(phrase):  # 四季度末: this year's fourth quarter, however written
+            said = (timewords.window("今年" + phrase, today) or (None, ""))[0], phrase
         if said and not (phrase and said[1] in phrase and len(phrase) > len(said[1])):  # 年内持续推进: a phrase
             q.window, q.window_phrase = said
         else:

@@ -55,8 +55,16 @@ def _year_said(said: str | None, today: date) -> int:
     return int(said[:4])
 
 
+# 7月到12月之间 / 2021年7月至9月: from the first month's start to the last one's end
+_MONTH_RANGE = re.compile(r"(?:(?P<y>20\d{2})年)?(?P<a>\d{1,2}|十[一二]?|[一二三四五六七八九])月份?(?:初)?"
+                          r"(?:到|至|—|-|~|～)(?P<b>\d{1,2}|十[一二]?|[一二三四五六七八九])月份?(?:底|末)?(?:之间|期间|间)?")
+
+
 def window(norm: str, today: date) -> tuple[Window, str] | None:
     """A period the question names, relative to today, and the words that name it."""
+    if (m := _MONTH_RANGE.search(norm)) and 1 <= (a := small_number(m["a"])) <= (b := small_number(m["b"])) <= 12:
+        y = int(m["y"]) if m["y"] else today.year
+        return (date(y, a, 1), month_end(y, b)), m[0]
     if m := _SOONEST.search(norm):
         return (today, None), m[0]
     if m := _SOON.search(norm):
@@ -120,8 +128,8 @@ _DATED_PHRASE = re.compile(r"(?P<y>今年|本年|当年|明年|20\d{2}年)(?P<p>
 
 def dated_phrase(norm: str, today: date) -> tuple[str, tuple[date, date], str] | None:
     """A month phrase with its year (今年12月底前, 2021年6月30日前): the phrase the documents write
-    (12月底前), that year as the window, and the year's words."""
-    if not (m := _DATED_PHRASE.search(norm)):
+    (12月底前), that year as the window, and the year's words. (A range of months is a window.)"""
+    if not (m := _DATED_PHRASE.search(norm)) or _MONTH_RANGE.search(norm):
         return None
     y = _year_said(m["y"], today)
     return digit_month(m["p"]), (date(y, 1, 1), date(y, 12, 31)), m[0]

@@ -117,6 +117,19 @@ def test_a_year_end_is_the_end_of_the_year_said(text, window):
     assert q.window == window and q.wants_list and q.core_is_only_filters, text
 
 
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("7月到12月之间到期的任务有哪些", (D(2021, 7, 1), D(2021, 12, 31))),
+        ("2022年3月至5月要完成什么", (D(2022, 3, 1), D(2022, 5, 31))),
+        ("四季度末要交账的任务", (D(2021, 10, 1), D(2021, 12, 31))),  # a quarter's end: that quarter, this year
+    ],
+)
+def test_a_range_of_months_and_a_quarters_end_are_windows(text, window):
+    q = understand(text, THURSDAY)
+    assert q.window == window and not q.deadline_phrase and q.wants_list and q.core_is_only_filters, text
+
+
 def test_a_year_less_phrase_alone_is_a_list():
     q = understand("6月底前要完成什么", THURSDAY)
     assert q.deadline_phrase == "6月底前" and q.wants_list and q.structured
