@@ -251,8 +251,8 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
                        if d.due is None and (d.ongoing or re.search(r"月|季度|半年|年底|年内", d.text))
                        and not re.search(r"\d{4}", d.text)), "")
         said = timewords.window(norm, today)
-        if not said and _QUARTER_END.fullmatch(phrase):  # 四季度末: this year's fourth quarter, however written
-            said = (timewords.window("今年" + phrase, today) or (None, ""))[0], phrase
+        if not said and _QUARTER_END.fullmatch(phrase) and (quarter := timewords.window("今年" + phrase, today)):
+            said = quarter[0], phrase  # 四季度末: this year's fourth quarter, however written
         if said and not (phrase and said[1] in phrase and len(phrase) > len(said[1])):  # 年内持续推进: a phrase
             q.window, q.window_phrase = said
         else:
