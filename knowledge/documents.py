@@ -216,14 +216,24 @@ def _tab_cells(line: str) -> list[str] | None:
 
 
 def _is_tab_header(cells: list[str]) -> bool:
-    """A tab-separated header: short cells naming a task column and a department or time column."""
-    return all(len(c) <= 12 for c in cells) and any(_TASK_COLUMN.search(c) for c in cells) \
-        and any(_TAB_HEADER_COLUMN.search(c) for c in cells)
+    """A tab-separated header: short cells naming a task column and a department or time column,
+    or a row label's column (区县, 单位…) and what the rows give (…降低目标)."""
+    return all(0 < len(c) <= 24 for c in cells) and not any(_NUMBER_CELL.match(c) for c in cells) and (
+        (any(_TASK_COLUMN.search(c) for c in cells) and any(_TAB_HEADER_COLUMN.search(c) for c in cells))
+        or bool(_LABEL_COLUMN.match(cells[0])))
+
+
+_NUMBER_CELL = re.compile(r"^[\d.%％,，\s]+$")
+# The first column of a table of values by place or body: 区县 / 地区 / 单位 / 盟市 → 东江区：…目标3.0%
+_LABEL_COLUMN = re.compile(r"^(?:区县|县区|县（市、区）|县市区|地区|盟市|市州|地市|设区市|城市|单位|部门|企业|园区|名称|指标|项目名称)$")
 
 
 def table_row_sentence(header: list[str], row: list[str]) -> str:
     """One row of a task table as the sentence a document would write: the task, then its other
     columns as labelled fields — 推进…（牵头单位：市能源局；配合单位：市财政局；完成时限：年底前）."""
+    if _LABEL_COLUMN.match(header[0]) and row and row[0]:  # 东江区：2025年能耗强度降低目标3.0%，…
+        values = [f"{h}{v}" for h, v in zip(header[1:], row[1:], strict=False) if v]
+        return f"{row[0]}：{'，'.join(values)}。" if values else row[0]
     task_at = next((i for i, h in enumerate(header) if _TASK_COLUMN.search(h)), None)
     fields = [f"{h}：{v}" for i, (h, v) in enumerate(zip(header, row, strict=False))
               if v and i != task_at and h and not _NUMBER_COLUMN.match(h)]

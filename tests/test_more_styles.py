@@ -45,7 +45,8 @@ def test_a_task_tables_rows_are_its_tasks_with_labelled_fields():
 @pytest.mark.parametrize(("header", "row", "sentence"), [
     (["重点任务", "责任单位"], ["推广屋顶光伏", "市住建局"], "推广屋顶光伏。（责任单位：市住建局）"),
     (["序号", "工作内容", "完成时间"], ["3", "出台细则；", ""], "出台细则。"),  # empty fields left out
-    (["地区", "指标"], ["全市", "3%"], "全市，3%"),  # no task column: the cells as they are
+    (["地区", "指标"], ["全市", "3%"], "全市：指标3%。"),  # a row label and its values
+    (["序", "说明"], ["1", "见附件"], "1，见附件"),  # no task column, no label column: the cells as they are
 ])
 def test_table_row_sentence(header, row, sentence):
     assert table_row_sentence(header, row) == sentence

@@ -107,3 +107,10 @@ def test_a_targets_yearly_values_under_its_heading_are_its_targets_with_one_resp
     assert [(i.deadline.due.year, i.targets[0].metric, i.targets[0].value) for i in items] == [
         (2026, "万元GDP用水量", "3"), (2027, "万元GDP用水量", "5")]
     assert all(i.departments == Departments(lead=("县水利局",), support=("县统计局",)) for i in items)
+
+
+def test_a_table_of_values_by_place_gives_each_row_its_columns_names():
+    blocks, _ = text_blocks("附件2\n\n区县\t2026年用水总量控制目标\t万元GDP用水量降幅\n城关镇\t1.2亿立方米\t3%\n"
+                            "河口镇\t0.8亿立方米\t2.5%\n")
+    assert [b.text for b in blocks][1:] == ["城关镇：2026年用水总量控制目标1.2亿立方米，万元GDP用水量降幅3%。",
+                                            "河口镇：2026年用水总量控制目标0.8亿立方米，万元GDP用水量降幅2.5%。"]
