@@ -80,12 +80,16 @@ def extract_items(blocks: list[Block], *, region: str, doc_year: int | None) -> 
     items = [item_from_piece(p, region=region, doc_year=doc_year) for p in pieces]
     for seq, item in enumerate(items):
         item.seq = seq
-        if seq and pieces[seq].lead_in and pieces[seq].text.startswith(pieces[seq].lead_in):
+        if seq and pieces[seq].lead_in and (pieces[seq].text.startswith(pieces[seq].lead_in)
+                                            or _COMPARATOR_FIRST.match(pieces[seq].text)):
             _continue_target(item, pieces[seq], items[seq - 1])
     return items
 
 
 _CONTINUATION = re.compile(r"^(?:到|至)?\d{4}年[，,]?(?:还|再|将|要|力争)?(?:进一步)?")
+# …；到2027年底，达到150万千瓦: a later year's value with no metric of its own (the one before's)
+_COMPARATOR_FIRST = re.compile(r"^(?:还|再|将|要|力争|进一步)*(?:达到|达|提高到|提升到|提升至|提高至|增加到|增至|降至|降到|"
+                               r"降低到|下降到|下降|控制在|不超过|不低于|超过|突破)")
 _NO_METRIC = re.compile(r"(?:还|再|将|要|力争|进一步)*")
 
 

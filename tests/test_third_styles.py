@@ -114,3 +114,9 @@ def test_a_table_of_values_by_place_gives_each_row_its_columns_names():
                             "河口镇\t0.8亿立方米\t2.5%\n")
     assert [b.text for b in blocks][1:] == ["城关镇：2026年用水总量控制目标1.2亿立方米，万元GDP用水量降幅3%。",
                                             "河口镇：2026年用水总量控制目标0.8亿立方米，万元GDP用水量降幅2.5%。"]
+
+
+def test_a_later_years_value_without_its_metric_takes_the_one_before():
+    items = extract_sentence("到2025年底，全市新型储能装机规模达到50万千瓦；到2027年底，达到150万千瓦。", doc_year=2025)
+    assert [(t.metric, t.value, t.year) for i in items for t in i.targets] == [
+        ("新型储能装机规模", "50", 2025), ("新型储能装机规模", "150", 2027)]
