@@ -35,7 +35,10 @@ def item_from_piece(piece: Piece, *, region: str, doc_year: int | None) -> Item:
         for part in parts.time_parts:  # a labelled time with no date (根据…工作安排) stays as text
             if d := parse_deadline(part, doc_year) or (Deadline(part) if part in parts.stated_times else None):
                 deadlines.append(d)
-    deadlines += find_deadlines(piece.text, doc_year)
+    if piece.clause and piece.clause in piece.text:  # roles written into the sentence: its times in reading
+        deadlines = find_deadlines(piece.text, doc_year) + deadlines  # order (…6月底前建成，由X牵头，…到2027年…)
+    else:
+        deadlines += find_deadlines(piece.text, doc_year)
     if piece.lead_in:
         deadlines += find_deadlines(piece.lead_in, doc_year)
     deadlines = _dedupe(deadlines)

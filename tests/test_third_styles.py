@@ -120,3 +120,9 @@ def test_a_later_years_value_without_its_metric_takes_the_one_before():
     items = extract_sentence("到2025年底，全市新型储能装机规模达到50万千瓦；到2027年底，达到150万千瓦。", doc_year=2025)
     assert [(t.metric, t.value, t.year) for i in items for t in i.targets] == [
         ("新型储能装机规模", "50", 2025), ("新型储能装机规模", "150", 2027)]
+
+
+def test_a_sentence_with_its_roles_written_in_keeps_its_own_time_first():
+    (item,) = extract_sentence("产业园一期计划2026年6月底前建成，由市工业和信息化局牵头，高新区管委会配合，"
+                               "到2027年产值突破200亿元。", region="栖梧市", doc_year=2025)
+    assert item.deadline.due == date(2026, 6, 30) and item.departments.lead == ("市工业和信息化局",)

@@ -20,7 +20,7 @@ def test_second_unseen_set_keeps_what_it_reads(tmp_path: Path):
 
 
 def test_third_unseen_set_keeps_what_it_reads(tmp_path: Path):
-    """tests/data/unseen3: 0 of 20 facts when it was written, 14 after the forms it found were read."""
+    """tests/data/unseen3: 0 of 20 facts when it was written, 15 after the forms it found were read."""
     results = measure(tmp_path / "unseen3.db", Path(__file__).parent / "data" / "unseen3")
     assert len(results) == 20
-    assert sum(r.ok for r in results) >= 14, [(r.fact["item_contains"], r.problems) for r in results if not r.ok]
+    assert sum(r.ok for r in results) >= 15, [(r.fact["item_contains"], r.problems) for r in results if not r.ok]
