@@ -100,23 +100,27 @@ class KnowledgeBase:
         """Import files, and the supported files of directories; each document in its own transaction.
         A directory's other files are reported as skipped with the reason (hidden ones are passed over)."""
         from knowledge.formats import SUPPORTED_SUFFIXES
-        from knowledge.importer import apply_import, prepare_path, prepared
+        from knowledge.importer import apply_import, prepare_indexed, prepare_path, prepared, write_batches
 
         started = time.monotonic()
         files = [(file, SkippedFile(unsupported_reason(file))
                   if file.suffix.lower() not in SUPPORTED_SUFFIXES - {""} and path.is_dir() else None)
                  for path in paths for file in _files(path)]
-        # many files: the next ones read and extracted in a worker process while this one is written
-        extracted = prepared(prepare_path, [(file, overrides) for file, skipped in files if skipped is None])
-        for file, skipped in files:
+        # many files: the next ones read and extracted in a worker process while these are written
+        extracted = prepared(prepare_indexed,
+                             [(prepare_path, file, overrides) for file, skipped in files if skipped is None])
+
+        def write(job: tuple[Path, SkippedFile | None]) -> tuple[Path, ImportReport | SkippedFile | Exception]:
+            file, skipped = job
             if skipped is not None:
-                yield file, skipped
-                continue
+                return file, skipped
             try:
-                document, items = next(extracted).result()
-                yield file, apply_import(self.store, document, items, actor="cli")
+                document, items, rows = next(extracted).result()
+                return file, apply_import(self.store, document, items, actor="cli", rows=rows)
             except (ValueError, OSError) as e:
-                yield file, e
+                return file, e
+
+        yield from write_batches(self.store, files, write)
         self.store.optimize(merge_seconds(time.monotonic() - started))
         self.searcher.invalidate()
 

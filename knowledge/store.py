@@ -60,20 +60,42 @@ def index_context(item: Item, title: str) -> list[str]:
             *(t.metric for t in item.targets)]
 
 
-_Contexts = dict[str, tuple[str, str, set[str]]]
+class IndexRows:
+    """Items' index rows by their text and context: what `_index` writes for an item — normalised
+    text, body, meta and sound columns, normalised context — and its distinct index tokens (one
+    string, space-separated). Items often share a context (their neighbours'): it is normalised,
+    and its tokens found, once. An import computes a document's rows ahead in its worker process
+    (`index_rows`), so that the writer only looks them up; a row not found is computed when needed."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], tuple[str, str, str, str, str, str]] = {}
+        self._contexts: dict[str, tuple[str, str, set[str]]] = {}
+
+    def row(self, raw_text: str, raw_context: str) -> tuple[str, str, str, str, str, str]:
+        if (row := self.rows.get((raw_text, raw_context))) is None:
+            if (context := self._contexts.get(raw_context)) is None:
+                meta = normalize(raw_context)
+                words = bigrams(meta)
+                context = self._contexts[raw_context] = (meta, fts_text(words), _fts_tokens(set(words)))
+            text = normalize(raw_text)
+            body, sound = bigrams(text), sound_bigrams(text)
+            row = self.rows[raw_text, raw_context] = (text, fts_text(body), context[1], fts_text(sound), context[0],
+                                                      " ".join(_fts_tokens({*body, *sound}) | context[2]))
+        return row
+
+    def __getstate__(self) -> dict:  # (sent between processes without the contexts: the rows hold them)
+        return {"rows": self.rows}
+
+    def __setstate__(self, state: dict) -> None:
+        self.rows, self._contexts = state["rows"], {}
 
 
-def _index_row(raw_text: str, raw_context: str, contexts: _Contexts) -> tuple[str, str, str, str, str, set[str]]:
-    """An item's index row — normalised text, body, meta and sound columns, normalised context —
-    and its distinct index tokens. An item's context is often its neighbours': it is normalised, and
-    its tokens found, once (`contexts`)."""
-    text = normalize(raw_text)
-    if (context := contexts.get(raw_context)) is None:
-        meta = normalize(raw_context)
-        words = bigrams(meta)
-        context = contexts[raw_context] = (meta, fts_text(words), _fts_tokens(set(words)))
-    body, sound = bigrams(text), sound_bigrams(text)
-    return text, fts_text(body), context[1], fts_text(sound), context[0], _fts_tokens({*body, *sound}) | context[2]
+def index_rows(items: list[Item], title: str) -> IndexRows:
+    """The index rows of a document's items (titled `title`), computed before they are written."""
+    rows = IndexRows()
+    for item in items:
+        rows.row(item.text, " ".join(index_context(item, title)))
+    return rows
 
 
 def _fts_tokens(words: Collection[str]) -> set[str]:
@@ -161,27 +183,45 @@ class KnowledgeStore:
         self._shared = None
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, index_last: bool = False) -> Iterator[None]:
         """One change: the write lock taken up front (waiting within the busy timeout), committed
-        at the end or rolled back on any error. Nested calls are savepoints of the outer one."""
+        at the end or rolled back on any error. Nested calls are savepoints of the outer one.
+
+        `index_last`: the new items' search-index rows are written at the end of the transaction,
+        all at once, instead of with each change — for a transaction of many changes (an import's
+        documents, each in a savepoint): FTS5 writes what it holds as a segment of its own at every
+        savepoint, so a segment per change otherwise. Nothing in it may search the index."""
         db = self._database()
         if db.conn.in_transaction:
             counts = getattr(self._local, "token_delta", None)
-            saved = Counter(counts) if counts is not None else None
+            fts = getattr(self._local, "fts_rows", None)
+            # the savepoint's own token counts, added to the outer's when it is released
+            self._local.token_delta = Counter() if counts is not None else None
+            pending, written = (len(fts[0]), fts[1]) if fts is not None else (0, 0)
             try:
                 with db.atomic():
                     yield
             except BaseException:
-                if counts is not None and saved is not None:  # the savepoint's index changes are undone
-                    counts.clear()
-                    counts.update(saved)
+                if fts is not None:  # its index rows are not written, and those it wrote are undone
+                    del fts[0][pending:]
+                    fts[1] = min(fts[1], written)
+                if (titles := getattr(self._local, "titles", None)) is not None:
+                    titles.clear()
                 raise
+            else:
+                if counts is not None:
+                    counts.update(self._local.token_delta)
+            finally:
+                self._local.token_delta = counts
             return
         db.conn.execute("BEGIN IMMEDIATE")
         self._local.titles = {}  # documents' titles as this write sees them, for indexing its items
         self._local.token_delta = Counter()  # index tokens' item counts changed by this write
+        # (index rows still to write, how many of them are written) when they go last
+        self._local.fts_rows = [[], 0] if index_last else None
         try:
             yield
+            self._write_index_rows()
             self._save_token_counts()
         except BaseException:
             if db.conn.in_transaction:
@@ -190,6 +230,7 @@ class KnowledgeStore:
         finally:
             self._local.titles = None
             self._local.token_delta = None
+            self._local.fts_rows = None
         try:
             db.conn.execute("COMMIT")
         except BaseException:
@@ -392,9 +433,11 @@ class KnowledgeStore:
     def insert_item(self, item: Item, *, actor: str, action: str = "add") -> int:
         return self.insert_items([item], actor=actor, action=action)[0]
 
-    def insert_items(self, items: list[Item], *, actor: str, action: str = "add") -> list[int]:
-        """Add items with their index in a few statements (an import writes a document's at once).
-        Ids are given as SQLite would (one past the largest), so each item knows its id up front."""
+    def insert_items(self, items: list[Item], *, actor: str, action: str = "add", rows: IndexRows | None = None
+                     ) -> list[int]:
+        """Add items with their index in a few statements (an import writes a document's at once;
+        `rows`: their index rows computed ahead, if any). Ids are given as SQLite would (one past
+        the largest), so each item knows its id up front."""
         if not items:
             return []
         now = _now()
@@ -408,7 +451,7 @@ class KnowledgeStore:
             [[item.id, item.doc_id, item.seq, item.text, item.text, *_item_fields(item), item.status, item.progress,
               int(item.edited), now, now] for item in items],
         )
-        self._index(items, fresh=True)
+        self._index(items, fresh=True, rows=rows)
         if action != "import":  # an imported item's origin is its document's import entry
             for item in items:
                 self.log(actor, action, item_id=item.id, doc_id=item.doc_id, after=_snapshot(item))
@@ -513,10 +556,11 @@ class KnowledgeStore:
             self.set_setting("index_version", INDEX_VERSION)
             self.db.execute("UPDATE knowledge_generation SET n = n + 1 WHERE id = 1")
 
-    def _index(self, items: list[Item], fresh: bool = False) -> None:
-        """(Re)index items: their search text, departments and deadlines. The FTS rows go last, so
-        that FTS5 keeps them in memory until the commit: a statement with a trigger (an insert into
-        items) would flush what it holds to a segment of its own."""
+    def _index(self, items: list[Item], fresh: bool = False, rows: IndexRows | None = None) -> None:
+        """(Re)index items: their search text, departments and deadlines (`rows`: their index rows
+        computed ahead, if any). The FTS rows go last, so that FTS5 keeps them in memory until the
+        commit: a statement with a trigger (an insert into items) would flush what it holds to a
+        segment of its own. In a transaction `index_last`, new items' FTS rows wait for its end."""
         ids = [item.id for item in items if item.id is not None]
         assert len(ids) == len(items)
         active = [item for item in items if item.status == "active"]
@@ -531,28 +575,39 @@ class KnowledgeStore:
                 if item.status == "active":
                     self._insert_departments_and_deadlines([item])
             self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
-        contexts: _Contexts = {}
+        rows = rows or IndexRows()
         titles = {doc_id: self._title_for_index(doc_id) for doc_id in {item.doc_id for item in active}}
-        rows = []
-        tokens: list[set[str]] = []
+        fts: list[tuple[int | None, str, str, str, str, str]] = []
         for item in active:
-            context = " ".join(index_context(item, titles[item.doc_id]))
-            text, body, meta, sound, norm_context, item_tokens = _index_row(item.text, context, contexts)
-            rows.append((item.id, body, meta, sound, text, norm_context))
-            tokens.append(item_tokens)
-        if rows:
+            text, body, meta, sound, norm_context, tokens = rows.row(
+                item.text, " ".join(index_context(item, titles[item.doc_id])))
+            fts.append((item.id, body, meta, sound, text, norm_context))
+            self._count_tokens(tokens.split(), +1)
+        if fresh and (later := getattr(self._local, "fts_rows", None)) is not None:
+            later[0] += fts
+        elif fts:
             self.db.conn.executemany(
-                "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)", rows)
-            for item_tokens in tokens:
-                self._count_tokens(item_tokens, +1)
+                "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)", fts)
+
+    def _write_index_rows(self) -> None:
+        """The FTS rows a transaction `index_last` holds back, written now (before anything else
+        touches the index, and at its end)."""
+        later = getattr(self._local, "fts_rows", None)
+        if later is not None and later[1] < len(later[0]):
+            self.db.conn.executemany(
+                "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)",
+                later[0][later[1]:])
+            later[1] = len(later[0])
 
     def _count_out(self, ids: list[int]) -> None:
-        """Count the tokens of these items' index rows out, before the rows are deleted."""
+        """Count the tokens of these items' index rows out, before the rows are deleted (the rows
+        held back are written first: they may be among them)."""
+        self._write_index_rows()
         for row in self.db.execute(f"SELECT body, meta, sound FROM items_fts WHERE rowid IN ({','.join('?' * len(ids))})",
                                    ids):
             self._count_tokens(_fts_tokens(row), -1)
 
-    def _count_tokens(self, tokens: set[str], sign: int) -> None:
+    def _count_tokens(self, tokens: Collection[str], sign: int) -> None:
         """Count an indexed row's tokens (`_fts_tokens`) in (+1) or out (-1) of `token_counts` — each
         token once per item, as FTS5 counts documents; saved when the write commits."""
         delta = getattr(self._local, "token_delta", None)
