@@ -115,8 +115,8 @@ class KnowledgeBase:
             if skipped is not None:
                 return file, skipped
             try:
-                document, items, rows = next(extracted).result()
-                return file, apply_import(self.store, document, items, actor="cli", rows=rows)
+                document, items, ahead = next(extracted).result()
+                return file, apply_import(self.store, document, items, actor="cli", ahead=ahead)
             except (ValueError, OSError) as e:
                 return file, e
 

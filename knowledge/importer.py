@@ -230,12 +230,20 @@ def prepared(fn: Callable[..., T], calls: list[tuple]) -> Iterator[Future[T]]:
         yield from _futures(_each(fn, [args]))
 
 
+@dataclass
+class Ahead:
+    """What a bulk import computes in its worker process besides the items, so that its writer
+    only writes: the items' index rows and the document's `text_key`."""
+
+    rows: IndexRows
+    text_key: str
+
+
 def prepare_indexed(fn: Callable[..., tuple[Document, list[Item]]], *args: Any
-                    ) -> tuple[Document, list[Item], IndexRows]:
-    """`fn(*args)` (`prepare`, `prepare_path`) and the index rows of the items it gives: a bulk
-    import computes them in its worker process too, so that its writer only writes them."""
+                    ) -> tuple[Document, list[Item], Ahead]:
+    """`fn(*args)` (`prepare`, `prepare_path`) and what writing its items needs (`Ahead`)."""
     doc, items = fn(*args)
-    return doc, items, index_rows(items, doc.title)
+    return doc, items, Ahead(index_rows(items, doc.title), text_key(items))
 
 
 def write_batches(store: KnowledgeStore, jobs: Iterable[T], write: Callable[[T], R]) -> Iterator[R]:
@@ -245,7 +253,11 @@ def write_batches(store: KnowledgeStore, jobs: Iterable[T], write: Callable[[T],
     when a write raises, those before it are committed, then the error is raised — as when each
     document has a transaction of its own. The index rows are written at the end of each transaction
     (`index_last`): one segment of the search index per transaction, not per document."""
-    jobs = iter(jobs)
+    with store.bulk():
+        yield from _write_batches(store, iter(jobs), write)
+
+
+def _write_batches(store: KnowledgeStore, jobs: Iterator[T], write: Callable[[T], R]) -> Iterator[R]:
     more = True
     while more:
         done: list[R] = []
@@ -275,12 +287,12 @@ def import_texts(store: KnowledgeStore, documents: Iterable[tuple[str, str, Docu
     """Import (text, source, overrides) documents in order, each atomic, extracting the next ones
     meanwhile in a worker process (`prepared_ahead`) and writing several to a transaction
     (`write_batches`); a document that cannot be imported comes as its DocumentError."""
-    def write(future: Future[tuple[Document, list[Item], IndexRows]]) -> ImportReport | DocumentError:
+    def write(future: Future[tuple[Document, list[Item], Ahead]]) -> ImportReport | DocumentError:
         try:
-            doc, items, rows = future.result()
+            doc, items, ahead = future.result()
         except DocumentError as e:
             return e
-        return apply_import(store, doc, items, actor=actor, rows=rows)
+        return apply_import(store, doc, items, actor=actor, ahead=ahead)
 
     yield from write_batches(store, prepared_ahead(prepare_indexed, ((prepare, *d) for d in documents)), write)
 
@@ -305,11 +317,11 @@ def text_key(items: list[Item]) -> str:
 
 
 def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, actor: str,
-                 rows: IndexRows | None = None) -> ImportReport:
+                 ahead: Ahead | None = None) -> ImportReport:
     """Write a prepared document in one transaction (a savepoint inside another): one change in the
     change log, which `curation.undo_last` reverts (new items removed, changed ones restored, the
-    document row as it was). `rows`: the items' index rows computed ahead (`prepare_indexed`)."""
-    key = text_key(items)
+    document row as it was). `ahead`: what was computed ahead for it (`prepare_indexed`)."""
+    key, rows = (ahead.text_key, ahead.rows) if ahead else (text_key(items), None)
     with store.transaction():
         existing = store.get_document(doc.doc_id)
         if existing is None and (same := store.same_document(doc, key, exclude=(MANUAL_DOC_ID,))):

@@ -52,6 +52,11 @@ PAGE_CACHE_KIB = 65_536
 # Merging the search index's segments after a bulk change: each step about this many leaf pages, in
 # a transaction of its own (a few tenths of a second), so that other writers wait no longer than that.
 MERGE_STEP_PAGES = 1000
+# A run of many writes (`bulk`): WAL checkpoints every this many pages (~200 MB of log), so that a
+# page written transaction after transaction (an index's) is copied back fewer times; and FTS5 merges
+# a level's segments once it has this many (its default is 4): an import ends by merging them all.
+BULK_CHECKPOINT_PAGES = 50_000
+BULK_AUTOMERGE = 16
 
 
 def index_context(item: Item, title: str) -> list[str]:
@@ -193,30 +198,25 @@ class KnowledgeStore:
         savepoint, so a segment per change otherwise. Nothing in it may search the index."""
         db = self._database()
         if db.conn.in_transaction:
-            counts = getattr(self._local, "token_delta", None)
+            counted = getattr(self._local, "token_log", None)
             fts = getattr(self._local, "fts_rows", None)
-            # the savepoint's own token counts, added to the outer's when it is released
-            self._local.token_delta = Counter() if counts is not None else None
-            pending, written = (len(fts[0]), fts[1]) if fts is not None else (0, 0)
+            marks = (len(counted) if counted is not None else 0, *((len(fts[0]), fts[1]) if fts is not None else (0, 0)))
             try:
                 with db.atomic():
                     yield
-            except BaseException:
-                if fts is not None:  # its index rows are not written, and those it wrote are undone
-                    del fts[0][pending:]
-                    fts[1] = min(fts[1], written)
+            except BaseException:  # the savepoint's index changes are undone
+                if counted is not None:
+                    del counted[marks[0]:]
+                if fts is not None:  # its held-back rows are dropped, and those it wrote are undone
+                    del fts[0][marks[1]:]
+                    fts[1] = min(fts[1], marks[2])
                 if (titles := getattr(self._local, "titles", None)) is not None:
                     titles.clear()
                 raise
-            else:
-                if counts is not None:
-                    counts.update(self._local.token_delta)
-            finally:
-                self._local.token_delta = counts
             return
         db.conn.execute("BEGIN IMMEDIATE")
         self._local.titles = {}  # documents' titles as this write sees them, for indexing its items
-        self._local.token_delta = Counter()  # index tokens' item counts changed by this write
+        self._local.token_log = []  # (+1 or -1, tokens) of each item this write indexed or unindexed
         # (index rows still to write, how many of them are written) when they go last
         self._local.fts_rows = [[], 0] if index_last else None
         try:
@@ -229,7 +229,7 @@ class KnowledgeStore:
             raise
         finally:
             self._local.titles = None
-            self._local.token_delta = None
+            self._local.token_log = None
             self._local.fts_rows = None
         try:
             db.conn.execute("COMMIT")
@@ -237,6 +237,36 @@ class KnowledgeStore:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Settings for a long run of writes on this thread's connection (a multi-document import),
+        put back afterwards: savepoints' journals in memory rather than in a temporary file (each
+        document is a savepoint), checkpoints less often, and FTS5's automatic merges less often
+        (saved in the index, so put back in a write of its own). Call outside a transaction."""
+        conn = self._database().conn
+        if conn.in_transaction:  # (temp_store cannot change inside one)
+            yield
+            return
+        temp_store = conn.execute("PRAGMA temp_store").fetchone()[0]
+        # (changing it drops the connection's temporary tables and triggers: then it stays)
+        keep_temp_store = conn.execute("SELECT count(*) FROM sqlite_temp_master").fetchone()[0] > 0
+        automerge = conn.execute("SELECT v FROM items_fts_config WHERE k = 'automerge'").fetchone()
+        if not keep_temp_store:
+            conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
+        self._set_automerge(BULK_AUTOMERGE)
+        try:
+            yield
+        finally:
+            if not keep_temp_store and not conn.in_transaction:
+                conn.execute(f"PRAGMA temp_store = {int(temp_store)}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+            self._set_automerge(int(automerge[0]) if automerge else 4)  # (FTS5's default)
+
+    def _set_automerge(self, segments: int) -> None:
+        with self.transaction():
+            self.db.conn.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', ?)", [segments])
 
     def refresh(self) -> bool:
         """Notice changes committed since the last look (by this process or another) and forget
@@ -610,16 +640,24 @@ class KnowledgeStore:
     def _count_tokens(self, tokens: Collection[str], sign: int) -> None:
         """Count an indexed row's tokens (`_fts_tokens`) in (+1) or out (-1) of `token_counts` — each
         token once per item, as FTS5 counts documents; saved when the write commits."""
-        delta = getattr(self._local, "token_delta", None)
-        if delta is None:  # (a write outside transaction(): saved at once)
-            self._save_token_counts(Counter(dict.fromkeys(tokens, sign)))
-        elif sign > 0:
-            delta.update(tokens)
+        log = getattr(self._local, "token_log", None)
+        if log is None:  # (a write outside transaction(): saved at once)
+            self._save_token_counts([(sign, tokens)])
         else:
-            delta.subtract(tokens)
+            log.append((sign, tokens))
 
-    def _save_token_counts(self, delta: Counter[str] | None = None) -> None:
-        delta = self._local.token_delta if delta is None else delta
+    def _save_token_counts(self, log: list[tuple[int, Collection[str]]] | None = None) -> None:
+        """The counts of a write's tokens added up (in C: an import counts millions) and saved."""
+        log = self._local.token_log if log is None else log
+        if not log:
+            return
+        delta: Counter[str] = Counter()
+        for sign, tokens in log:
+            if sign > 0:
+                delta.update(tokens)
+            else:
+                delta.subtract(tokens)
+        log.clear()
         if not delta:
             return
         fewer = min(delta.values()) <= 0  # (an import only adds)
@@ -631,7 +669,6 @@ class KnowledgeStore:
         if fewer:
             self.db.conn.executemany("DELETE FROM token_counts WHERE term = ? AND items <= 0",
                                      [(t,) for t, n in changed.items() if n < 0])
-        delta.clear()
 
     def _insert_departments_and_deadlines(self, items: list[Item]) -> None:
         """The items' department and deadline rows, each with the item's region (for a province's lists)."""

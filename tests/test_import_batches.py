@@ -31,10 +31,10 @@ def batched(store: KnowledgeStore, documents: list[tuple[str, str]]) -> list[Imp
     """`import_texts` without its worker process: each document prepared (with its index rows) here."""
     def write(job: tuple[str, str]) -> ImportReport | DocumentError:
         try:
-            doc, items, rows = prepare_indexed(prepare, *job)
+            doc, items, ahead = prepare_indexed(prepare, *job)
         except DocumentError as e:
             return e
-        return importer.apply_import(store, doc, items, actor="admin:1", rows=rows)
+        return importer.apply_import(store, doc, items, actor="admin:1", ahead=ahead)
 
     return list(write_batches(store, documents, write))
 
