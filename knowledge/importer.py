@@ -42,7 +42,7 @@ MAX_ITEMS_PER_DOCUMENT = 5_000
 PREPARE_BATCH = 8  # documents a multi-document import sends its worker process at once
 # A multi-document import writes several documents per transaction, each in a savepoint of its own:
 # up to this many, or until this long has passed (the write lock is held meanwhile).
-WRITE_BATCH = 16
+WRITE_BATCH = 48
 WRITE_BATCH_SECONDS = 1.0
 AHEAD_FROM = 16  # files from which `policybot import` extracts them in a worker process (it takes ~1 s to start)
 T = TypeVar("T")
