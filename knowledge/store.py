@@ -105,8 +105,12 @@ def index_rows(items: list[Item], title: str) -> IndexRows:
 
 def _fts_tokens(words: Collection[str]) -> set[str]:
     """The distinct tokens FTS5 makes of these words (or columns) indexed: a word such as "2.5"
-    is two."""
-    return set(_FTS_TOKEN.findall(" ".join(words)))
+    is two. A word of letters and digits alone (most: bigrams, syllables) is its own token."""
+    tokens = set(words)
+    if odd := [w for w in tokens if not w.isalnum()]:  # (isalnum: what _FTS_TOKEN matches)
+        tokens.difference_update(odd)
+        tokens.update(_FTS_TOKEN.findall(" ".join(odd)))
+    return tokens
 
 
 def _now() -> str:
