@@ -44,6 +44,9 @@ PREPARE_BATCH = 8  # documents a multi-document import sends its worker process 
 # up to this many, or until this long has passed (the write lock is held meanwhile).
 WRITE_BATCH = 48
 WRITE_BATCH_SECONDS = 1.0
+# The worker process's batches in flight (of PREPARE_BATCH documents) meanwhile: while a transaction
+# is written, the documents of the next are extracted.
+WRITE_AHEAD = WRITE_BATCH // PREPARE_BATCH + 2
 AHEAD_FROM = 16  # files from which `policybot import` extracts them in a worker process (it takes ~1 s to start)
 T = TypeVar("T")
 R = TypeVar("R")
@@ -171,12 +174,14 @@ def prepare_path(path: Path, overrides: DocumentOverrides | None = None) -> tupl
     return prepare(read_file(path), str(path.name), overrides)
 
 
-def prepared_ahead(fn: Callable[..., T], calls: Iterable[tuple], *, batch: int = PREPARE_BATCH) -> Iterator[Future[T]]:
+def prepared_ahead(fn: Callable[..., T], calls: Iterable[tuple], *, batch: int = PREPARE_BATCH,
+                   in_flight: int = 2) -> Iterator[Future[T]]:
     """`fn(*args)` for each of `calls`, in order, computed in a worker process ahead of the caller:
-    an import extracts the next documents on the other core while it writes this one (parsing and
+    an import extracts the next documents on the other core while it writes these (parsing and
     extraction are pure). Each result, or the error it raised, comes as a done future. Calls go
-    in batches, two in flight: each message between the processes costs the caller's thread a
-    wait for the interpreter lock. The process starts with the first call and ends with the last."""
+    in batches, `in_flight` of them at a time: each message between the processes costs the
+    caller's thread a wait for the interpreter lock. The process starts with the first call and
+    ends with the last."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -189,7 +194,7 @@ def prepared_ahead(fn: Callable[..., T], calls: Iterable[tuple], *, batch: int =
         return pool.submit(_each, fn, chunk) if chunk else None
 
     try:
-        pending = deque(f for f in (submit(), submit()) if f is not None)
+        pending = deque(f for f in (submit() for _ in range(in_flight)) if f is not None)
         while pending:
             done = pending.popleft().result()
             if (more := submit()) is not None:
@@ -220,11 +225,11 @@ def _futures(outcomes: list[tuple[bool, Any]]) -> Iterator[Future]:
         yield future
 
 
-def prepared(fn: Callable[..., T], calls: list[tuple]) -> Iterator[Future[T]]:
+def prepared(fn: Callable[..., T], calls: list[tuple], *, in_flight: int = 2) -> Iterator[Future[T]]:
     """`prepared_ahead` when there are enough calls (AHEAD_FROM) to pay for starting a process;
     else each computed when its turn comes."""
     if len(calls) >= AHEAD_FROM:
-        yield from prepared_ahead(fn, calls)
+        yield from prepared_ahead(fn, calls, in_flight=in_flight)
         return
     for args in calls:
         yield from _futures(_each(fn, [args]))
@@ -247,36 +252,35 @@ def prepare_indexed(fn: Callable[..., tuple[Document, list[Item]]], *args: Any
 
 
 def write_batches(store: KnowledgeStore, jobs: Iterable[T], write: Callable[[T], R]) -> Iterator[R]:
-    """`write(job)` for each job in order, several (WRITE_BATCH) to a transaction, each result given
-    once its transaction is committed. Each write is its own savepoint (`apply_import`'s
-    transaction), so a document that fails leaves nothing, and the others of its transaction stay:
-    when a write raises, those before it are committed, then the error is raised — as when each
-    document has a transaction of its own. The index rows are written at the end of each transaction
-    (`index_last`): one segment of the search index per transaction, not per document."""
+    """`write(job)` for each job in order, several (WRITE_BATCH, for at most WRITE_BATCH_SECONDS) to
+    a transaction, each result given once its transaction is committed. Each write is its own
+    savepoint (`apply_import`'s transaction), so a document that fails leaves nothing, and the
+    others of its transaction stay: when a write raises, those before it are committed, then the
+    error is raised — as when each document has a transaction of its own. The next jobs are taken
+    between transactions (taking one may wait for the worker process: never with the write lock
+    held). The index rows are written at the end of each transaction (`index_last`): one segment
+    of the search index per transaction, not per document."""
     with store.bulk():
         yield from _write_batches(store, iter(jobs), write)
 
 
 def _write_batches(store: KnowledgeStore, jobs: Iterator[T], write: Callable[[T], R]) -> Iterator[R]:
-    more = True
-    while more:
+    waiting: deque[T] = deque()
+    while True:
+        waiting.extend(islice(jobs, WRITE_BATCH - len(waiting)))
+        if not waiting:
+            return
         done: list[R] = []
         error: BaseException | None = None
-        more = False
         until = time.monotonic() + WRITE_BATCH_SECONDS
         with store.transaction(index_last=True):
-            for job in jobs:
+            while waiting and error is None and (not done or time.monotonic() < until):
                 try:
-                    done.append(write(job))
+                    done.append(write(waiting.popleft()))
                 except BaseException as e:
                     error = e
                 if not store.db.conn.in_transaction:  # SQLite undid the whole transaction (so rarely…)
                     raise error or RuntimeError("数据库事务意外中止，本批文件未导入")
-                if error is not None:
-                    break
-                if len(done) >= WRITE_BATCH or time.monotonic() >= until:
-                    more = True
-                    break
         yield from done
         if error is not None:
             raise error
@@ -294,7 +298,8 @@ def import_texts(store: KnowledgeStore, documents: Iterable[tuple[str, str, Docu
             return e
         return apply_import(store, doc, items, actor=actor, ahead=ahead)
 
-    yield from write_batches(store, prepared_ahead(prepare_indexed, ((prepare, *d) for d in documents)), write)
+    extracted = prepared_ahead(prepare_indexed, ((prepare, *d) for d in documents), in_flight=WRITE_AHEAD)
+    yield from write_batches(store, extracted, write)
 
 
 def import_text(store: KnowledgeStore, text: str, source: str, overrides: DocumentOverrides | None = None,

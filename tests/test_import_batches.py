@@ -115,3 +115,33 @@ def test_an_error_that_is_a_result_lets_the_others_of_its_transaction_go_on(stor
     assert sorted(i.id for i in store.all_items()) == [*results[0].added, *results[2].added]
     _index_rows_match_items(store)
     assert_lookups_exact(store)
+
+
+def segments(store: KnowledgeStore) -> int:
+    return store.db.execute("SELECT count(DISTINCT segid) FROM items_fts_idx").fetchone()[0]
+
+
+def test_the_next_documents_are_taken_between_transactions(store: KnowledgeStore, monkeypatch):
+    """Taking a job may wait for the worker process (a large PDF): never with the write lock held."""
+    monkeypatch.setattr(importer, "WRITE_BATCH", 2)
+    taken: list[bool] = []
+
+    def jobs():
+        for job in (DOCUMENTS[0], DOCUMENTS[1], DOCUMENTS[5]):
+            taken.append(store.db.conn.in_transaction)
+            yield job
+
+    results = list(write_batches(store, jobs(), lambda job: import_text(store, *job, actor="admin:1")))
+    assert [r.status for r in results] == ["new"] * 3 and taken == [False] * 3
+    assert segments(store) == 2  # two transactions: two documents, then one
+
+
+def test_a_transaction_ends_once_its_time_is_up(store: KnowledgeStore, monkeypatch):
+    documents = [DOCUMENTS[0], DOCUMENTS[1], DOCUMENTS[5]]
+    batched(store, documents)
+    assert segments(store) == 1  # one transaction, one segment of the index
+    other = KnowledgeStore(store.path + ".other")
+    monkeypatch.setattr(importer, "WRITE_BATCH_SECONDS", 0)  # each transaction: its first document only
+    batched(other, documents)
+    assert segments(other) == 3 and fts_rows(other) == fts_rows(store)
+    other.close()
