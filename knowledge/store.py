@@ -22,7 +22,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -52,10 +52,8 @@ PAGE_CACHE_KIB = 65_536
 # Merging the search index's segments after a bulk change: each step about this many leaf pages, in
 # a transaction of its own (a few tenths of a second), so that other writers wait no longer than that.
 MERGE_STEP_PAGES = 1000
-# A run of many writes (`bulk`): WAL checkpoints every this many pages (~200 MB of log), so that a
-# page written transaction after transaction (an index's) is copied back fewer times; and FTS5 merges
-# a level's segments once it has this many (its default is 4): an import ends by merging them all.
-BULK_CHECKPOINT_PAGES = 50_000
+# A run of many writes (`bulk`): FTS5 merges a level's segments once it has this many (its default
+# is 4), each segment's rows rewritten fewer times: an import ends by merging them all anyway.
 BULK_AUTOMERGE = 16
 
 
@@ -246,8 +244,10 @@ class KnowledgeStore:
     def bulk(self) -> Iterator[None]:
         """Settings for a long run of writes on this thread's connection (a multi-document import),
         put back afterwards: savepoints' journals in memory rather than in a temporary file (each
-        document is a savepoint), checkpoints less often, and FTS5's automatic merges less often
-        (saved in the index, so put back in a write of its own). Call outside a transaction."""
+        document is a savepoint), and FTS5's automatic merges less often (saved in the index, so
+        put back in a write of its own). Call outside a transaction. (Measured and left alone: a
+        larger page cache — the OS caches the file anyway — and rarer checkpoints, which made
+        each commit slower once the log was hundreds of MB.)"""
         conn = self._database().conn
         if conn.in_transaction:  # (temp_store cannot change inside one)
             yield
@@ -258,15 +258,14 @@ class KnowledgeStore:
         automerge = conn.execute("SELECT v FROM items_fts_config WHERE k = 'automerge'").fetchone()
         if not keep_temp_store:
             conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
         self._set_automerge(BULK_AUTOMERGE)
         try:
             yield
         finally:
             if not keep_temp_store and not conn.in_transaction:
                 conn.execute(f"PRAGMA temp_store = {int(temp_store)}")
-            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
-            self._set_automerge(int(automerge[0]) if automerge else 4)  # (FTS5's default)
+            with suppress(sqlite3.Error):  # (not written: merges stay less frequent, nothing worse)
+                self._set_automerge(int(automerge[0]) if automerge else 4)  # (FTS5's default)
 
     def _set_automerge(self, segments: int) -> None:
         with self.transaction():

@@ -5,6 +5,7 @@ per document gives, and a document that fails leaves nothing of itself behind.""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,25 @@ def test_a_transaction_ends_once_its_time_is_up(store: KnowledgeStore, monkeypat
     batched(other, documents)
     assert segments(other) == 3 and fts_rows(other) == fts_rows(store)
     other.close()
+
+
+def bulk_settings(store: KnowledgeStore) -> tuple:
+    automerge = store.db.execute("SELECT v FROM items_fts_config WHERE k = 'automerge'").fetchone()
+    return store.db.execute("PRAGMA temp_store").fetchone()[0], automerge[0] if automerge else 4
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_bulk_import_puts_its_settings_back(store: KnowledgeStore, fails: bool):
+    before = bulk_settings(store)
+    during: list[tuple] = []
+
+    def write(job: tuple[str, str]) -> ImportReport:
+        during.append(bulk_settings(store))
+        if fails:
+            raise RuntimeError("disk full")
+        return import_text(store, *job, actor="admin:1")
+
+    with pytest.raises(RuntimeError) if fails else nullcontext():
+        list(write_batches(store, [DOCUMENTS[0]], write))
+    assert during == [(2, 16)]  # savepoint journals in memory; FTS5 merges once a level has 16 segments
+    assert bulk_settings(store) == before == (0, 4)
