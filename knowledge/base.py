@@ -29,6 +29,8 @@ def merge_seconds(import_seconds: float) -> float:
     return max(1.0, MERGE_SHARE * import_seconds)
 
 if TYPE_CHECKING:  # importing documents is loaded when documents are imported, not at every start
+    from concurrent.futures import Future
+
     from knowledge.importer import DocumentOverrides, ImportReport
 
 
@@ -97,26 +99,32 @@ class KnowledgeBase:
 
     def import_paths(self, paths: list[Path], overrides: DocumentOverrides
                      ) -> Iterator[tuple[Path, ImportReport | SkippedFile | Exception]]:
-        """Import files, and the supported files of directories; each document in its own transaction.
+        """Import files, and the supported files of directories; each document atomic (several to a
+        transaction, each in a savepoint of its own: `importer.write_batches`).
         A directory's other files are reported as skipped with the reason (hidden ones are passed over)."""
         from knowledge.formats import SUPPORTED_SUFFIXES
-        from knowledge.importer import apply_import, prepare_path, prepared
+        from knowledge.importer import WRITE_AHEAD, apply_import, prepare_indexed, prepare_path, prepared, write_batches
 
         started = time.monotonic()
         files = [(file, SkippedFile(unsupported_reason(file))
                   if file.suffix.lower() not in SUPPORTED_SUFFIXES - {""} and path.is_dir() else None)
                  for path in paths for file in _files(path)]
-        # many files: the next ones read and extracted in a worker process while this one is written
-        extracted = prepared(prepare_path, [(file, overrides) for file, skipped in files if skipped is None])
-        for file, skipped in files:
-            if skipped is not None:
-                yield file, skipped
-                continue
+        # many files: the next ones read and extracted in a worker process while these are written
+        extracted = prepared(prepare_indexed, [(prepare_path, file, overrides) for file, skipped in files
+                                               if skipped is None], in_flight=WRITE_AHEAD)
+        jobs = ((file, skipped or next(extracted)) for file, skipped in files)
+
+        def write(job: tuple[Path, SkippedFile | Future]) -> tuple[Path, ImportReport | SkippedFile | Exception]:
+            file, outcome = job
+            if isinstance(outcome, SkippedFile):
+                return file, outcome
             try:
-                document, items = next(extracted).result()
-                yield file, apply_import(self.store, document, items, actor="cli")
+                document, items, ahead = outcome.result()
+                return file, apply_import(self.store, document, items, actor="cli", ahead=ahead)
             except (ValueError, OSError) as e:
-                yield file, e
+                return file, e
+
+        yield from write_batches(self.store, jobs, write)
         self.store.optimize(merge_seconds(time.monotonic() - started))
         self.searcher.invalidate()
 

@@ -10,6 +10,7 @@ normalised text. Each import is one entry in the change log, which `curation.und
 from __future__ import annotations
 
 import hashlib
+import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +31,7 @@ from knowledge.models import Document, Item
 from knowledge.normalize import nfkc
 from knowledge.references import DOC_NUMBER
 from knowledge.regions import canonical_region, document_region
-from knowledge.store import KnowledgeStore
+from knowledge.store import IndexRows, KnowledgeStore, index_rows
 from knowledge.versions import EXTRACTOR_VERSION  # bump it there: seeding checks it without importing this
 
 SIMILAR_ENOUGH = 80  # rapidfuzz ratio above which a changed sentence counts as the same item
@@ -39,8 +40,16 @@ MAX_LINE_CHARS = 50_000  # one line (paragraph) of text
 MAX_ITEM_CHARS = 2_000  # one item: longer means the sentence lost its punctuation (e.g. a bad PDF)
 MAX_ITEMS_PER_DOCUMENT = 5_000
 PREPARE_BATCH = 8  # documents a multi-document import sends its worker process at once
+# A multi-document import writes several documents per transaction, each in a savepoint of its own:
+# up to this many, or until this long has passed (the write lock is held meanwhile).
+WRITE_BATCH = 48
+WRITE_BATCH_SECONDS = 1.0
+# The worker process's batches in flight (of PREPARE_BATCH documents) meanwhile: while a transaction
+# is written, the documents of the next are extracted.
+WRITE_AHEAD = WRITE_BATCH // PREPARE_BATCH + 2
 AHEAD_FROM = 16  # files from which `policybot import` extracts them in a worker process (it takes ~1 s to start)
 T = TypeVar("T")
+R = TypeVar("R")
 
 @dataclass
 class DocumentOverrides:
@@ -165,12 +174,14 @@ def prepare_path(path: Path, overrides: DocumentOverrides | None = None) -> tupl
     return prepare(read_file(path), str(path.name), overrides)
 
 
-def prepared_ahead(fn: Callable[..., T], calls: Iterable[tuple], *, batch: int = PREPARE_BATCH) -> Iterator[Future[T]]:
+def prepared_ahead(fn: Callable[..., T], calls: Iterable[tuple], *, batch: int = PREPARE_BATCH,
+                   in_flight: int = 2) -> Iterator[Future[T]]:
     """`fn(*args)` for each of `calls`, in order, computed in a worker process ahead of the caller:
-    an import extracts the next documents on the other core while it writes this one (parsing and
+    an import extracts the next documents on the other core while it writes these (parsing and
     extraction are pure). Each result, or the error it raised, comes as a done future. Calls go
-    in batches, two in flight: each message between the processes costs the caller's thread a
-    wait for the interpreter lock. The process starts with the first call and ends with the last."""
+    in batches, `in_flight` of them at a time: each message between the processes costs the
+    caller's thread a wait for the interpreter lock. The process starts with the first call and
+    ends with the last."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -183,7 +194,7 @@ def prepared_ahead(fn: Callable[..., T], calls: Iterable[tuple], *, batch: int =
         return pool.submit(_each, fn, chunk) if chunk else None
 
     try:
-        pending = deque(f for f in (submit(), submit()) if f is not None)
+        pending = deque(f for f in (submit() for _ in range(in_flight)) if f is not None)
         while pending:
             done = pending.popleft().result()
             if (more := submit()) is not None:
@@ -214,28 +225,81 @@ def _futures(outcomes: list[tuple[bool, Any]]) -> Iterator[Future]:
         yield future
 
 
-def prepared(fn: Callable[..., T], calls: list[tuple]) -> Iterator[Future[T]]:
+def prepared(fn: Callable[..., T], calls: list[tuple], *, in_flight: int = 2) -> Iterator[Future[T]]:
     """`prepared_ahead` when there are enough calls (AHEAD_FROM) to pay for starting a process;
     else each computed when its turn comes."""
     if len(calls) >= AHEAD_FROM:
-        yield from prepared_ahead(fn, calls)
+        yield from prepared_ahead(fn, calls, in_flight=in_flight)
         return
     for args in calls:
         yield from _futures(_each(fn, [args]))
 
 
+@dataclass
+class Ahead:
+    """What a bulk import computes in its worker process besides the items, so that its writer
+    only writes: the items' index rows and the document's `text_key`."""
+
+    rows: IndexRows
+    text_key: str
+
+
+def prepare_indexed(fn: Callable[..., tuple[Document, list[Item]]], *args: Any
+                    ) -> tuple[Document, list[Item], Ahead]:
+    """`fn(*args)` (`prepare`, `prepare_path`) and what writing its items needs (`Ahead`)."""
+    doc, items = fn(*args)
+    return doc, items, Ahead(index_rows(items, doc.title), text_key(items))
+
+
+def write_batches(store: KnowledgeStore, jobs: Iterable[T], write: Callable[[T], R]) -> Iterator[R]:
+    """`write(job)` for each job in order, several (WRITE_BATCH, for at most WRITE_BATCH_SECONDS) to
+    a transaction, each result given once its transaction is committed. Each write is its own
+    savepoint (`apply_import`'s transaction), so a document that fails leaves nothing, and the
+    others of its transaction stay: when a write raises, those before it are committed, then the
+    error is raised — as when each document has a transaction of its own. The next jobs are taken
+    between transactions (taking one may wait for the worker process: never with the write lock
+    held). The index rows are written at the end of each transaction (`index_last`): one segment
+    of the search index per transaction, not per document."""
+    with store.bulk():
+        yield from _write_batches(store, iter(jobs), write)
+
+
+def _write_batches(store: KnowledgeStore, jobs: Iterator[T], write: Callable[[T], R]) -> Iterator[R]:
+    waiting: deque[T] = deque()
+    while True:
+        waiting.extend(islice(jobs, WRITE_BATCH - len(waiting)))
+        if not waiting:
+            return
+        done: list[R] = []
+        error: BaseException | None = None
+        until = time.monotonic() + WRITE_BATCH_SECONDS
+        with store.transaction(index_last=True):
+            while waiting and error is None and (not done or time.monotonic() < until):
+                try:
+                    done.append(write(waiting.popleft()))
+                except BaseException as e:
+                    error = e
+                if not store.db.conn.in_transaction:  # SQLite undid the whole transaction (so rarely…)
+                    raise error or RuntimeError("数据库事务意外中止，本批文件未导入")
+        yield from done
+        if error is not None:
+            raise error
+
+
 def import_texts(store: KnowledgeStore, documents: Iterable[tuple[str, str, DocumentOverrides | None]],
                  *, actor: str = "import") -> Iterator[ImportReport | DocumentError]:
-    """Import (text, source, overrides) documents in order, one transaction each, extracting the
-    next ones meanwhile in a worker process (`prepared_ahead`); a document that cannot be
-    imported comes as its DocumentError."""
-    for future in prepared_ahead(prepare, documents):
+    """Import (text, source, overrides) documents in order, each atomic, extracting the next ones
+    meanwhile in a worker process (`prepared_ahead`) and writing several to a transaction
+    (`write_batches`); a document that cannot be imported comes as its DocumentError."""
+    def write(future: Future[tuple[Document, list[Item], Ahead]]) -> ImportReport | DocumentError:
         try:
-            doc, items = future.result()
+            doc, items, ahead = future.result()
         except DocumentError as e:
-            yield e
-            continue
-        yield apply_import(store, doc, items, actor=actor)
+            return e
+        return apply_import(store, doc, items, actor=actor, ahead=ahead)
+
+    extracted = prepared_ahead(prepare_indexed, ((prepare, *d) for d in documents), in_flight=WRITE_AHEAD)
+    yield from write_batches(store, extracted, write)
 
 
 def import_text(store: KnowledgeStore, text: str, source: str, overrides: DocumentOverrides | None = None,
@@ -257,10 +321,12 @@ def text_key(items: list[Item]) -> str:
     return hashlib.sha256(text.translate(others).encode("utf-8")).hexdigest()[:32]
 
 
-def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, actor: str) -> ImportReport:
-    """Write a prepared document in one transaction: one change in the change log, which
-    `curation.undo_last` reverts (new items removed, changed ones restored, the document row as it was)."""
-    key = text_key(items)
+def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, actor: str,
+                 ahead: Ahead | None = None) -> ImportReport:
+    """Write a prepared document in one transaction (a savepoint inside another): one change in the
+    change log, which `curation.undo_last` reverts (new items removed, changed ones restored, the
+    document row as it was). `ahead`: what was computed ahead for it (`prepare_indexed`)."""
+    key, rows = (ahead.text_key, ahead.rows) if ahead else (text_key(items), None)
     with store.transaction():
         existing = store.get_document(doc.doc_id)
         if existing is None and (same := store.same_document(doc, key, exclude=(MANUAL_DOC_ID,))):
@@ -275,12 +341,12 @@ def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, act
         store.set_text_key(doc.doc_id, key)
         if not existing:
             report = ImportReport(doc.doc_id, doc.title, "new", added=store.insert_items(items, actor=actor,
-                                                                                         action="import"))
+                                                                                         action="import", rows=rows))
             store.log(actor, "import_document", doc_id=doc.doc_id,
                       after={"title": doc.title, "items": len(items), "added": report.added, "changed": [],
                              "moved": {}, "document_before": None})
             return report
-        report, moved = _apply_new_version(store, doc, items, actor)
+        report, moved = _apply_new_version(store, doc, items, actor, rows)
         store.log(actor, "update_document", doc_id=doc.doc_id,
                   after={"title": doc.title, "added": report.added, "updated": len(report.updated),
                          "retired": len(report.retired), "conflicts": len(report.conflicts),
@@ -290,7 +356,7 @@ def apply_import(store: KnowledgeStore, doc: Document, items: list[Item], *, act
 
 
 def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
-                       actor: str) -> tuple[ImportReport, dict[str, int]]:
+                       actor: str, rows: IndexRows | None) -> tuple[ImportReport, dict[str, int]]:
     """The report, and the items whose place moved: id -> their previous place (for undo)."""
     report = ImportReport(doc.doc_id, doc.title, "updated")
     moved: dict[str, int] = {}
@@ -334,7 +400,7 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             continue
         assert old.id is not None
         paired.add(old.id)
-        report.added += store.insert_items(added, actor=actor, action="import")  # in the order they come
+        report.added += store.insert_items(added, actor=actor, action="import", rows=rows)  # in the order they come
         added = []
         if old.edited or old.status == "deleted":
             report.conflicts.append(f"#{old.id}：新版本为「{_clip(new.text)}」")
@@ -345,7 +411,7 @@ def _apply_new_version(store: KnowledgeStore, doc: Document, items: list[Item],
             moved[str(old.id)] = old.seq
         store.update_item(new, actor=actor, action="update", source_text=new.text)
         report.updated.append(old.id)
-    report.added += store.insert_items(added, actor=actor, action="import")
+    report.added += store.insert_items(added, actor=actor, action="import", rows=rows)
     retired: list[Item] = []
     for old in old_by_source.values():
         if old.id in paired:

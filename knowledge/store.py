@@ -22,7 +22,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -53,6 +53,9 @@ PAGE_CACHE_KIB = 65_536
 # Merging the search index's segments after a bulk change: each step about this many leaf pages, in
 # a transaction of its own (a few tenths of a second), so that other writers wait no longer than that.
 MERGE_STEP_PAGES = 1000
+# A run of many writes (`bulk`): FTS5 merges a level's segments once it has this many (its default
+# is 4), each segment's rows rewritten fewer times: an import ends by merging them all anyway.
+BULK_AUTOMERGE = 16
 
 
 def index_context(item: Item, title: str) -> list[str]:
@@ -61,26 +64,52 @@ def index_context(item: Item, title: str) -> list[str]:
             *(t.metric for t in item.targets)]
 
 
-_Contexts = dict[str, tuple[str, str, set[str]]]
+class IndexRows:
+    """Items' index rows by their text and context: what `_index` writes for an item — normalised
+    text, body, meta and sound columns, normalised context — and its distinct index tokens (one
+    string, space-separated). Items often share a context (their neighbours'): it is normalised,
+    and its tokens found, once. An import computes a document's rows ahead in its worker process
+    (`index_rows`), so that the writer only looks them up; a row not found is computed when needed."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], tuple[str, str, str, str, str, str]] = {}
+        self._contexts: dict[str, tuple[str, str, set[str]]] = {}
+
+    def row(self, raw_text: str, raw_context: str) -> tuple[str, str, str, str, str, str]:
+        if (row := self.rows.get((raw_text, raw_context))) is None:
+            if (context := self._contexts.get(raw_context)) is None:
+                meta = normalize(raw_context)
+                words = bigrams(meta)
+                context = self._contexts[raw_context] = (meta, fts_text(words), _fts_tokens(set(words)))
+            text = normalize(raw_text)
+            body, sound = bigrams(text), sound_bigrams(text)
+            row = self.rows[raw_text, raw_context] = (text, fts_text(body), context[1], fts_text(sound), context[0],
+                                                      " ".join(_fts_tokens({*body, *sound}) | context[2]))
+        return row
+
+    def __getstate__(self) -> dict:  # (sent between processes without the contexts: the rows hold them)
+        return {"rows": self.rows}
+
+    def __setstate__(self, state: dict) -> None:
+        self.rows, self._contexts = state["rows"], {}
 
 
-def _index_row(raw_text: str, raw_context: str, contexts: _Contexts) -> tuple[str, str, str, str, str, set[str]]:
-    """An item's index row — normalised text, body, meta and sound columns, normalised context —
-    and its distinct index tokens. An item's context is often its neighbours': it is normalised, and
-    its tokens found, once (`contexts`)."""
-    text = normalize(raw_text)
-    if (context := contexts.get(raw_context)) is None:
-        meta = normalize(raw_context)
-        words = bigrams(meta)
-        context = contexts[raw_context] = (meta, fts_text(words), _fts_tokens(set(words)))
-    body, sound = bigrams(text), sound_bigrams(text)
-    return text, fts_text(body), context[1], fts_text(sound), context[0], _fts_tokens({*body, *sound}) | context[2]
+def index_rows(items: list[Item], title: str) -> IndexRows:
+    """The index rows of a document's items (titled `title`), computed before they are written."""
+    rows = IndexRows()
+    for item in items:
+        rows.row(item.text, " ".join(index_context(item, title)))
+    return rows
 
 
 def _fts_tokens(words: Collection[str]) -> set[str]:
     """The distinct tokens FTS5 makes of these words (or columns) indexed: a word such as "2.5"
-    is two."""
-    return set(_FTS_TOKEN.findall(" ".join(words)))
+    is two. A word of letters and digits alone (most: bigrams, syllables) is its own token."""
+    tokens = set(words)
+    if odd := [w for w in tokens if not w.isalnum()]:  # (isalnum: what _FTS_TOKEN matches)
+        tokens.difference_update(odd)
+        tokens.update(_FTS_TOKEN.findall(" ".join(odd)))
+    return tokens
 
 
 def _now() -> str:
@@ -163,27 +192,40 @@ class KnowledgeStore:
         self._shared = None
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, index_last: bool = False) -> Iterator[None]:
         """One change: the write lock taken up front (waiting within the busy timeout), committed
-        at the end or rolled back on any error. Nested calls are savepoints of the outer one."""
+        at the end or rolled back on any error. Nested calls are savepoints of the outer one.
+
+        `index_last`: the new items' search-index rows are written at the end of the transaction,
+        all at once, instead of with each change — for a transaction of many changes (an import's
+        documents, each in a savepoint): FTS5 writes what it holds as a segment of its own at every
+        savepoint, so a segment per change otherwise. Nothing in it may search the index."""
         db = self._database()
         if db.conn.in_transaction:
-            counts = getattr(self._local, "token_delta", None)
-            saved = Counter(counts) if counts is not None else None
+            counted = getattr(self._local, "token_log", None)
+            fts = getattr(self._local, "fts_rows", None)
+            marks = (len(counted) if counted is not None else 0, *((len(fts[0]), fts[1]) if fts is not None else (0, 0)))
             try:
                 with db.atomic():
                     yield
-            except BaseException:
-                if counts is not None and saved is not None:  # the savepoint's index changes are undone
-                    counts.clear()
-                    counts.update(saved)
+            except BaseException:  # the savepoint's index changes are undone
+                if counted is not None:
+                    del counted[marks[0]:]
+                if fts is not None:  # its held-back rows are dropped, and those it wrote are undone
+                    del fts[0][marks[1]:]
+                    fts[1] = min(fts[1], marks[2])
+                if (titles := getattr(self._local, "titles", None)) is not None:
+                    titles.clear()
                 raise
             return
         db.conn.execute("BEGIN IMMEDIATE")
         self._local.titles = {}  # documents' titles as this write sees them, for indexing its items
-        self._local.token_delta = Counter()  # index tokens' item counts changed by this write
+        self._local.token_log = []  # (+1 or -1, tokens) of each item this write indexed or unindexed
+        # (index rows still to write, how many of them are written) when they go last
+        self._local.fts_rows = [[], 0] if index_last else None
         try:
             yield
+            self._write_index_rows()
             self._save_token_counts()
         except BaseException:
             if db.conn.in_transaction:
@@ -191,13 +233,45 @@ class KnowledgeStore:
             raise
         finally:
             self._local.titles = None
-            self._local.token_delta = None
+            self._local.token_log = None
+            self._local.fts_rows = None
         try:
             db.conn.execute("COMMIT")
         except BaseException:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Settings for a long run of writes on this thread's connection (a multi-document import),
+        put back afterwards: savepoints' journals in memory rather than in a temporary file (each
+        document is a savepoint), and FTS5's automatic merges less often (saved in the index, so
+        put back in a write of its own). Call outside a transaction. (Measured and left alone: a
+        larger page cache — the OS caches the file anyway — and rarer checkpoints, which made
+        each commit slower once the log was hundreds of MB.)"""
+        conn = self._database().conn
+        if conn.in_transaction:  # (temp_store cannot change inside one)
+            yield
+            return
+        temp_store = conn.execute("PRAGMA temp_store").fetchone()[0]
+        # (changing it drops the connection's temporary tables and triggers: then it stays)
+        keep_temp_store = conn.execute("SELECT count(*) FROM sqlite_temp_master").fetchone()[0] > 0
+        automerge = conn.execute("SELECT v FROM items_fts_config WHERE k = 'automerge'").fetchone()
+        if not keep_temp_store:
+            conn.execute("PRAGMA temp_store = MEMORY")
+        self._set_automerge(BULK_AUTOMERGE)
+        try:
+            yield
+        finally:
+            if not keep_temp_store and not conn.in_transaction:
+                conn.execute(f"PRAGMA temp_store = {int(temp_store)}")
+            with suppress(sqlite3.Error):  # (not written: merges stay less frequent, nothing worse)
+                self._set_automerge(int(automerge[0]) if automerge else 4)  # (FTS5's default)
+
+    def _set_automerge(self, segments: int) -> None:
+        with self.transaction():
+            self.db.conn.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', ?)", [segments])
 
     def refresh(self) -> bool:
         """Notice changes committed since the last look (by this process or another) and forget
@@ -394,9 +468,11 @@ class KnowledgeStore:
     def insert_item(self, item: Item, *, actor: str, action: str = "add") -> int:
         return self.insert_items([item], actor=actor, action=action)[0]
 
-    def insert_items(self, items: list[Item], *, actor: str, action: str = "add") -> list[int]:
-        """Add items with their index in a few statements (an import writes a document's at once).
-        Ids are given as SQLite would (one past the largest), so each item knows its id up front."""
+    def insert_items(self, items: list[Item], *, actor: str, action: str = "add", rows: IndexRows | None = None
+                     ) -> list[int]:
+        """Add items with their index in a few statements (an import writes a document's at once;
+        `rows`: their index rows computed ahead, if any). Ids are given as SQLite would (one past
+        the largest), so each item knows its id up front."""
         if not items:
             return []
         now = _now()
@@ -410,7 +486,7 @@ class KnowledgeStore:
             [[item.id, item.doc_id, item.seq, item.text, item.text, *_item_fields(item), item.status, item.progress,
               int(item.edited), now, now] for item in items],
         )
-        self._index(items, fresh=True)
+        self._index(items, fresh=True, rows=rows)
         if action != "import":  # an imported item's origin is its document's import entry
             for item in items:
                 self.log(actor, action, item_id=item.id, doc_id=item.doc_id, after=_snapshot(item))
@@ -515,10 +591,11 @@ class KnowledgeStore:
             self.set_setting("index_version", INDEX_VERSION)
             self.db.execute("UPDATE knowledge_generation SET n = n + 1 WHERE id = 1")
 
-    def _index(self, items: list[Item], fresh: bool = False) -> None:
-        """(Re)index items: their search text, departments and deadlines. The FTS rows go last, so
-        that FTS5 keeps them in memory until the commit: a statement with a trigger (an insert into
-        items) would flush what it holds to a segment of its own."""
+    def _index(self, items: list[Item], fresh: bool = False, rows: IndexRows | None = None) -> None:
+        """(Re)index items: their search text, departments and deadlines (`rows`: their index rows
+        computed ahead, if any). The FTS rows go last, so that FTS5 keeps them in memory until the
+        commit: a statement with a trigger (an insert into items) would flush what it holds to a
+        segment of its own. In a transaction `index_last`, new items' FTS rows wait for its end."""
         ids = [item.id for item in items if item.id is not None]
         assert len(ids) == len(items)
         active = [item for item in items if item.status == "active"]
@@ -533,40 +610,59 @@ class KnowledgeStore:
                 if item.status == "active":
                     self._insert_departments_and_deadlines([item])
             self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
-        contexts: _Contexts = {}
+        rows = rows or IndexRows()
         titles = {doc_id: self._title_for_index(doc_id) for doc_id in {item.doc_id for item in active}}
-        rows = []
-        tokens: list[set[str]] = []
+        fts: list[tuple[int | None, str, str, str, str, str]] = []
         for item in active:
-            context = " ".join(index_context(item, titles[item.doc_id]))
-            text, body, meta, sound, norm_context, item_tokens = _index_row(item.text, context, contexts)
-            rows.append((item.id, body, meta, sound, text, norm_context))
-            tokens.append(item_tokens)
-        if rows:
+            text, body, meta, sound, norm_context, tokens = rows.row(
+                item.text, " ".join(index_context(item, titles[item.doc_id])))
+            fts.append((item.id, body, meta, sound, text, norm_context))
+            self._count_tokens(tokens.split(), +1)
+        if fresh and (later := getattr(self._local, "fts_rows", None)) is not None:
+            later[0] += fts
+        elif fts:
             self.db.conn.executemany(
-                "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)", rows)
-            for item_tokens in tokens:
-                self._count_tokens(item_tokens, +1)
+                "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)", fts)
+
+    def _write_index_rows(self) -> None:
+        """The FTS rows a transaction `index_last` holds back, written now (before anything else
+        touches the index, and at its end)."""
+        later = getattr(self._local, "fts_rows", None)
+        if later is not None and later[1] < len(later[0]):
+            self.db.conn.executemany(
+                "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)",
+                later[0][later[1]:])
+            later[1] = len(later[0])
 
     def _count_out(self, ids: list[int]) -> None:
-        """Count the tokens of these items' index rows out, before the rows are deleted."""
+        """Count the tokens of these items' index rows out, before the rows are deleted (the rows
+        held back are written first: they may be among them)."""
+        self._write_index_rows()
         for row in self.db.execute(f"SELECT body, meta, sound FROM items_fts WHERE rowid IN ({','.join('?' * len(ids))})",
                                    ids):
             self._count_tokens(_fts_tokens(row), -1)
 
-    def _count_tokens(self, tokens: set[str], sign: int) -> None:
+    def _count_tokens(self, tokens: Collection[str], sign: int) -> None:
         """Count an indexed row's tokens (`_fts_tokens`) in (+1) or out (-1) of `token_counts` — each
         token once per item, as FTS5 counts documents; saved when the write commits."""
-        delta = getattr(self._local, "token_delta", None)
-        if delta is None:  # (a write outside transaction(): saved at once)
-            self._save_token_counts(Counter(dict.fromkeys(tokens, sign)))
-        elif sign > 0:
-            delta.update(tokens)
+        log = getattr(self._local, "token_log", None)
+        if log is None:  # (a write outside transaction(): saved at once)
+            self._save_token_counts([(sign, tokens)])
         else:
-            delta.subtract(tokens)
+            log.append((sign, tokens))
 
-    def _save_token_counts(self, delta: Counter[str] | None = None) -> None:
-        delta = self._local.token_delta if delta is None else delta
+    def _save_token_counts(self, log: list[tuple[int, Collection[str]]] | None = None) -> None:
+        """The counts of a write's tokens added up (in C: an import counts millions) and saved."""
+        log = self._local.token_log if log is None else log
+        if not log:
+            return
+        delta: Counter[str] = Counter()
+        for sign, tokens in log:
+            if sign > 0:
+                delta.update(tokens)
+            else:
+                delta.subtract(tokens)
+        log.clear()
         if not delta:
             return
         fewer = min(delta.values()) <= 0  # (an import only adds)
@@ -578,7 +674,6 @@ class KnowledgeStore:
         if fewer:
             self.db.conn.executemany("DELETE FROM token_counts WHERE term = ? AND items <= 0",
                                      [(t,) for t, n in changed.items() if n < 0])
-        delta.clear()
 
     def _insert_departments_and_deadlines(self, items: list[Item]) -> None:
         """The items' department and deadline rows, each with the item's region (for a province's lists)."""
