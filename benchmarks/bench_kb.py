@@ -2,8 +2,8 @@
 
 Not a test. For each size a synthetic knowledge base is generated deterministically from the bundled seed
 corpus (sentences recombined across documents, provinces, departments, numbers and deadlines varied) and
-imported one transaction per document, as `policybot import` does (ending with its `optimize`); the import
-rate is items over the wall time of the whole import. The database is built once per size and kept in a
+imported as `policybot import` imports many files (each document atomic, several per transaction, ending
+with its `optimize`); the import rate is items over the wall time of the whole import. The database is built once per size and kept in a
 cache directory, keyed by size, generator version and schema (extractor version and migrations), so reruns
 only measure. Then, each in its own process so the peak RSS is its own:
 
