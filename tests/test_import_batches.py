@@ -68,14 +68,21 @@ def test_documents_written_together_give_what_one_at_a_time_gives(tmp_path: Path
     assert_lookups_exact(many)
 
 
-def test_a_document_that_fails_leaves_nothing_and_those_before_it_stay(store: KnowledgeStore):
-    documents = [DOCUMENTS[0], (DOC_V1.replace("省能源局", "省氢能办"), "fails.txt"), DOCUMENTS[5]]
+def _import_until_the_disk_is_full(store: KnowledgeStore, documents: list[tuple[str, str]]) -> list:
+    """Import the documents in one batch; writing a department 省氢能办 fails as a full disk would.
+    The reports given before the error."""
     store.db.execute("CREATE TEMP TRIGGER disk_full BEFORE INSERT ON item_departments WHEN NEW.name = '省氢能办'"
                      " BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     results: list = []
     with pytest.raises(sqlite3.IntegrityError, match="disk full"):
         for result in write_batches(store, documents, lambda job: import_text(store, *job, actor="admin:1")):
             results.append(result)
+    return results
+
+
+def test_a_document_that_fails_leaves_nothing_and_those_before_it_stay(store: KnowledgeStore):
+    documents = [DOCUMENTS[0], (DOC_V1.replace("省能源局", "省氢能办"), "fails.txt"), DOCUMENTS[5]]
+    results = _import_until_the_disk_is_full(store, documents)
     assert [r.status for r in results] == ["new"]  # the first, committed before the error is raised
     assert [d.title for d in store.documents()] == ["关于推进充电设施建设的通知"]
     assert sorted(i.id for i in store.all_items()) == results[0].added
@@ -88,12 +95,7 @@ def test_a_failure_after_the_held_back_index_rows_were_written_writes_them_again
     """A new version of a document of the same transaction writes the rows held back so far before
     it changes the index; when it then fails, rolling it back undoes them too: they are written at the end."""
     documents = [DOCUMENTS[0], (DOC_V1.replace("（省市场监管局负责", "（省氢能办负责"), "notice.txt")]
-    store.db.execute("CREATE TEMP TRIGGER disk_full BEFORE INSERT ON item_departments WHEN NEW.name = '省氢能办'"
-                     " BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-    results: list = []
-    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
-        for result in write_batches(store, documents, lambda job: import_text(store, *job, actor="admin:1")):
-            results.append(result)
+    results = _import_until_the_disk_is_full(store, documents)
     assert [r.status for r in results] == ["new"]
     assert [row[0] for row in fts_rows(store)] == results[0].added
     _index_rows_match_items(store)
