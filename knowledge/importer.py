@@ -182,12 +182,10 @@ def prepared_ahead(fn: Callable[..., T], calls: Iterable[tuple], *, batch: int =
     in batches, `in_flight` of them at a time: each message between the processes costs the
     caller's thread a wait for the interpreter lock. The process starts with the first call and
     ends with the last."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from knowledge.processes import worker_pool
 
     calls = iter(calls)
-    # spawn: a fresh interpreter, never a fork of the caller's threads and database connections
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool = worker_pool()
 
     def submit() -> Future[list[tuple[bool, Any]]] | None:
         chunk = list(islice(calls, batch))

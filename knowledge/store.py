@@ -973,11 +973,9 @@ class StoreWorker:
     def _worker_process(self) -> ProcessPoolExecutor:
         with self._process_lock:
             if self._process is None:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
+                from knowledge.processes import worker_pool
 
-                # spawn: a fresh interpreter, never a fork of this process's threads and connections
-                self._process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._process = worker_pool()
             return self._process
 
     def shutdown(self) -> None:
