@@ -26,7 +26,7 @@ _WHO_PLURAL = re.compile(r"(?:哪些|哪几个?|几个)(?:部门|部委|单位|�
 # Question words typed with the wrong character of the same sound (签头 for 牵头)
 _TYPOS = (("签头", "牵头"), ("千头", "牵头"), ("负则", "负责"), ("付责", "负责"), ("时侯", "时候"), ("时后", "时候"))
 # 百分之三 / 百分之二十点五: a share in words, as documents write it (3%, 20.5%)
-_PERCENT_IN_WORDS = re.compile(r"百分之(?P<n>[一二两三四五六七八九十]{1,3})(?:点(?P<f>[零一二三四五六七八九]{1,3}))?")
+_PERCENT_IN_WORDS = lazy_compile(r"百分之(?P<n>[一二两三四五六七八九十]{1,3})(?:点(?P<f>[零一二三四五六七八九]{1,3}))?")
 _DIGIT_OF = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}
 _LEAD = re.compile(r"牵头|主管|主责")
 _ANY_ROLE = lazy_compile(r"(?:牵头|主管)(?:或者?|和|及|、|还是)(?:参与|配合)|(?:参与|配合)(?:或者?|和|及|、|还是)(?:牵头|主管)")
@@ -180,7 +180,6 @@ def _as_documents_name_departments(norm: str, region: str | None) -> str:
     return norm.replace(region, prefix).replace(short_name(region), prefix)
 
 
-_QUARTER_END = re.compile(r"第?[一二三四1-4]季度(?:末|底)(?:前|之前)?")
 _NATIONAL_WORDS = re.compile(r"全国|国家层面|中央")  # the region 国家, in a question
 # 换个问题，… / 先不说内蒙古了，…: the words that turn to a new question are none of it
 _NEW_TOPIC = re.compile(r"^(?:换个问题|换个话题|再问一个|另外问一下|还有个问题|问个别的|先不说[^，,。]{0,12}?了?|"
@@ -251,8 +250,6 @@ def understand(text: str, today: date, known_departments: Mapping[str, str] | No
                        if d.due is None and (d.ongoing or re.search(r"月|季度|半年|年底|年内", d.text))
                        and not re.search(r"\d{4}", d.text)), "")
         said = timewords.window(norm, today)
-        if not said and _QUARTER_END.fullmatch(phrase) and (quarter := timewords.window("今年" + phrase, today)):
-            said = quarter[0], phrase  # 四季度末: this year's fourth quarter, however written
         if said and not (phrase and said[1] in phrase and len(phrase) > len(said[1])):  # 年内持续推进: a phrase
             q.window, q.window_phrase = said
         else:

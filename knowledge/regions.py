@@ -162,9 +162,9 @@ def unlisted_place(title: str, issuer: str, body: str) -> str | None:
     """The place the issuer or the title starts with when the text speaks of it as its own (全县,
     我市, 本区 …), or whose government issues it (望川市人民政府办公室): a region of its own, with no
     province known."""
-    for text in (issuer, title):
+    for text, issues in ((issuer, True), (title, False)):
         if (m := _PLACE_AT_START.match(text)) and (
-                re.search(f"[全我本]{m[0][-1]}", body) or (text is issuer and _GOVERNMENT.search(text))):
+                re.search(f"[全我本]{m[0][-1]}", body) or (issues and _GOVERNMENT.search(text))):
             return m[0]
     return None
 

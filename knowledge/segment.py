@@ -217,7 +217,7 @@ def segment(blocks: list[Block]) -> list[Piece]:
         if body and stack and (year_value := _YEAR_VALUE.match(body)):
             # 七、城镇新建建筑中绿色建筑占比 / 2025年：达到100% / 2026年：…: each year's value of the
             # heading's indicator, and the lines under them one paragraph (a 责任单位 line governs all)
-            indicator = _HEADING_NUMBER.sub("", stack[-1][1])
+            indicator = _strip_marker(stack[-1][1])
             if years_of != section:
                 paragraph_start, years_of = len(pieces), section
             pieces += _pieces_of_paragraph(f"{year_value['year']}，{indicator}{year_value['value']}。", section)
@@ -228,7 +228,6 @@ def segment(blocks: list[Block]) -> list[Piece]:
 
 
 _YEAR_VALUE = re.compile(r"^(?P<year>(?:到)?\d{4}年(?:底)?)[：:]\s*(?P<value>[^。；]{1,30}?)[。；]?$")
-_HEADING_NUMBER = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、])\s*")
 
 
 # Roles written into a sentence rather than bracketed after it — …方案，由市发展改革委牵头，市工信局配合，

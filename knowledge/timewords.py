@@ -28,7 +28,9 @@ _STATUS = (
 )
 _SOONEST = re.compile(r"最(?:快|早|先)(?:要|就要|将)?(?:到期|截止)")  # 最早到期的: what is due next, however far
 _HALF = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)?(?P<h>[上下])半年")
-_QUARTER = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)第?(?P<q>[一二三四1-4])季度|(?P<rel>本|这个?|当|下个?|下一)季度?")
+# 2021年三季度 / 本季度 / 四季度末 (a quarter's end with no year: this year's). 三季度 alone is the documents' phrase.
+_QUARTER = re.compile(r"(?P<y>今年|本年|明年|去年|20\d{2}年)第?(?P<q>[一二三四1-4])季度|"
+                      r"第?(?P<q_end>[一二三四1-4])季度(?:末|底)(?:之前|前)?|(?P<rel>本|这个?|当|下个?|下一)季度?")
 # 2024年底前 and 2024年年底前 are that year's; 年底前 alone what is left of this year
 _YEAR_END = re.compile(r"(?:(?P<y>20\d{2})年?|今年|本年)?(?:年底|年末)(?:之前|以前|前)|到年底|今年底前?")
 _YEAR_END_MONTH = re.compile(r"(?:(?P<y>20\d{2})年?|今年|本年)?(?:年底|年末)(?=到期|截止|要|完成|的)")  # 年底到期: in December
@@ -79,7 +81,8 @@ def window(norm: str, today: date) -> tuple[Window, str] | None:
             q = (q - 1) % 4 + 1
         else:
             y = _year_said(m["y"], today)
-            q = int(m["q"]) if m["q"].isdigit() else "一二三四".index(m["q"]) + 1
+            said = m["q"] or m["q_end"]
+            q = int(said) if said.isdigit() else "一二三四".index(said) + 1
         return (date(y, 3 * q - 2, 1), month_end(y, 3 * q)), m[0]
     if m := _YEAR_END.search(norm):  # what is left of this year; of a year named, that year's
         return ((date(int(m["y"]), 1, 1), date(int(m["y"]), 12, 31)) if m["y"] else (today, date(today.year, 12, 31))), m[0]
