@@ -219,6 +219,19 @@ def _m014_covering_list_indexes(db: sqlite_utils.Database) -> None:
         db.execute(f"ANALYZE {index}")
 
 
+def _m015_postings(db: sqlite_utils.Database) -> None:
+    # Each token's postings as packed arrays, a segment per write (knowledge/postings.py): a question
+    # scores them in C instead of FTS5's bm25 row by row. Stale marks mask the entries of items removed
+    # or indexed again until a merge; the tokens a write touched wait for it. The store fills them:
+    # a new index version rebuilds the index (KnowledgeStore._ensure_index).
+    db.execute("CREATE TABLE postings (term TEXT NOT NULL, segment INTEGER NOT NULL, entries BLOB NOT NULL,"
+               " PRIMARY KEY (term, segment))")
+    db.execute("CREATE TABLE postings_stale (item_id INTEGER PRIMARY KEY, segment INTEGER NOT NULL)")
+    db.execute("CREATE TABLE postings_merge (term TEXT PRIMARY KEY) WITHOUT ROWID")
+    db.execute("ALTER TABLE knowledge_counts ADD COLUMN postings_segment INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE knowledge_counts ADD COLUMN index_tokens INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_knowledge_base", _m001_knowledge_base),
     ("002_settings", _m002_settings),
@@ -234,6 +247,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("012_department_indexes", _m012_department_indexes),
     ("013_deadline_text_index", _m013_deadline_text_index),
     ("014_covering_list_indexes", _m014_covering_list_indexes),
+    ("015_postings", _m015_postings),
 ]
 
 

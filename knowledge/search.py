@@ -45,10 +45,10 @@ LIST_LIMIT = 100
 MORE_THAN_LISTED = -1
 MAX_QUERY_TOKENS = 48
 MAX_MATCH_TOKENS = 8  # the rarest tokens select candidates; the rest only re-rank
-# …and together they match at most about this many postings (rows × tokens): the FTS query's bm25
-# ordering costs ~2–3 µs a posting, so this bounds it (~30 ms) on a base of millions of items. Tried
-# lower (3,000), it dropped the words that decide the answer: at 100k items it changed 12 of 272 top
-# answers, mostly for the worse; at this size no question reaches it.
+# …and together they match at most about this many postings: scoring them costs ~0.1 µs each (it
+# was 2–3 µs in FTS5's bm25), but reading them grows with the base. Tried lower (3,000), it dropped
+# the words that decide the answer: at 100k items it changed 12 of 272 top answers, mostly for the
+# worse; at this size no question reaches it.
 MATCH_POSTINGS = 12000
 COMMON_TOKEN_SHARE = 0.02  # tokens in more than this share of items only re-rank, they do not select
 GENERIC_TOKEN_SHARE = 0.2
@@ -206,17 +206,17 @@ class Searcher:
             return SearchResult(q, mode="greeting" if q.greeting else "help")
         if q.about_documents and (about := self._about_documents(q)):
             return about
-        match, weights = self._query(q)
-        result = self._search(q, match, weights, k)
+        tokens, weights = self._query(q)
+        result = self._search(q, tokens, weights, k)
         if result.mode == "list":  # news openings are no tasks to list
             result.hits = [h for h in result.hits if h.item.kind != "intro"]
         result.focus = tuple(sorted((w for w, ww in weights.items() if ww.known), key=lambda w: -weights[w].weight))
         return result
 
-    def _search(self, q: Question, match: str, weights: dict[str, WordWeight], k: int) -> SearchResult:
-        if q.structured and (listed := self._filtered_list(q, match, weights)):
+    def _search(self, q: Question, tokens: list[str], weights: dict[str, WordWeight], k: int) -> SearchResult:
+        if q.structured and (listed := self._filtered_list(q, tokens, weights)):
             return listed
-        rows = self.store.fts_candidates(match, CANDIDATES, FTS_WEIGHTS)
+        rows = self.store.candidates(tokens, CANDIDATES, FTS_WEIGHTS)
         if not rows:
             return SearchResult(q, mode="not_found")
         hits = self._scored(q, rows, weights)
@@ -283,8 +283,8 @@ class Searcher:
 
     # ------------------------------------------------------------------ candidates
 
-    def _query(self, q: Question) -> tuple[str, dict[str, WordWeight]]:
-        """The FTS5 MATCH expression (selective tokens only) and the question's weighted words."""
+    def _query(self, q: Question) -> tuple[list[str], dict[str, WordWeight]]:
+        """The selective index tokens (rarest first) and the question's weighted words."""
         core = q.unfiltered_core if q.structured else q.core  # a filtered list: the filters select, the rest ranks
         expanded = core + "，" + expansions(q.norm)
         tokens = list(dict.fromkeys(bigrams(expanded) + sound_bigrams(core)))[:MAX_QUERY_TOKENS]
@@ -316,8 +316,7 @@ class Searcher:
                 continue
             chosen.append(t)
             postings += counts[t]
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in chosen)
-        return match, weights
+        return chosen, weights
 
     def _item_count(self) -> int:
         generation = self.store.generation
@@ -336,11 +335,11 @@ class Searcher:
         hits.sort(key=lambda h: (-h.score, h.item.id))
         return hits
 
-    def _filtered_list(self, q: Question, match: str, weights: dict[str, WordWeight]) -> SearchResult | None:
+    def _filtered_list(self, q: Question, tokens: list[str], weights: dict[str, WordWeight]) -> SearchResult | None:
         """A list question with filters (department, deadline phrase or window, region): the items
         that pass them — ranked by the question's own words when it has any, else in document order."""
-        if not q.core_is_only_filters and match:
-            rows = self.store.fts_candidates(match, FILTERED_CANDIDATES, FTS_WEIGHTS)
+        if not q.core_is_only_filters and tokens:
+            rows = self.store.candidates(tokens, FILTERED_CANDIDATES, FTS_WEIGHTS)
             hits = [h for h in self._scored(q, rows, weights) if self._passes_filters(q, h.item)]
             if hits and q.reference and not (q.department_names or q.window or q.deadline_phrase) \
                     and (by_section := self._section_list(q, hits, weights)):

@@ -32,6 +32,7 @@ from knowledge.departments import department_core
 from knowledge.migrations import migrate
 from knowledge.models import Deadline, Departments, Document, Item, Target
 from knowledge.normalize import bigrams, fts_text, normalize, sound_bigrams
+from knowledge.postings import RowPostings, best, column_counts, merged, row_postings, segments
 
 if TYPE_CHECKING:  # asyncio and the pools are imported by the StoreWorker, not by every command that reads
     from concurrent.futures import Executor, ProcessPoolExecutor
@@ -41,10 +42,9 @@ T = TypeVar("T")
 # instead of starting from the matches (see filter_items).
 WALK_FROM = 1000
 PHRASE_TEXTS_LOOKED_UP = 500  # a deadline phrase in more distinct texts than this is tested on every row
-INDEX_VERSION = "3"  # bump when what `_index` writes changes; stores rebuild their index on open
+INDEX_VERSION = "4"  # bump when what `_index` writes changes; stores rebuild their index on open
 BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another's write lock before giving up
 READ_THREADS = 3  # StoreWorker's reader threads, each with its own connection
-_FTS_TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer makes a token of (our columns are lower case)
 WAL_CHECKPOINT_PAGES = 10_000
 # Each connection's page cache, at most (SQLite's default is 2 MB). On a base of a million items the
 # ranking reads every matching row's sizes from FTS5's docsize table: with them and the indexes' inner
@@ -53,9 +53,14 @@ PAGE_CACHE_KIB = 65_536
 # Merging the search index's segments after a bulk change: each step about this many leaf pages, in
 # a transaction of its own (a few tenths of a second), so that other writers wait no longer than that.
 MERGE_STEP_PAGES = 1000
+MERGE_TERMS = 200  # tokens whose postings one transaction of `merge_postings` merges
 # A run of many writes (`bulk`): FTS5 merges a level's segments once it has this many (its default
 # is 4), each segment's rows rewritten fewer times: an import ends by merging them all anyway.
 BULK_AUTOMERGE = 16
+
+
+# An item's index row: normalised text; body, meta and sound columns; normalised context; postings; length
+IndexRow = tuple[str, str, str, str, str, RowPostings, int]
 
 
 def index_context(item: Item, title: str) -> list[str]:
@@ -66,25 +71,26 @@ def index_context(item: Item, title: str) -> list[str]:
 
 class IndexRows:
     """Items' index rows by their text and context: what `_index` writes for an item — normalised
-    text, body, meta and sound columns, normalised context — and its distinct index tokens (one
-    string, space-separated). Items often share a context (their neighbours'): it is normalised,
-    and its tokens found, once. An import computes a document's rows ahead in its worker process
-    (`index_rows`), so that the writer only looks them up; a row not found is computed when needed."""
+    text, body, meta and sound columns, normalised context — with its postings (each token's counts
+    in the columns) and length in tokens. Items often share a context (their neighbours'): it is
+    normalised, and its tokens counted, once. An import computes a document's rows ahead in its
+    worker process (`index_rows`), so that the writer only looks them up; a row not found is
+    computed when needed."""
 
     def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], tuple[str, str, str, str, str, str]] = {}
-        self._contexts: dict[str, tuple[str, str, set[str]]] = {}
+        self.rows: dict[tuple[str, str], IndexRow] = {}
+        self._contexts: dict[str, tuple[str, str, Counter[str]]] = {}
 
-    def row(self, raw_text: str, raw_context: str) -> tuple[str, str, str, str, str, str]:
+    def row(self, raw_text: str, raw_context: str) -> IndexRow:
         if (row := self.rows.get((raw_text, raw_context))) is None:
             if (context := self._contexts.get(raw_context)) is None:
                 meta = normalize(raw_context)
-                words = bigrams(meta)
-                context = self._contexts[raw_context] = (meta, fts_text(words), _fts_tokens(set(words)))
+                columns = fts_text(bigrams(meta))
+                context = self._contexts[raw_context] = (meta, columns, column_counts(columns))
             text = normalize(raw_text)
-            body, sound = bigrams(text), sound_bigrams(text)
-            row = self.rows[raw_text, raw_context] = (text, fts_text(body), context[1], fts_text(sound), context[0],
-                                                      " ".join(_fts_tokens({*body, *sound}) | context[2]))
+            body, sound = fts_text(bigrams(text)), fts_text(sound_bigrams(text))
+            postings, length = row_postings(column_counts(body), context[2], column_counts(sound))
+            row = self.rows[raw_text, raw_context] = (text, body, context[1], sound, context[0], postings, length)
         return row
 
     def __getstate__(self) -> dict:  # (sent between processes without the contexts: the rows hold them)
@@ -100,16 +106,6 @@ def index_rows(items: list[Item], title: str) -> IndexRows:
     for item in items:
         rows.row(item.text, " ".join(index_context(item, title)))
     return rows
-
-
-def _fts_tokens(words: Collection[str]) -> set[str]:
-    """The distinct tokens FTS5 makes of these words (or columns) indexed: a word such as "2.5"
-    is two. A word of letters and digits alone (most: bigrams, syllables) is its own token."""
-    tokens = set(words)
-    if odd := [w for w in tokens if not w.isalnum()]:  # (isalnum: what _FTS_TOKEN matches)
-        tokens.difference_update(odd)
-        tokens.update(_FTS_TOKEN.findall(" ".join(odd)))
-    return tokens
 
 
 def _now() -> str:
@@ -151,6 +147,7 @@ class KnowledgeStore:
             self.db.enable_wal()
         self.generation = -1  # the database's change counter as last read by `refresh()`
         self._token_counts: tuple[int, dict[str, int]] = (-1, {})
+        self._postings: tuple[int, int, float, dict[int, int]] = (-1, 1, 1.0, {})
         self._deadline_texts: tuple[int, list[str], dict[str, list[str] | None]] = (-1, [], {})
         self._documents: dict[str, Document | None] = {}
         applied = migrate(self.db)  # (its atomic() takes the write lock up front)
@@ -202,7 +199,7 @@ class KnowledgeStore:
         savepoint, so a segment per change otherwise. Nothing in it may search the index."""
         db = self._database()
         if db.conn.in_transaction:
-            counted = getattr(self._local, "token_log", None)
+            counted = getattr(self._local, "index_log", None)
             fts = getattr(self._local, "fts_rows", None)
             marks = (len(counted) if counted is not None else 0, *((len(fts[0]), fts[1]) if fts is not None else (0, 0)))
             try:
@@ -220,20 +217,20 @@ class KnowledgeStore:
             return
         db.conn.execute("BEGIN IMMEDIATE")
         self._local.titles = {}  # documents' titles as this write sees them, for indexing its items
-        self._local.token_log = []  # (+1 or -1, tokens) of each item this write indexed or unindexed
+        self._local.index_log = []  # (+1 or -1, item id, postings, length) of each item this write (un)indexed
         # (index rows still to write, how many of them are written) when they go last
         self._local.fts_rows = [[], 0] if index_last else None
         try:
             yield
             self._write_index_rows()
-            self._save_token_counts()
+            self._save_index_log()
         except BaseException:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             raise
         finally:
             self._local.titles = None
-            self._local.token_log = None
+            self._local.index_log = None
             self._local.fts_rows = None
         try:
             db.conn.execute("COMMIT")
@@ -577,17 +574,21 @@ class KnowledgeStore:
     # ------------------------------------------------------------------ index
 
     def _ensure_index(self) -> None:
-        """Rebuild the search index when this code indexes differently from the code that built it."""
+        """Rebuild the search index (FTS rows, token counts, postings) when this code indexes
+        differently from the code that built it."""
         if self.get_setting("index_version") == INDEX_VERSION:
             return
         with self.transaction():
+            for table in ("items_fts", "token_counts", "postings", "postings_stale", "postings_merge"):
+                self.db.conn.execute(f"DELETE FROM {table}")
+            self.db.conn.execute("UPDATE knowledge_counts SET postings_segment = 0, index_tokens = 0 WHERE id = 1")
             batch: list[Item] = []
-            for item in self.all_items(("active",)):
+            for item in self.all_items(("active",)):  # (departments and deadlines stay as they are)
                 batch.append(item)
                 if len(batch) == 1000:
-                    self._index(batch)
+                    self._index_search(batch)
                     batch = []
-            self._index(batch)
+            self._index_search(batch)
             self.set_setting("index_version", INDEX_VERSION)
             self.db.execute("UPDATE knowledge_generation SET n = n + 1 WHERE id = 1")
 
@@ -610,14 +611,18 @@ class KnowledgeStore:
                 if item.status == "active":
                     self._insert_departments_and_deadlines([item])
             self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
+        self._index_search(active, fresh, rows)
+
+    def _index_search(self, active: list[Item], fresh: bool = False, rows: IndexRows | None = None) -> None:
+        """Active items' search rows and postings (their old ones removed already)."""
         rows = rows or IndexRows()
         titles = {doc_id: self._title_for_index(doc_id) for doc_id in {item.doc_id for item in active}}
         fts: list[tuple[int | None, str, str, str, str, str]] = []
         for item in active:
-            text, body, meta, sound, norm_context, tokens = rows.row(
+            text, body, meta, sound, norm_context, postings, length = rows.row(
                 item.text, " ".join(index_context(item, titles[item.doc_id])))
             fts.append((item.id, body, meta, sound, text, norm_context))
-            self._count_tokens(tokens.split(), +1)
+            self._log_index(+1, item.id or 0, postings, length)
         if fresh and (later := getattr(self._local, "fts_rows", None)) is not None:
             later[0] += fts
         elif fts:
@@ -635,34 +640,41 @@ class KnowledgeStore:
             later[1] = len(later[0])
 
     def _count_out(self, ids: list[int]) -> None:
-        """Count the tokens of these items' index rows out, before the rows are deleted (the rows
-        held back are written first: they may be among them)."""
+        """Log these items' index rows as removed, before the rows are deleted (the rows held back
+        are written first: they may be among them)."""
         self._write_index_rows()
-        for row in self.db.execute(f"SELECT body, meta, sound FROM items_fts WHERE rowid IN ({','.join('?' * len(ids))})",
-                                   ids):
-            self._count_tokens(_fts_tokens(row), -1)
+        for rowid, *columns in self.db.execute(
+                f"SELECT rowid, body, meta, sound FROM items_fts WHERE rowid IN ({','.join('?' * len(ids))})", ids):
+            postings, length = row_postings(*(column_counts(c) for c in columns))
+            self._log_index(-1, rowid, postings, length)
 
-    def _count_tokens(self, tokens: Collection[str], sign: int) -> None:
-        """Count an indexed row's tokens (`_fts_tokens`) in (+1) or out (-1) of `token_counts` — each
-        token once per item, as FTS5 counts documents; saved when the write commits."""
-        log = getattr(self._local, "token_log", None)
+    def _log_index(self, sign: int, item_id: int, postings: RowPostings, length: int) -> None:
+        """Log an item's index row as added (+1) or removed (-1): its tokens' item counts, postings
+        and the index's length in tokens change when the write commits."""
+        log = getattr(self._local, "index_log", None)
         if log is None:  # (a write outside transaction(): saved at once)
-            self._save_token_counts([(sign, tokens)])
+            self._save_index_log([(sign, item_id, postings, length)])
         else:
-            log.append((sign, tokens))
+            log.append((sign, item_id, postings, length))
 
-    def _save_token_counts(self, log: list[tuple[int, Collection[str]]] | None = None) -> None:
-        """The counts of a write's tokens added up (in C: an import counts millions) and saved."""
-        log = self._local.token_log if log is None else log
+    def _save_index_log(self, log: list[tuple[int, int, RowPostings, int]] | None = None) -> None:
+        """What a write did to the index, saved: token counts, a segment of postings, stale marks."""
+        log = self._local.index_log if log is None else log
         if not log:
             return
-        delta: Counter[str] = Counter()
-        for sign, tokens in log:
-            if sign > 0:
-                delta.update(tokens)
-            else:
-                delta.subtract(tokens)
+        self._save_token_counts(log)
+        self._save_postings(log)
         log.clear()
+
+    def _save_token_counts(self, log: list[tuple[int, int, RowPostings, int]]) -> None:
+        """The item counts of a write's tokens added up (in C: an import counts millions) and saved —
+        each token once per item, as FTS5 counts documents."""
+        delta: Counter[str] = Counter()
+        for sign, _, postings, _ in log:
+            if sign > 0:
+                delta.update(postings.keys())
+            else:
+                delta.subtract(postings.keys())
         if not delta:
             return
         fewer = min(delta.values()) <= 0  # (an import only adds)
@@ -674,6 +686,36 @@ class KnowledgeStore:
         if fewer:
             self.db.conn.executemany("DELETE FROM token_counts WHERE term = ? AND items <= 0",
                                      [(t,) for t, n in changed.items() if n < 0])
+
+    def _save_postings(self, log: list[tuple[int, int, RowPostings, int]]) -> None:
+        """A write's postings as a new segment of each token it indexed, and marks on the entries of
+        the items it removed or indexed again (stale up to the segment before). The tokens of both
+        wait for a merge (`merge_postings`); the index's length in tokens follows."""
+        added: dict[int, tuple[RowPostings, int]] = {}
+        removed: set[int] = set()
+        touched: set[str] = set()
+        length_change = 0
+        for sign, item_id, postings, length in log:  # (in order: an item may be indexed, then indexed again)
+            length_change += sign * length
+            if sign > 0:
+                added[item_id] = (postings, length)
+            else:
+                added.pop(item_id, None)
+                removed.add(item_id)
+                touched.update(postings)
+        conn = self.db.conn
+        segment = int(conn.execute("SELECT postings_segment FROM knowledge_counts WHERE id = 1").fetchone()[0]) + 1
+        if removed:
+            conn.executemany("INSERT OR REPLACE INTO postings_stale (item_id, segment) VALUES (?, ?)",
+                             [(i, segment - 1) for i in removed])
+        if added:
+            written = segments((i, postings, length) for i, (postings, length) in added.items())
+            conn.executemany("INSERT INTO postings (term, segment, entries) VALUES (?, ?, ?)",
+                             [(t, segment, blob) for t, blob in written.items()])
+            touched.update(written)
+        conn.executemany("INSERT OR IGNORE INTO postings_merge (term) VALUES (?)", [(t,) for t in touched])
+        conn.execute("UPDATE knowledge_counts SET postings_segment = ?, index_tokens = index_tokens + ? WHERE id = 1",
+                     [segment if added else segment - 1, length_change])
 
     def _insert_departments_and_deadlines(self, items: list[Item]) -> None:
         """The items' department and deadline rows, each with the item's region (for a province's lists)."""
@@ -691,23 +733,33 @@ class KnowledgeStore:
                 "INSERT INTO item_deadlines (item_id, text, due, start, ongoing, region) VALUES (?,?,?,?,?,?)",
                 deadlines)
 
-    def fts_candidates(self, match: str, limit: int,
-                       weights: tuple[float, float, float]) -> list[tuple[int, float, str, str]]:
-        """(item id, bm25 score — higher is better —, normalised text, normalised context) for an
-        FTS5 MATCH expression, best first."""
-        if not match:
+    def candidates(self, tokens: list[str], limit: int,
+                   weights: tuple[float, float, float]) -> list[tuple[int, float, str, str]]:
+        """(item id, BM25 score — higher is better —, normalised text, normalised context) of the
+        `limit` items that best match any of these index tokens, best first: FTS5's bm25 with these
+        column weights (body, meta, sound), computed over the tokens' postings (knowledge/postings.py)."""
+        if not tokens:
             return []
-        w = ", ".join(str(x) for x in weights) + ", 0, 0"
-        # ranked first, texts then: asking for the texts in the ranking query costs 2–3 ms more
-        ranked = self.db.execute(
-            f"SELECT rowid, -bm25(items_fts, {w}) FROM items_fts WHERE items_fts MATCH ? ORDER BY bm25(items_fts, {w})"
-            " LIMIT ?", [match, limit]).fetchall()
+        items, average_length, stale = self._postings_state()
+        parts = [self.db.execute("SELECT segment, entries FROM postings WHERE term = ?", [t]).fetchall()
+                 for t in tokens]
+        ranked = best(parts, stale, items, average_length, weights, limit)
         if not ranked:
             return []
         texts = {r[0]: (r[1], r[2]) for r in self.db.execute(
             f"SELECT rowid, norm_text, norm_context FROM items_fts WHERE rowid IN ({','.join('?' * len(ranked))})",
             [r[0] for r in ranked])}
-        return [(int(i), float(score), *texts[i]) for i, score in ranked if i in texts]
+        return [(i, score, *texts[i]) for i, score in ranked if i in texts]
+
+    def _postings_state(self) -> tuple[int, float, dict[int, int]]:
+        """The index's number of items, their mean length in tokens and the stale marks (item id →
+        last stale segment), as of the last refresh."""
+        if self._postings[0] != self.generation:
+            items, tokens = self.db.execute("SELECT active_items, index_tokens FROM knowledge_counts WHERE id = 1"
+                                            ).fetchone()
+            stale = dict(self.db.execute("SELECT item_id, segment FROM postings_stale").fetchall())
+            self._postings = (self.generation, max(1, items), max(1, tokens) / max(1, items), stale)
+        return self._postings[1:]
 
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
                      roles: Collection[str] = (), deadline_phrase: str = "", due_from: date | None = None,
@@ -861,10 +913,41 @@ class KnowledgeStore:
 
     def optimize(self, merge_seconds: float = 1.0) -> bool:
         """After a bulk change: refresh the query planner's statistics (cheap when nothing changed)
-        and merge the search index's segments for up to `merge_seconds`. True when fully merged."""
+        and merge the postings' and the search index's segments for up to `merge_seconds`. True
+        when fully merged."""
         with self.transaction():  # the write lock first: ANALYZE upgrading a read beside another
             self.db.execute("PRAGMA optimize")  # process's write would fail at once ("database is locked")
-        return self.merge_index(merge_seconds)
+        until = time.monotonic() + merge_seconds
+        return self.merge_postings(merge_seconds / 2) & self.merge_index(max(0.0, until - time.monotonic()))
+
+    def merge_postings(self, seconds: float) -> bool:
+        """Merge the segments of each token a write has touched into one without stale entries, some
+        tokens per transaction, until none is left or time is up (at least one transaction; a later
+        call goes on). Once none is left, no stale entry is anywhere: the marks go. True when done."""
+        conn = self._database().conn
+        until = time.monotonic() + seconds
+        stale: tuple[int, dict[int, int]] = (-1, {})
+        while True:
+            with self.transaction():
+                generation = int(conn.execute("SELECT n FROM knowledge_generation WHERE id = 1").fetchone()[0])
+                if stale[0] != generation:  # (marks come with changes to items, and so a new generation)
+                    stale = (generation, dict(conn.execute("SELECT item_id, segment FROM postings_stale").fetchall()))
+                terms = [r[0] for r in conn.execute("SELECT term FROM postings_merge LIMIT ?", [MERGE_TERMS])]
+                if not terms:
+                    conn.execute("DELETE FROM postings_stale")
+                    return True
+                for term in terms:
+                    parts = conn.execute("SELECT segment, entries FROM postings WHERE term = ? ORDER BY segment",
+                                         [term]).fetchall()
+                    if len(parts) > 1 or (parts and stale[1]):
+                        entries = merged(parts, stale[1])
+                        conn.execute("DELETE FROM postings WHERE term = ?", [term])
+                        if entries:
+                            conn.execute("INSERT INTO postings (term, segment, entries) VALUES (?, ?, ?)",
+                                         [term, parts[-1][0], entries])
+                conn.executemany("DELETE FROM postings_merge WHERE term = ?", [(t,) for t in terms])
+            if time.monotonic() >= until:
+                return False
 
     def merge_index(self, seconds: float) -> bool:
         """Merge FTS5's segments, step by step, until each level has one or time is up (at least one

@@ -1,0 +1,162 @@
+"""The postings score candidates exactly as FTS5's bm25 would, through every kind of write: imports,
+edits, removals, a failed document, merges — in Python and in numpy alike."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import date
+
+import pytest
+
+import knowledge.postings as postings
+from knowledge.curation import undo_last
+from knowledge.importer import DocumentOverrides, import_text
+from knowledge.intents import understand
+from knowledge.store import KnowledgeStore
+
+TODAY = date(2026, 11, 21)
+WEIGHTS = (1.0, 0.5, 0.4)
+QUESTIONS = ["碳减排支持工具什么时候出台", "煤炭消费比重降到多少", "谁牵头推进充电桩建设", "非化石能源消费比重目标",
+             "节能降碳改造", "新能源汽车推广", "绿色建筑占比", "氢能产业发展", "甲烷排放控制", "森林覆盖率"]
+
+
+def fts_scores(store: KnowledgeStore, tokens: list[str]) -> dict[int, float]:
+    """Every matching item's score as FTS5's own bm25 gives it."""
+    w = ", ".join(map(str, WEIGHTS)) + ", 0, 0"
+    match = " OR ".join('"' + t + '"' for t in tokens)
+    return {i: s for i, s in store.db.execute(
+        f"SELECT rowid, -bm25(items_fts, {w}) FROM items_fts WHERE items_fts MATCH ?", [match])}
+
+
+def question_tokens(store: KnowledgeStore) -> list[list[str]]:
+    from knowledge.search import Searcher
+
+    searcher = Searcher(store)
+    store.refresh()
+    out = []
+    for question in QUESTIONS:
+        tokens, _ = searcher._query(understand(question, TODAY, searcher.known_departments()))
+        out.append(tokens)
+    common = [t for t, _ in store.db.execute("SELECT term, items FROM token_counts ORDER BY items DESC LIMIT 5")]
+    return [t for t in out if t] + [common]  # (and the commonest tokens: many postings, IDFs at their floor)
+
+
+def assert_same_as_fts(store: KnowledgeStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.refresh()
+    lists = question_tokens(store)
+    assert len(lists) >= 8
+    for numpy_from in (0, 10**9):  # numpy, then Python
+        monkeypatch.setattr(postings, "NUMPY_FROM", numpy_from)
+        for tokens in lists:
+            expected = fts_scores(store, tokens)
+            found = store.candidates(tokens, 10**6, WEIGHTS)
+            assert {i for i, *_ in found} == set(expected), tokens
+            for i, score, *_ in found:
+                assert math.isclose(score, expected[i], rel_tol=1e-9), (tokens, i)
+            scores = [s for _, s, *_ in found]
+            assert scores == sorted(scores, reverse=True)
+            ties = [(s, i) for i, s, *_ in found]
+            assert ties == sorted(ties, key=lambda x: (-x[0], x[1]))  # ties by id
+
+
+def live_postings(store: KnowledgeStore) -> dict[str, dict[int, int]]:
+    """Each token's live entries (item id → entry) as the index holds them."""
+    stale = dict(store.db.execute("SELECT item_id, segment FROM postings_stale").fetchall())
+    out: dict[str, dict[int, int]] = {}
+    for term, segment, blob in store.db.execute("SELECT term, segment, entries FROM postings"):
+        for e in postings.array("Q", blob):
+            if stale.get(e >> postings.ID_SHIFT, -1) < segment:
+                assert e >> postings.ID_SHIFT not in out.setdefault(term, {}), "an item twice under one token"
+                out[term][e >> postings.ID_SHIFT] = e
+    return {t: entries for t, entries in out.items() if entries}
+
+
+def assert_postings_are_the_rows(store: KnowledgeStore) -> None:
+    """The live postings are exactly what the FTS rows say; the counts and the length total follow."""
+    expected: dict[str, dict[int, int]] = {}
+    total = 0
+    for rowid, *columns in store.db.execute("SELECT rowid, body, meta, sound FROM items_fts"):
+        row, length = postings.row_postings(*(postings.column_counts(c) for c in columns))
+        total += length
+        for term, counts in row.items():
+            expected.setdefault(term, {})[rowid] = rowid << postings.ID_SHIFT | length << postings.LENGTH_SHIFT | counts
+    assert live_postings(store) == expected
+    assert dict(store.db.execute("SELECT term, items FROM token_counts").fetchall()) == \
+        {t: len(entries) for t, entries in expected.items()}
+    assert store.db.execute("SELECT index_tokens FROM knowledge_counts").fetchone()[0] == total
+
+
+def test_scores_are_fts5_bm25_on_the_bundled_base(kb, monkeypatch):
+    assert_same_as_fts(kb.store, monkeypatch)
+    assert_postings_are_the_rows(kb.store)
+
+
+def test_edits_removals_and_undo_leave_the_postings_those_of_the_rows(kb, monkeypatch):
+    store = kb.store
+    items = list(store.all_items())[:40]
+    with store.transaction():
+        for item in items[:20]:  # indexed again with other words
+            item.text = item.text + "，并推进氢能示范"
+        store.update_items(items[:20], actor="test", action="edit")
+        store.remove_items([i.id for i in items[20:30] if i.id is not None])
+    with store.transaction():
+        items[30].status = "retired"
+        store.update_items([items[30]], actor="test", action="retire")
+    assert store.db.execute("SELECT count(*) FROM postings_stale").fetchone()[0] >= 31
+    assert_postings_are_the_rows(store)
+    assert_same_as_fts(store, monkeypatch)
+    assert undo_last(store, actor="test").item is not None
+    assert_postings_are_the_rows(store)
+    assert_same_as_fts(store, monkeypatch)
+
+
+def test_a_merge_leaves_one_segment_a_token_and_no_marks(kb, monkeypatch):
+    store = kb.store
+    items = list(store.all_items())[:10]
+    for item in items:  # a transaction each: a segment each
+        item.text += "，加快碳捕集利用"
+        with store.transaction():
+            store.update_items([item], actor="test", action="edit")
+    before = live_postings(store)
+    assert store.db.execute("SELECT max(n) FROM (SELECT count(*) n FROM postings GROUP BY term)").fetchone()[0] > 1
+    assert not store.merge_postings(0)  # one transaction of tokens, then out of time
+    while not store.merge_postings(0):
+        pass
+    assert store.db.execute("SELECT max(n) FROM (SELECT count(*) n FROM postings GROUP BY term)").fetchone()[0] == 1
+    assert store.db.execute("SELECT count(*) FROM postings_stale").fetchone()[0] == 0
+    assert store.db.execute("SELECT count(*) FROM postings_merge").fetchone()[0] == 0
+    assert live_postings(store) == before
+    assert_same_as_fts(store, monkeypatch)
+
+
+def test_a_failed_document_leaves_no_postings(kb, monkeypatch):
+    store = kb.store
+    good = "甲市推进氢能发展方案\n一、建设加氢站。2027年底前建成加氢站5座。（市能源局牵头）\n甲市人民政府\n2026年3月1日\n"
+    other = "乙县光伏发展实施意见\n一、推广屋顶光伏。2028年底前新增分布式光伏3万千瓦。（县发展改革局负责）\n乙县人民政府\n2026年4月1日\n"
+    with pytest.raises(RuntimeError), store.transaction():
+        import_text(store, good, "甲.txt", DocumentOverrides(region="浙江"), actor="test")
+        with store.transaction():
+            import_text(store, other, "乙.txt", DocumentOverrides(region="浙江"), actor="test")
+            raise RuntimeError("disk full")
+    assert_postings_are_the_rows(store)
+    with store.transaction():
+        import_text(store, good, "甲.txt", DocumentOverrides(region="浙江"), actor="test")
+        try:
+            with store.transaction():
+                import_text(store, other, "乙.txt", DocumentOverrides(region="浙江"), actor="test")
+                raise RuntimeError("disk full")
+        except RuntimeError:
+            pass
+    assert_postings_are_the_rows(store)
+    assert_same_as_fts(store, monkeypatch)
+
+
+def test_counts_and_lengths_saturate_instead_of_spilling_into_the_next_field():
+    body = Counter({"碳排": 100, "排放": 1})
+    row, length = postings.row_postings(body, Counter({"碳排": 2}), Counter({"tan": 70}))
+    assert row["碳排"] == postings.MAX_COUNT | 2 << postings.COUNT_BITS
+    assert row["tan"] == postings.MAX_COUNT << 2 * postings.COUNT_BITS and length == 173
+    blob = postings.segments([(7, row, 10**6)])["碳排"]
+    (entry,) = postings.array("Q", blob)
+    assert entry >> postings.ID_SHIFT == 7 and entry >> postings.LENGTH_SHIFT & postings.MAX_LENGTH == postings.MAX_LENGTH
