@@ -536,7 +536,9 @@ def cold_start(db: Path | None, runs: int = COLD_RUNS) -> dict:
         config.write_text(f'[storage]\npath = "{path}"\n', encoding="utf-8")
         cmd = [*policybot_command(), "ask", "--config", str(config), "--today", TODAY.isoformat(),
                "-k", str(K), COLD_QUESTION]
-        env = dict(os.environ)
+        # as an installed package starts: with its modules' bytecode cached (pip compiles it at install;
+        # the seeding run writes it here, for the modules changed since, where the environment forbade it)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         seed_s, _, seed_rss = _timed_process(cmd, env)
         before = db_state(path)
         walls, cpus, rss = [], [], []

@@ -256,8 +256,8 @@ def write_batches(store: KnowledgeStore, jobs: Iterable[T], write: Callable[[T],
     others of its transaction stay: when a write raises, those before it are committed, then the
     error is raised — as when each document has a transaction of its own. The next jobs are taken
     between transactions (taking one may wait for the worker process: never with the write lock
-    held). The index rows are written at the end of each transaction (`index_last`): one segment
-    of the search index per transaction, not per document."""
+    held). The postings are written at the end of each transaction: one segment of the search
+    index per transaction, not per document."""
     with store.bulk():
         yield from _write_batches(store, iter(jobs), write)
 
@@ -271,7 +271,7 @@ def _write_batches(store: KnowledgeStore, jobs: Iterator[T], write: Callable[[T]
         done: list[R] = []
         error: BaseException | None = None
         until = time.monotonic() + WRITE_BATCH_SECONDS
-        with store.transaction(index_last=True):
+        with store.transaction():
             while waiting and error is None and (not done or time.monotonic() < until):
                 try:
                     done.append(write(waiting.popleft()))

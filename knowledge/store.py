@@ -16,13 +16,12 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -46,21 +45,17 @@ INDEX_VERSION = "4"  # bump when what `_index` writes changes; stores rebuild th
 BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another's write lock before giving up
 READ_THREADS = 3  # StoreWorker's reader threads, each with its own connection
 WAL_CHECKPOINT_PAGES = 10_000
-# Each connection's page cache, at most (SQLite's default is 2 MB). On a base of a million items the
-# ranking reads every matching row's sizes from FTS5's docsize table: with them and the indexes' inner
-# pages cached, a question reads far fewer pages from the OS. A small base never fills it.
+# Each connection's page cache, at most (SQLite's default is 2 MB): on a base of a million items a
+# question reads postings, item rows and the indexes' inner pages — with them cached, far fewer pages
+# from the OS. A small base never fills it.
 PAGE_CACHE_KIB = 65_536
-# Merging the search index's segments after a bulk change: each step about this many leaf pages, in
-# a transaction of its own (a few tenths of a second), so that other writers wait no longer than that.
-MERGE_STEP_PAGES = 1000
-MERGE_TERMS = 200  # tokens whose postings one transaction of `merge_postings` merges
-# A run of many writes (`bulk`): FTS5 merges a level's segments once it has this many (its default
-# is 4), each segment's rows rewritten fewer times: an import ends by merging them all anyway.
-BULK_AUTOMERGE = 16
+# Merging the postings' segments after a bulk change: this many tokens in a transaction of its own
+# (a few tenths of a second at most), so that other writers wait no longer than that.
+MERGE_TERMS = 200
 
 
-# An item's index row: normalised text; body, meta and sound columns; normalised context; postings; length
-IndexRow = tuple[str, str, str, str, str, RowPostings, int]
+# An item's index row: its normalised text and context, its postings and its length in tokens
+IndexRow = tuple[str, str, RowPostings, int]
 
 
 def index_context(item: Item, title: str) -> list[str]:
@@ -69,28 +64,32 @@ def index_context(item: Item, title: str) -> list[str]:
             *(t.metric for t in item.targets)]
 
 
+def search_postings(text: str, context: str, context_counts: Counter[str] | None = None) -> tuple[RowPostings, int]:
+    """A normalised text's and context's postings, and length in tokens: three columns, the text's
+    bigrams (body), the context's (meta) and the text's sounds (sound), each a word a token."""
+    if context_counts is None:
+        context_counts = column_counts(fts_text(bigrams(context)))
+    return row_postings(column_counts(fts_text(bigrams(text))), context_counts,
+                        column_counts(fts_text(sound_bigrams(text))))
+
+
 class IndexRows:
-    """Items' index rows by their text and context: what `_index` writes for an item — normalised
-    text, body, meta and sound columns, normalised context — with its postings (each token's counts
-    in the columns) and length in tokens. Items often share a context (their neighbours'): it is
-    normalised, and its tokens counted, once. An import computes a document's rows ahead in its
-    worker process (`index_rows`), so that the writer only looks them up; a row not found is
-    computed when needed."""
+    """Items' index rows by their text and context (`IndexRow`). Items often share a context (their
+    neighbours'): it is normalised, and its tokens counted, once. An import computes a document's
+    rows ahead in its worker process (`index_rows`), so that the writer only looks them up; a row
+    not found is computed when needed."""
 
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], IndexRow] = {}
-        self._contexts: dict[str, tuple[str, str, Counter[str]]] = {}
+        self._contexts: dict[str, tuple[str, Counter[str]]] = {}
 
     def row(self, raw_text: str, raw_context: str) -> IndexRow:
         if (row := self.rows.get((raw_text, raw_context))) is None:
             if (context := self._contexts.get(raw_context)) is None:
                 meta = normalize(raw_context)
-                columns = fts_text(bigrams(meta))
-                context = self._contexts[raw_context] = (meta, columns, column_counts(columns))
+                context = self._contexts[raw_context] = (meta, column_counts(fts_text(bigrams(meta))))
             text = normalize(raw_text)
-            body, sound = fts_text(bigrams(text)), fts_text(sound_bigrams(text))
-            postings, length = row_postings(column_counts(body), context[2], column_counts(sound))
-            row = self.rows[raw_text, raw_context] = (text, body, context[1], sound, context[0], postings, length)
+            row = self.rows[raw_text, raw_context] = (text, context[0], *search_postings(text, context[0], context[1]))
         return row
 
     def __getstate__(self) -> dict:  # (sent between processes without the contexts: the rows hold them)
@@ -189,28 +188,20 @@ class KnowledgeStore:
         self._shared = None
 
     @contextmanager
-    def transaction(self, *, index_last: bool = False) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         """One change: the write lock taken up front (waiting within the busy timeout), committed
-        at the end or rolled back on any error. Nested calls are savepoints of the outer one.
-
-        `index_last`: the new items' search-index rows are written at the end of the transaction,
-        all at once, instead of with each change — for a transaction of many changes (an import's
-        documents, each in a savepoint): FTS5 writes what it holds as a segment of its own at every
-        savepoint, so a segment per change otherwise. Nothing in it may search the index."""
+        at the end or rolled back on any error. Nested calls are savepoints of the outer one. The
+        postings of what it indexes are written once, at its end (`_save_index_log`)."""
         db = self._database()
         if db.conn.in_transaction:
-            counted = getattr(self._local, "index_log", None)
-            fts = getattr(self._local, "fts_rows", None)
-            marks = (len(counted) if counted is not None else 0, *((len(fts[0]), fts[1]) if fts is not None else (0, 0)))
+            logged = getattr(self._local, "index_log", None)
+            mark = len(logged) if logged is not None else 0
             try:
                 with db.atomic():
                     yield
             except BaseException:  # the savepoint's index changes are undone
-                if counted is not None:
-                    del counted[marks[0]:]
-                if fts is not None:  # its held-back rows are dropped, and those it wrote are undone
-                    del fts[0][marks[1]:]
-                    fts[1] = min(fts[1], marks[2])
+                if logged is not None:
+                    del logged[mark:]
                 if (titles := getattr(self._local, "titles", None)) is not None:
                     titles.clear()
                 raise
@@ -218,11 +209,8 @@ class KnowledgeStore:
         db.conn.execute("BEGIN IMMEDIATE")
         self._local.titles = {}  # documents' titles as this write sees them, for indexing its items
         self._local.index_log = []  # (+1 or -1, item id, postings, length) of each item this write (un)indexed
-        # (index rows still to write, how many of them are written) when they go last
-        self._local.fts_rows = [[], 0] if index_last else None
         try:
             yield
-            self._write_index_rows()
             self._save_index_log()
         except BaseException:
             if db.conn.in_transaction:
@@ -231,7 +219,6 @@ class KnowledgeStore:
         finally:
             self._local.titles = None
             self._local.index_log = None
-            self._local.fts_rows = None
         try:
             db.conn.execute("COMMIT")
         except BaseException:
@@ -243,8 +230,7 @@ class KnowledgeStore:
     def bulk(self) -> Iterator[None]:
         """Settings for a long run of writes on this thread's connection (a multi-document import),
         put back afterwards: savepoints' journals in memory rather than in a temporary file (each
-        document is a savepoint), and FTS5's automatic merges less often (saved in the index, so
-        put back in a write of its own). Call outside a transaction. (Measured and left alone: a
+        document is a savepoint). Call outside a transaction. (Measured and left alone: a
         larger page cache — the OS caches the file anyway — and rarer checkpoints, which made
         each commit slower once the log was hundreds of MB.)"""
         conn = self._database().conn
@@ -254,21 +240,13 @@ class KnowledgeStore:
         temp_store = conn.execute("PRAGMA temp_store").fetchone()[0]
         # (changing it drops the connection's temporary tables and triggers: then it stays)
         keep_temp_store = conn.execute("SELECT count(*) FROM sqlite_temp_master").fetchone()[0] > 0
-        automerge = conn.execute("SELECT v FROM items_fts_config WHERE k = 'automerge'").fetchone()
         if not keep_temp_store:
             conn.execute("PRAGMA temp_store = MEMORY")
-        self._set_automerge(BULK_AUTOMERGE)
         try:
             yield
         finally:
             if not keep_temp_store and not conn.in_transaction:
                 conn.execute(f"PRAGMA temp_store = {int(temp_store)}")
-            with suppress(sqlite3.Error):  # (not written: merges stay less frequent, nothing worse)
-                self._set_automerge(int(automerge[0]) if automerge else 4)  # (FTS5's default)
-
-    def _set_automerge(self, segments: int) -> None:
-        with self.transaction():
-            self.db.conn.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', ?)", [segments])
 
     def refresh(self) -> bool:
         """Notice changes committed since the last look (by this process or another) and forget
@@ -391,7 +369,7 @@ class KnowledgeStore:
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
             self._count_out(chunk)
-            self.db.execute(f"DELETE FROM items_fts WHERE rowid IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM item_texts WHERE item_id IN ({marks})", chunk)
             self.db.execute(f"DELETE FROM item_departments WHERE item_id IN ({marks})", chunk)
             self.db.execute(f"DELETE FROM item_deadlines WHERE item_id IN ({marks})", chunk)
             self.db.execute(f"DELETE FROM items WHERE id IN ({marks})", chunk)
@@ -579,7 +557,7 @@ class KnowledgeStore:
         if self.get_setting("index_version") == INDEX_VERSION:
             return
         with self.transaction():
-            for table in ("items_fts", "token_counts", "postings", "postings_stale", "postings_merge"):
+            for table in ("item_texts", "token_counts", "postings", "postings_stale", "postings_merge"):
                 self.db.conn.execute(f"DELETE FROM {table}")
             self.db.conn.execute("UPDATE knowledge_counts SET postings_segment = 0, index_tokens = 0 WHERE id = 1")
             batch: list[Item] = []
@@ -593,10 +571,8 @@ class KnowledgeStore:
             self.db.execute("UPDATE knowledge_generation SET n = n + 1 WHERE id = 1")
 
     def _index(self, items: list[Item], fresh: bool = False, rows: IndexRows | None = None) -> None:
-        """(Re)index items: their search text, departments and deadlines (`rows`: their index rows
-        computed ahead, if any). The FTS rows go last, so that FTS5 keeps them in memory until the
-        commit: a statement with a trigger (an insert into items) would flush what it holds to a
-        segment of its own. In a transaction `index_last`, new items' FTS rows wait for its end."""
+        """(Re)index items: their search text and postings, departments and deadlines (`rows`: their
+        index rows computed ahead, if any). `fresh`: new items, with nothing to remove first."""
         ids = [item.id for item in items if item.id is not None]
         assert len(ids) == len(items)
         active = [item for item in items if item.status == "active"]
@@ -610,43 +586,26 @@ class KnowledgeStore:
                 self.db.conn.execute("DELETE FROM item_deadlines WHERE item_id = ?", [item.id])
                 if item.status == "active":
                     self._insert_departments_and_deadlines([item])
-            self.db.conn.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i in ids])
-        self._index_search(active, fresh, rows)
+            self.db.conn.executemany("DELETE FROM item_texts WHERE item_id = ?", [(i,) for i in ids])
+        self._index_search(active, rows)
 
-    def _index_search(self, active: list[Item], fresh: bool = False, rows: IndexRows | None = None) -> None:
-        """Active items' search rows and postings (their old ones removed already)."""
+    def _index_search(self, active: list[Item], rows: IndexRows | None = None) -> None:
+        """Active items' search texts and postings (their old ones removed already)."""
         rows = rows or IndexRows()
         titles = {doc_id: self._title_for_index(doc_id) for doc_id in {item.doc_id for item in active}}
-        fts: list[tuple[int | None, str, str, str, str, str]] = []
+        texts: list[tuple[int | None, str, str]] = []
         for item in active:
-            text, body, meta, sound, norm_context, postings, length = rows.row(
-                item.text, " ".join(index_context(item, titles[item.doc_id])))
-            fts.append((item.id, body, meta, sound, text, norm_context))
+            text, context, postings, length = rows.row(item.text, " ".join(index_context(item, titles[item.doc_id])))
+            texts.append((item.id, text, context))
             self._log_index(+1, item.id or 0, postings, length)
-        if fresh and (later := getattr(self._local, "fts_rows", None)) is not None:
-            later[0] += fts
-        elif fts:
-            self.db.conn.executemany(
-                "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)", fts)
-
-    def _write_index_rows(self) -> None:
-        """The FTS rows a transaction `index_last` holds back, written now (before anything else
-        touches the index, and at its end)."""
-        later = getattr(self._local, "fts_rows", None)
-        if later is not None and later[1] < len(later[0]):
-            self.db.conn.executemany(
-                "INSERT INTO items_fts (rowid, body, meta, sound, norm_text, norm_context) VALUES (?,?,?,?,?,?)",
-                later[0][later[1]:])
-            later[1] = len(later[0])
+        self.db.conn.executemany("INSERT INTO item_texts (item_id, norm_text, norm_context) VALUES (?,?,?)", texts)
 
     def _count_out(self, ids: list[int]) -> None:
-        """Log these items' index rows as removed, before the rows are deleted (the rows held back
-        are written first: they may be among them)."""
-        self._write_index_rows()
-        for rowid, *columns in self.db.execute(
-                f"SELECT rowid, body, meta, sound FROM items_fts WHERE rowid IN ({','.join('?' * len(ids))})", ids):
-            postings, length = row_postings(*(column_counts(c) for c in columns))
-            self._log_index(-1, rowid, postings, length)
+        """Log these items' index rows as removed, before the rows are deleted."""
+        for item_id, text, context in self.db.execute(
+                f"SELECT item_id, norm_text, norm_context FROM item_texts WHERE item_id IN ({','.join('?' * len(ids))})",
+                ids):
+            self._log_index(-1, item_id, *search_postings(text, context))
 
     def _log_index(self, sign: int, item_id: int, postings: RowPostings, length: int) -> None:
         """Log an item's index row as added (+1) or removed (-1): its tokens' item counts, postings
@@ -747,7 +706,7 @@ class KnowledgeStore:
         if not ranked:
             return []
         texts = {r[0]: (r[1], r[2]) for r in self.db.execute(
-            f"SELECT rowid, norm_text, norm_context FROM items_fts WHERE rowid IN ({','.join('?' * len(ranked))})",
+            f"SELECT item_id, norm_text, norm_context FROM item_texts WHERE item_id IN ({','.join('?' * len(ranked))})",
             [r[0] for r in ranked])}
         return [(i, score, *texts[i]) for i, score in ranked if i in texts]
 
@@ -913,12 +872,10 @@ class KnowledgeStore:
 
     def optimize(self, merge_seconds: float = 1.0) -> bool:
         """After a bulk change: refresh the query planner's statistics (cheap when nothing changed)
-        and merge the postings' and the search index's segments for up to `merge_seconds`. True
-        when fully merged."""
+        and merge the postings' segments for up to `merge_seconds`. True when fully merged."""
         with self.transaction():  # the write lock first: ANALYZE upgrading a read beside another
             self.db.execute("PRAGMA optimize")  # process's write would fail at once ("database is locked")
-        until = time.monotonic() + merge_seconds
-        return self.merge_postings(merge_seconds / 2) & self.merge_index(max(0.0, until - time.monotonic()))
+        return self.merge_postings(merge_seconds)
 
     def merge_postings(self, seconds: float) -> bool:
         """Merge the segments of each token a write has touched into one without stale entries, some
@@ -946,24 +903,6 @@ class KnowledgeStore:
                             conn.execute("INSERT INTO postings (term, segment, entries) VALUES (?, ?, ?)",
                                          [term, parts[-1][0], entries])
                 conn.executemany("DELETE FROM postings_merge WHERE term = ?", [(t,) for t in terms])
-            if time.monotonic() >= until:
-                return False
-
-    def merge_index(self, seconds: float) -> bool:
-        """Merge FTS5's segments, step by step, until each level has one or time is up (at least one
-        step; a later call goes on where this one stopped). True when nothing is left to merge.
-
-        Every import adds segments, and a token is looked up in each of them: at 100k items the
-        ranking query took a third less time on one segment than on the eleven an import left."""
-        conn = self._database().conn
-        until = time.monotonic() + seconds
-        while True:
-            with self.transaction():
-                before = conn.total_changes
-                conn.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('merge', ?)", [-MERGE_STEP_PAGES])
-                merged = conn.total_changes - before >= 2  # (FTS5's sign that the step found work)
-            if not merged:
-                return True
             if time.monotonic() >= until:
                 return False
 

@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
+from index_checks import live_postings, text_rows
 from test_importer import DOC_V1, _index_rows_match_items, snapshot
 from test_search_lookups import assert_lookups_exact
 
@@ -44,9 +45,8 @@ def summaries(results: list) -> list[str]:
     return [r.summary() if isinstance(r, ImportReport) else type(r).__name__ for r in results]
 
 
-def fts_rows(store: KnowledgeStore) -> list[tuple]:
-    return store.db.execute("SELECT rowid, body, meta, sound, norm_text, norm_context FROM items_fts"
-                            " ORDER BY rowid").fetchall()
+def index_rows(store: KnowledgeStore) -> tuple:
+    return text_rows(store), live_postings(store)
 
 
 @pytest.mark.parametrize("per_transaction", [100, 2])
@@ -62,7 +62,7 @@ def test_documents_written_together_give_what_one_at_a_time_gives(tmp_path: Path
     many = KnowledgeStore(tmp_path / "many.sqlite")
     together = batched(many, DOCUMENTS)
     assert summaries(together) == summaries(alone)
-    assert snapshot(many) == snapshot(one) and fts_rows(many) == fts_rows(one)
+    assert snapshot(many) == snapshot(one) and index_rows(many) == index_rows(one)
     assert [r.status for r in together if isinstance(r, ImportReport)] == ["new", "new", "updated", "unchanged", "new"]
     _index_rows_match_items(many)
     assert_lookups_exact(many)
@@ -91,13 +91,13 @@ def test_a_document_that_fails_leaves_nothing_and_those_before_it_stay(store: Kn
     assert_lookups_exact(store)
 
 
-def test_a_failure_after_the_held_back_index_rows_were_written_writes_them_again(store: KnowledgeStore):
-    """A new version of a document of the same transaction writes the rows held back so far before
-    it changes the index; when it then fails, rolling it back undoes them too: they are written at the end."""
+def test_a_new_version_that_fails_leaves_the_index_of_the_version_before(store: KnowledgeStore):
+    """A new version of a document of the same transaction removes the rows of the one before, then
+    fails: the index is that of the first version, postings and all."""
     documents = [DOCUMENTS[0], (DOC_V1.replace("（省市场监管局负责", "（省氢能办负责"), "notice.txt")]
     results = _import_until_the_disk_is_full(store, documents)
     assert [r.status for r in results] == ["new"]
-    assert [row[0] for row in fts_rows(store)] == results[0].added
+    assert [row[0] for row in text_rows(store)] == results[0].added
     _index_rows_match_items(store)
     assert_lookups_exact(store)
 
@@ -121,7 +121,7 @@ def test_an_error_that_is_a_result_lets_the_others_of_its_transaction_go_on(stor
 
 
 def segments(store: KnowledgeStore) -> int:
-    return store.db.execute("SELECT count(DISTINCT segid) FROM items_fts_idx").fetchone()[0]
+    return store.db.execute("SELECT count(DISTINCT segment) FROM postings").fetchone()[0]
 
 
 def test_the_next_documents_are_taken_between_transactions(store: KnowledgeStore, monkeypatch):
@@ -146,13 +146,12 @@ def test_a_transaction_ends_once_its_time_is_up(store: KnowledgeStore, monkeypat
     other = KnowledgeStore(store.path + ".other")
     monkeypatch.setattr(importer, "WRITE_BATCH_SECONDS", 0)  # each transaction: its first document only
     batched(other, documents)
-    assert segments(other) == 3 and fts_rows(other) == fts_rows(store)
+    assert segments(other) == 3 and index_rows(other) == index_rows(store)
     other.close()
 
 
-def bulk_settings(store: KnowledgeStore) -> tuple:
-    automerge = store.db.execute("SELECT v FROM items_fts_config WHERE k = 'automerge'").fetchone()
-    return store.db.execute("PRAGMA temp_store").fetchone()[0], automerge[0] if automerge else 4
+def bulk_settings(store: KnowledgeStore) -> int:
+    return store.db.execute("PRAGMA temp_store").fetchone()[0]
 
 
 @pytest.mark.parametrize("fails", [False, True])
@@ -168,5 +167,5 @@ def test_a_bulk_import_puts_its_settings_back(store: KnowledgeStore, fails: bool
 
     with pytest.raises(RuntimeError) if fails else nullcontext():
         list(write_batches(store, [DOCUMENTS[0]], write))
-    assert during == [(2, 16)]  # savepoint journals in memory; FTS5 merges once a level has 16 segments
-    assert bulk_settings(store) == before == (0, 4)
+    assert during == [2]  # savepoint journals in memory
+    assert bulk_settings(store) == before == 0

@@ -29,7 +29,7 @@ def tables(store: KnowledgeStore) -> tuple:
     """Everything an import writes, except the change log (which keeps the import and its undo)."""
     q = lambda sql: sorted(map(tuple, store.db.execute(sql).fetchall()), key=repr)  # noqa: E731
     columns = [c for c in store.db["items"].columns_dict if c != "updated_at"]  # when it was last written
-    return (q("SELECT * FROM documents"), q(f"SELECT {', '.join(columns)} FROM items"), q("SELECT rowid, * FROM items_fts"),
+    return (q("SELECT * FROM documents"), q(f"SELECT {', '.join(columns)} FROM items"), q("SELECT * FROM item_texts"),
             q("SELECT * FROM item_departments"), q("SELECT * FROM item_deadlines"))
 
 

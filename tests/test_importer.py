@@ -23,7 +23,7 @@ def snapshot(store: KnowledgeStore):
         [(d.doc_id, d.fingerprint) for d in store.documents()],
         [(i.id, i.text, i.status) for i in store.all_items(("active", "retired", "deleted"))],
         *(store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-          for table in ("items_fts", "item_departments", "item_deadlines", "changes")),
+          for table in ("item_texts", "item_departments", "item_deadlines", "changes")),
     )
 
 
@@ -176,7 +176,7 @@ def _index_rows_match_items(store: KnowledgeStore) -> None:
     from knowledge.normalize import normalize
 
     for item in store.all_items():
-        row = store.db.execute("SELECT norm_text FROM items_fts WHERE rowid = ?", [item.id]).fetchone()
+        row = store.db.execute("SELECT norm_text FROM item_texts WHERE item_id = ?", [item.id]).fetchone()
         assert row == (normalize(item.text),)
         departments = store.db.execute("SELECT name, core, role FROM item_departments WHERE item_id = ? ORDER BY rowid",
                                        [item.id]).fetchall()
@@ -201,7 +201,7 @@ def test_batched_writes_give_each_item_its_own_id_and_index_rows(store):
     assert v2.added == [11]
     assert sorted(i.id for i in store.all_items()) == list(range(1, 12))
     _index_rows_match_items(store)
-    assert store.db.execute("SELECT count(*) FROM items_fts").fetchone()[0] == 11
+    assert store.db.execute("SELECT count(*) FROM item_texts").fetchone()[0] == 11
 
 
 def test_many_files_are_extracted_in_a_worker_process_with_the_same_result(tmp_path, monkeypatch):

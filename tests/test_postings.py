@@ -4,15 +4,18 @@ edits, removals, a failed document, merges — in Python and in numpy alike."""
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections import Counter
 from datetime import date
 
 import pytest
+from index_checks import assert_postings_are_the_rows, live_postings, text_rows
 
 import knowledge.postings as postings
 from knowledge.curation import undo_last
 from knowledge.importer import DocumentOverrides, import_text
 from knowledge.intents import understand
+from knowledge.normalize import bigrams, fts_text, sound_bigrams
 from knowledge.store import KnowledgeStore
 
 TODAY = date(2026, 11, 21)
@@ -22,11 +25,18 @@ QUESTIONS = ["碳减排支持工具什么时候出台", "煤炭消费比重降�
 
 
 def fts_scores(store: KnowledgeStore, tokens: list[str]) -> dict[int, float]:
-    """Every matching item's score as FTS5's own bm25 gives it."""
-    w = ", ".join(map(str, WEIGHTS)) + ", 0, 0"
+    """Every matching item's score as FTS5's own bm25 gives it, over an FTS5 table of the items'
+    columns (as the index had them when it was FTS5's), in a database of its own."""
+    oracle = sqlite3.connect(":memory:")
+    oracle.execute("CREATE VIRTUAL TABLE oracle USING fts5(body, meta, sound, tokenize = 'unicode61 remove_diacritics 0')")
+    oracle.executemany("INSERT INTO oracle (rowid, body, meta, sound) VALUES (?, ?, ?, ?)",
+                       [(i, fts_text(bigrams(text)), fts_text(bigrams(context)), fts_text(sound_bigrams(text)))
+                        for i, text, context in text_rows(store)])
+    w = ", ".join(map(str, WEIGHTS))
     match = " OR ".join('"' + t + '"' for t in tokens)
-    return {i: s for i, s in store.db.execute(
-        f"SELECT rowid, -bm25(items_fts, {w}) FROM items_fts WHERE items_fts MATCH ?", [match])}
+    scores = dict(oracle.execute(f"SELECT rowid, -bm25(oracle, {w}) FROM oracle WHERE oracle MATCH ?", [match]))
+    oracle.close()
+    return scores
 
 
 def question_tokens(store: KnowledgeStore) -> list[list[str]]:
@@ -58,33 +68,6 @@ def assert_same_as_fts(store: KnowledgeStore, monkeypatch: pytest.MonkeyPatch) -
             assert scores == sorted(scores, reverse=True)
             ties = [(s, i) for i, s, *_ in found]
             assert ties == sorted(ties, key=lambda x: (-x[0], x[1]))  # ties by id
-
-
-def live_postings(store: KnowledgeStore) -> dict[str, dict[int, int]]:
-    """Each token's live entries (item id → entry) as the index holds them."""
-    stale = dict(store.db.execute("SELECT item_id, segment FROM postings_stale").fetchall())
-    out: dict[str, dict[int, int]] = {}
-    for term, segment, blob in store.db.execute("SELECT term, segment, entries FROM postings"):
-        for e in postings.array("Q", blob):
-            if stale.get(e >> postings.ID_SHIFT, -1) < segment:
-                assert e >> postings.ID_SHIFT not in out.setdefault(term, {}), "an item twice under one token"
-                out[term][e >> postings.ID_SHIFT] = e
-    return {t: entries for t, entries in out.items() if entries}
-
-
-def assert_postings_are_the_rows(store: KnowledgeStore) -> None:
-    """The live postings are exactly what the FTS rows say; the counts and the length total follow."""
-    expected: dict[str, dict[int, int]] = {}
-    total = 0
-    for rowid, *columns in store.db.execute("SELECT rowid, body, meta, sound FROM items_fts"):
-        row, length = postings.row_postings(*(postings.column_counts(c) for c in columns))
-        total += length
-        for term, counts in row.items():
-            expected.setdefault(term, {})[rowid] = rowid << postings.ID_SHIFT | length << postings.LENGTH_SHIFT | counts
-    assert live_postings(store) == expected
-    assert dict(store.db.execute("SELECT term, items FROM token_counts").fetchall()) == \
-        {t: len(entries) for t, entries in expected.items()}
-    assert store.db.execute("SELECT index_tokens FROM knowledge_counts").fetchone()[0] == total
 
 
 def test_scores_are_fts5_bm25_on_the_bundled_base(kb, monkeypatch):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from index_checks import assert_postings_are_the_rows
 
 from knowledge.curation import CurationError, add_items, delete_item, edit_item, mark_done, postpone, undo_last
 from knowledge.importer import import_text
@@ -26,9 +27,7 @@ PLAN_V2 = PLAN.replace("5万个", "6万个").replace("三、加强安全监管�
 
 def assert_lookups_exact(store: KnowledgeStore) -> None:
     db = store.db
-    vocabulary = dict(db.execute("SELECT term, doc FROM items_fts_vocab").fetchall())
-    kept = dict(db.execute("SELECT term, items FROM token_counts").fetchall())
-    assert kept == vocabulary
+    assert_postings_are_the_rows(store)  # (and the token counts those of the postings)
     active = db.execute("SELECT count(*) FROM items WHERE status = 'active'").fetchone()[0]
     assert store.count_items() == active
     for table in ("item_departments", "item_deadlines"):
