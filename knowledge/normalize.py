@@ -295,7 +295,3 @@ def expansions(norm: str) -> str:
     """The domain's other wordings of what a question mentions, as extra search text."""
     return "，".join(add for key, add in EXPANSIONS.items() if key in norm)
 
-
-def fts_text(tokens: list[str]) -> str:
-    """Tokens as one FTS5 document: each token a word of its own."""
-    return " ".join(tokens)

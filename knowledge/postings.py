@@ -19,8 +19,8 @@ import math
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # numpy is imported for the first question with many postings (0.1 s at start-up)
     import numpy as np
@@ -35,96 +35,130 @@ LENGTH_SHIFT = 3 * COUNT_BITS
 ID_SHIFT = 32
 NUMPY_FROM = 2000  # a question's entries from this many on are scored by numpy, fewer in Python
 
-# A row's postings: token -> its three column counts packed (body | meta << 6 | sound << 12).
-RowPostings = dict[str, int]
+class RowPostings(NamedTuple):
+    """An index row's tokens counted in each of its columns: body (the item's text), meta (its
+    context: section, title, departments, deadlines, metrics) and sound (the text's sounds)."""
+    body: Counter[str]
+    meta: Counter[str]
+    sound: Counter[str]
+
+    def tokens(self) -> set[str]:
+        return self.body.keys() | self.meta.keys() | self.sound.keys()
+
+    def length(self) -> int:
+        """The row's length in tokens (FTS5's size of a row: all its columns)."""
+        return self.body.total() + self.meta.total() + self.sound.total()
 
 
-def column_counts(column: str) -> Counter[str]:
-    """Each token's count in one indexed column's text (as FTS5 tokenizes it)."""
-    return Counter(TOKEN.findall(column))
-
-
-def row_postings(body: Counter[str], meta: Counter[str], sound: Counter[str]) -> tuple[RowPostings, int]:
-    """An index row's postings from its columns' token counts, and its length in tokens (FTS5's
-    size of the row: all columns)."""
-    packed = {t: min(n, MAX_COUNT) for t, n in body.items()}
-    for shift, counts in ((COUNT_BITS, meta), (2 * COUNT_BITS, sound)):
-        for t, n in counts.items():
-            packed[t] = packed.get(t, 0) | min(n, MAX_COUNT) << shift
-    return packed, body.total() + meta.total() + sound.total()
+def token_counts(words: list[str]) -> Counter[str]:
+    """Each token's count among a column's words, as FTS5's unicode61 tokenizer makes tokens of
+    them: a word of letters and digits alone (most: bigrams, syllables) is one, "2.5" is two."""
+    counts = Counter(words)
+    if not "".join(counts).isalnum():  # (isalnum: what TOKEN matches)
+        for word in [w for w in counts if not w.isalnum()]:
+            n = counts.pop(word)
+            for token in TOKEN.findall(word):
+                counts[token] += n
+    return counts
 
 
 def segments(rows: Iterable[tuple[int, RowPostings, int]]) -> dict[str, bytes]:
-    """Index rows (item id, postings, length) as one segment per token: its entries, packed, in
-    the rows' order. (Grouped in numpy: an import's write has millions of a row's tokens.)"""
+    """Index rows (item id, postings, length) as one segment per token: its entries, packed, by
+    item id. (In numpy: an import's write has millions of a row's tokens.)"""
     import numpy as np
 
     tokens: list[str] = []
     counts: list[int] = []
-    heads, sizes = array("Q"), array("Q")
+    heads, sizes, shifts = array("Q"), array("Q"), array("Q")
     for item_id, postings, length in rows:
-        tokens += postings
-        counts += postings.values()
-        heads.append(item_id << ID_SHIFT | min(length, MAX_LENGTH) << LENGTH_SHIFT)
-        sizes.append(len(postings))
+        head = item_id << ID_SHIFT | min(length, MAX_LENGTH) << LENGTH_SHIFT
+        for shift, column in zip((0, COUNT_BITS, 2 * COUNT_BITS), postings, strict=True):
+            tokens += column
+            counts += column.values()
+            heads.append(head)
+            shifts.append(shift)
+            sizes.append(len(column))
     if not tokens:
         return {}
     numbers = dict.fromkeys(tokens, 0)
     for n, token in enumerate(numbers):
         numbers[token] = n
-    codes = np.fromiter(map(numbers.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    entries = np.repeat(np.frombuffer(heads, dtype=np.uint64), np.frombuffer(sizes, dtype=np.uint64).astype(np.int64))
-    entries |= np.array(counts, dtype=np.uint64)
-    entries = entries[np.argsort(codes, kind="stable")]
-    ends = np.cumsum(np.bincount(codes, minlength=len(numbers))).tolist()
+    codes = np.fromiter(map(numbers.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    repeat = np.frombuffer(sizes, dtype=np.uint64).astype(np.int64)
+    entries = np.repeat(np.frombuffer(heads, dtype=np.uint64), repeat)
+    entries |= np.minimum(np.array(counts, dtype=np.uint64), MAX_COUNT) << np.repeat(
+        np.frombuffer(shifts, dtype=np.uint64), repeat)
+    # by token, then item: a token in several columns of an item is one entry, its counts together
+    keys = codes << ID_SHIFT | entries >> ID_SHIFT
+    order = np.argsort(keys)
+    keys, entries = keys[order], entries[order]
+    firsts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    entries = np.bitwise_or.reduceat(entries, firsts)
+    ends = np.cumsum(np.bincount((keys[firsts] >> ID_SHIFT).astype(np.int64), minlength=len(numbers))).tolist()
     return {token: entries[start:end].tobytes() for token, start, end in zip(numbers, [0, *ends], ends, strict=False)}
 
 
-def merged(parts: list[tuple[int, bytes]], stale: Mapping[int, int]) -> bytes:
+class Marks:
+    """Stale marks: item id → the last segment where that item's entries are stale (it was removed
+    or indexed again since), with the arrays numpy filters by, made when first needed."""
+
+    def __init__(self, by_id: dict[int, int]) -> None:
+        self.by_id = by_id
+        self.newest = max(by_id.values(), default=-1)  # entries of later segments are never stale
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.by_id)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The marked ids, in order, and the last stale segment of each."""
+        if self._arrays is None:
+            import numpy as np
+
+            ids = np.fromiter(self.by_id.keys(), dtype=np.int64, count=len(self.by_id))
+            order = np.argsort(ids)
+            self._arrays = ids[order], np.fromiter(self.by_id.values(), dtype=np.int64, count=len(ids))[order]
+        return self._arrays
+
+    def live(self, parts: list[tuple[int, bytes]]) -> np.ndarray:
+        """A token's segments' entries, in segment order, without the stale ones."""
+        import numpy as np
+
+        arrays = [np.frombuffer(blob, dtype=np.uint64) for _, blob in parts]
+        entries = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+        if not self or parts[0][0] > self.newest:
+            return entries
+        ids = (entries >> ID_SHIFT).astype(np.int64)
+        segment = np.repeat(np.array([s for s, _ in parts], dtype=np.int64), [len(a) for a in arrays])
+        marked, last_stale = self.arrays()
+        at = np.minimum(np.searchsorted(marked, ids), len(marked) - 1)
+        return entries[~((marked[at] == ids) & (last_stale[at] >= segment))]
+
+
+def merged(parts: list[tuple[int, bytes]], marks: Marks) -> bytes:
     """A token's segments (segment number, entries) as one, without the entries stale in theirs."""
-    if not stale:
+    if not marks or parts[0][0] > marks.newest:
         return b"".join(blob for _, blob in parts)
-    import numpy as np
-
-    stale_ids, stale_segments = _marks(stale)
-    return b"".join(_live(np.frombuffer(blob, dtype=np.uint64), segment, stale_ids, stale_segments).tobytes()
-                    for segment, blob in parts)
-
-
-def _marks(stale: Mapping[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The stale marks as two arrays, by item id: ids, and the last segment where each is stale."""
-    import numpy as np
-
-    ids = np.fromiter(stale.keys(), dtype=np.int64, count=len(stale))
-    order = np.argsort(ids)
-    return ids[order], np.fromiter(stale.values(), dtype=np.int64, count=len(stale))[order]
-
-
-def _live(entries: np.ndarray, segment: int, stale_ids: np.ndarray, stale_segments: np.ndarray) -> np.ndarray:
-    """The entries of one segment that no mark makes stale."""
-    import numpy as np
-
-    ids = (entries >> ID_SHIFT).astype(np.int64)
-    at = np.minimum(np.searchsorted(stale_ids, ids), len(stale_ids) - 1)
-    return entries[~((stale_ids[at] == ids) & (stale_segments[at] >= segment))]
+    return marks.live(parts).tobytes()
 
 
 def entry_count(parts: list[tuple[int, bytes]]) -> int:
     return sum(len(blob) for _, blob in parts) // 8
 
 
-def best(tokens: list[list[tuple[int, bytes]]], stale: Mapping[int, int], items: int, average_length: float,
+def best(tokens: list[list[tuple[int, bytes]]], marks: Marks, items: int, average_length: float,
          weights: tuple[float, float, float], limit: int) -> list[tuple[int, float]]:
     """The `limit` items scoring best for these tokens' postings (each token's segments), as FTS5's
     bm25 with these column weights would score them (but positive): (item id, score), best first,
     ties by id. `items` and `average_length`: the index's number of rows and their mean length."""
     if sum(entry_count(parts) for parts in tokens) >= NUMPY_FROM:
-        return _best_numpy(tokens, stale, items, average_length, weights, limit)
+        return _best_numpy(tokens, marks, items, average_length, weights, limit)
     scores: dict[int, float] = {}
+    marked = marks.by_id
     w_body, w_meta, w_sound = weights
     for parts in tokens:
         live = [(e >> ID_SHIFT, e) for segment, blob in parts for e in array("Q", blob)
-                if not stale or stale.get(e >> ID_SHIFT, -1) < segment]
+                if not marked or marked.get(e >> ID_SHIFT, -1) < segment]
         idf = _idf(items, len(live))
         for item_id, e in live:
             f = (e & MAX_COUNT) * w_body + (e >> COUNT_BITS & MAX_COUNT) * w_meta \
@@ -140,22 +174,17 @@ def _idf(items: int, matches: int) -> float:
     return idf if idf > 0 else 1e-6
 
 
-def _best_numpy(tokens: list[list[tuple[int, bytes]]], stale: Mapping[int, int], items: int, average_length: float,
+def _best_numpy(tokens: list[list[tuple[int, bytes]]], marks: Marks, items: int, average_length: float,
                 weights: tuple[float, float, float], limit: int) -> list[tuple[int, float]]:
     """`best` in numpy: the same operations in the same order, so the same scores to the last bit."""
     import numpy as np
 
-    marks = _marks(stale) if stale else None
     ids_parts, score_parts = [], []
     w_body, w_meta, w_sound = weights
     for parts in tokens:
-        live = []
-        for segment, blob in parts:
-            entries = np.frombuffer(blob, dtype=np.uint64)
-            live.append(_live(entries, segment, *marks) if marks else entries)
-        if not live:
+        if not parts:
             continue
-        entries = np.concatenate(live) if len(live) > 1 else live[0]
+        entries = marks.live(parts)
         idf = _idf(items, len(entries))
         f = ((entries & MAX_COUNT).astype(np.float64) * w_body
              + (entries >> COUNT_BITS & MAX_COUNT).astype(np.float64) * w_meta

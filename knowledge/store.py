@@ -30,8 +30,8 @@ from knowledge.database import Database, prepare
 from knowledge.departments import department_core
 from knowledge.migrations import migrate
 from knowledge.models import Deadline, Departments, Document, Item, Target
-from knowledge.normalize import bigrams, fts_text, normalize, sound_bigrams
-from knowledge.postings import RowPostings, best, column_counts, merged, row_postings, segments
+from knowledge.normalize import bigrams, normalize, sound_bigrams
+from knowledge.postings import Marks, RowPostings, best, merged, segments, token_counts
 
 if TYPE_CHECKING:  # asyncio and the pools are imported by the StoreWorker, not by every command that reads
     from concurrent.futures import Executor, ProcessPoolExecutor
@@ -65,12 +65,12 @@ def index_context(item: Item, title: str) -> list[str]:
 
 
 def search_postings(text: str, context: str, context_counts: Counter[str] | None = None) -> tuple[RowPostings, int]:
-    """A normalised text's and context's postings, and length in tokens: three columns, the text's
-    bigrams (body), the context's (meta) and the text's sounds (sound), each a word a token."""
+    """A normalised text's and context's postings — the text's bigrams (body), the context's (meta)
+    and the text's sounds (sound), counted — and their length in tokens."""
     if context_counts is None:
-        context_counts = column_counts(fts_text(bigrams(context)))
-    return row_postings(column_counts(fts_text(bigrams(text))), context_counts,
-                        column_counts(fts_text(sound_bigrams(text))))
+        context_counts = token_counts(bigrams(context))
+    postings = RowPostings(token_counts(bigrams(text)), context_counts, token_counts(sound_bigrams(text)))
+    return postings, postings.length()
 
 
 class IndexRows:
@@ -87,7 +87,7 @@ class IndexRows:
         if (row := self.rows.get((raw_text, raw_context))) is None:
             if (context := self._contexts.get(raw_context)) is None:
                 meta = normalize(raw_context)
-                context = self._contexts[raw_context] = (meta, column_counts(fts_text(bigrams(meta))))
+                context = self._contexts[raw_context] = (meta, token_counts(bigrams(meta)))
             text = normalize(raw_text)
             row = self.rows[raw_text, raw_context] = (text, context[0], *search_postings(text, context[0], context[1]))
         return row
@@ -146,7 +146,7 @@ class KnowledgeStore:
             self.db.enable_wal()
         self.generation = -1  # the database's change counter as last read by `refresh()`
         self._token_counts: tuple[int, dict[str, int]] = (-1, {})
-        self._postings: tuple[int, int, float, dict[int, int]] = (-1, 1, 1.0, {})
+        self._postings: tuple[int, int, float, Marks] = (-1, 1, 1.0, Marks({}))
         self._deadline_texts: tuple[int, list[str], dict[str, list[str] | None]] = (-1, [], {})
         self._documents: dict[str, Document | None] = {}
         applied = migrate(self.db)  # (its atomic() takes the write lock up front)
@@ -617,64 +617,53 @@ class KnowledgeStore:
             log.append((sign, item_id, postings, length))
 
     def _save_index_log(self, log: list[tuple[int, int, RowPostings, int]] | None = None) -> None:
-        """What a write did to the index, saved: token counts, a segment of postings, stale marks."""
+        """What a write did to the index, saved: a new segment of each token it indexed, marks on the
+        entries of the items it removed or indexed again (stale up to the segment before), the
+        tokens' item counts and the index's length in tokens. The tokens of removed rows wait for a
+        merge (`merge_postings`), as do those given a segment."""
         log = self._local.index_log if log is None else log
         if not log:
             return
-        self._save_token_counts(log)
-        self._save_postings(log)
-        log.clear()
-
-    def _save_token_counts(self, log: list[tuple[int, int, RowPostings, int]]) -> None:
-        """The item counts of a write's tokens added up (in C: an import counts millions) and saved —
-        each token once per item, as FTS5 counts documents."""
-        delta: Counter[str] = Counter()
-        for sign, _, postings, _ in log:
-            if sign > 0:
-                delta.update(postings.keys())
-            else:
-                delta.subtract(postings.keys())
-        if not delta:
-            return
-        fewer = min(delta.values()) <= 0  # (an import only adds)
-        changed = {t: n for t, n in delta.items() if n} if fewer else delta
-        # one statement whose rows SQLite reads from one JSON object: a document changes thousands
-        # of tokens' counts, and a row bound from Python costs more than the upsert itself
-        self.db.conn.execute("INSERT INTO token_counts (term, items) SELECT key, value FROM json_each(?) WHERE true"
-                             " ON CONFLICT (term) DO UPDATE SET items = items + excluded.items", [_encode(changed)])
-        if fewer:
-            self.db.conn.executemany("DELETE FROM token_counts WHERE term = ? AND items <= 0",
-                                     [(t,) for t, n in changed.items() if n < 0])
-
-    def _save_postings(self, log: list[tuple[int, int, RowPostings, int]]) -> None:
-        """A write's postings as a new segment of each token it indexed, and marks on the entries of
-        the items it removed or indexed again (stale up to the segment before). The tokens of both
-        wait for a merge (`merge_postings`); the index's length in tokens follows."""
         added: dict[int, tuple[RowPostings, int]] = {}
         removed: set[int] = set()
-        touched: set[str] = set()
+        counts: Counter[str] = Counter()  # the tokens' item counts' change, besides the new segment's
         length_change = 0
         for sign, item_id, postings, length in log:  # (in order: an item may be indexed, then indexed again)
             length_change += sign * length
             if sign > 0:
                 added[item_id] = (postings, length)
-            else:
-                added.pop(item_id, None)
-                removed.add(item_id)
-                touched.update(postings)
+                continue
+            if (superseded := added.pop(item_id, None)) is not None:  # indexed earlier in this write
+                counts.update(superseded[0].tokens())
+            removed.add(item_id)
+            counts.subtract(postings.tokens())
         conn = self.db.conn
         segment = int(conn.execute("SELECT postings_segment FROM knowledge_counts WHERE id = 1").fetchone()[0]) + 1
         if removed:
             conn.executemany("INSERT OR REPLACE INTO postings_stale (item_id, segment) VALUES (?, ?)",
                              [(i, segment - 1) for i in removed])
-        if added:
-            written = segments((i, postings, length) for i, (postings, length) in added.items())
-            conn.executemany("INSERT INTO postings (term, segment, entries) VALUES (?, ?, ?)",
-                             [(t, segment, blob) for t, blob in written.items()])
-            touched.update(written)
-        conn.executemany("INSERT OR IGNORE INTO postings_merge (term) VALUES (?)", [(t,) for t in touched])
+        written = segments((i, postings, length) for i, (postings, length) in added.items())
+        conn.executemany("INSERT INTO postings (term, segment, entries) VALUES (?, ?, ?)",
+                         [(t, segment, blob) for t, blob in written.items()])
+        conn.executemany("INSERT OR IGNORE INTO postings_merge (term) VALUES (?)", [(t,) for t in {*counts, *written}])
         conn.execute("UPDATE knowledge_counts SET postings_segment = ?, index_tokens = index_tokens + ? WHERE id = 1",
-                     [segment if added else segment - 1, length_change])
+                     [segment if written else segment - 1, length_change])
+        for token, blob in written.items():
+            counts[token] += len(blob) // 8
+        self._save_token_counts({t: n for t, n in counts.items() if n})
+        log.clear()
+
+    def _save_token_counts(self, changes: dict[str, int]) -> None:
+        """Add to the tokens' item counts — each token once per item, as FTS5 counted documents."""
+        if not changes:
+            return
+        # one statement whose rows SQLite reads from one JSON object: a document changes thousands
+        # of tokens' counts, and a row bound from Python costs more than the upsert itself
+        self.db.conn.execute("INSERT INTO token_counts (term, items) SELECT key, value FROM json_each(?) WHERE true"
+                             " ON CONFLICT (term) DO UPDATE SET items = items + excluded.items", [_encode(changes)])
+        if min(changes.values()) < 0:
+            self.db.conn.executemany("DELETE FROM token_counts WHERE term = ? AND items <= 0",
+                                     [(t,) for t, n in changes.items() if n < 0])
 
     def _insert_departments_and_deadlines(self, items: list[Item]) -> None:
         """The items' department and deadline rows, each with the item's region (for a province's lists)."""
@@ -710,14 +699,14 @@ class KnowledgeStore:
             [r[0] for r in ranked])}
         return [(i, score, *texts[i]) for i, score in ranked if i in texts]
 
-    def _postings_state(self) -> tuple[int, float, dict[int, int]]:
+    def _postings_state(self) -> tuple[int, float, Marks]:
         """The index's number of items, their mean length in tokens and the stale marks (item id →
         last stale segment), as of the last refresh."""
         if self._postings[0] != self.generation:
             items, tokens = self.db.execute("SELECT active_items, index_tokens FROM knowledge_counts WHERE id = 1"
                                             ).fetchone()
-            stale = dict(self.db.execute("SELECT item_id, segment FROM postings_stale").fetchall())
-            self._postings = (self.generation, max(1, items), max(1, tokens) / max(1, items), stale)
+            marks = Marks(dict(self.db.execute("SELECT item_id, segment FROM postings_stale").fetchall()))
+            self._postings = (self.generation, max(1, items), max(1, tokens) / max(1, items), marks)
         return self._postings[1:]
 
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
@@ -883,21 +872,25 @@ class KnowledgeStore:
         call goes on). Once none is left, no stale entry is anywhere: the marks go. True when done."""
         conn = self._database().conn
         until = time.monotonic() + seconds
-        stale: tuple[int, dict[int, int]] = (-1, {})
+        marks: tuple[int, Marks] = (-1, Marks({}))
         while True:
             with self.transaction():
                 generation = int(conn.execute("SELECT n FROM knowledge_generation WHERE id = 1").fetchone()[0])
-                if stale[0] != generation:  # (marks come with changes to items, and so a new generation)
-                    stale = (generation, dict(conn.execute("SELECT item_id, segment FROM postings_stale").fetchall()))
-                terms = [r[0] for r in conn.execute("SELECT term FROM postings_merge LIMIT ?", [MERGE_TERMS])]
+                if marks[0] != generation:  # (marks come with changes to items, and so a new generation)
+                    marks = (generation, Marks(dict(conn.execute("SELECT item_id, segment FROM postings_stale"))))
+                # the rarest first: the tokens questions select, whose postings are small; the commonest,
+                # which only weigh what they select (and take the longest), last
+                terms = [r[0] for r in conn.execute(
+                    "SELECT term FROM postings_merge LEFT JOIN token_counts USING (term)"
+                    " ORDER BY coalesce(items, 0) LIMIT ?", [MERGE_TERMS])]
                 if not terms:
                     conn.execute("DELETE FROM postings_stale")
                     return True
                 for term in terms:
                     parts = conn.execute("SELECT segment, entries FROM postings WHERE term = ? ORDER BY segment",
                                          [term]).fetchall()
-                    if len(parts) > 1 or (parts and stale[1]):
-                        entries = merged(parts, stale[1])
+                    if len(parts) > 1 or (parts and parts[0][0] <= marks[1].newest):
+                        entries = merged(parts, marks[1])
                         conn.execute("DELETE FROM postings WHERE term = ?", [term])
                         if entries:
                             conn.execute("INSERT INTO postings (term, segment, entries) VALUES (?, ?, ?)",

@@ -32,9 +32,11 @@ def assert_postings_are_the_rows(store: KnowledgeStore) -> None:
     for item_id, text, context in text_rows(store):
         row, length = search_postings(text, context)
         total += length
-        for term, counts in row.items():
-            expected.setdefault(term, {})[item_id] = \
-                item_id << postings.ID_SHIFT | min(length, postings.MAX_LENGTH) << postings.LENGTH_SHIFT | counts
+        for term in row.tokens():
+            counts = [min(column.get(term, 0), postings.MAX_COUNT) for column in row]
+            expected.setdefault(term, {})[item_id] = (
+                item_id << postings.ID_SHIFT | min(length, postings.MAX_LENGTH) << postings.LENGTH_SHIFT
+                | counts[0] | counts[1] << postings.COUNT_BITS | counts[2] << 2 * postings.COUNT_BITS)
     assert live_postings(store) == expected
     assert dict(store.db.execute("SELECT term, items FROM token_counts").fetchall()) == \
         {t: len(entries) for t, entries in expected.items()}

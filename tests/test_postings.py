@@ -15,7 +15,7 @@ import knowledge.postings as postings
 from knowledge.curation import undo_last
 from knowledge.importer import DocumentOverrides, import_text
 from knowledge.intents import understand
-from knowledge.normalize import bigrams, fts_text, sound_bigrams
+from knowledge.normalize import bigrams, sound_bigrams
 from knowledge.store import KnowledgeStore
 
 TODAY = date(2026, 11, 21)
@@ -30,7 +30,7 @@ def fts_scores(store: KnowledgeStore, tokens: list[str]) -> dict[int, float]:
     oracle = sqlite3.connect(":memory:")
     oracle.execute("CREATE VIRTUAL TABLE oracle USING fts5(body, meta, sound, tokenize = 'unicode61 remove_diacritics 0')")
     oracle.executemany("INSERT INTO oracle (rowid, body, meta, sound) VALUES (?, ?, ?, ?)",
-                       [(i, fts_text(bigrams(text)), fts_text(bigrams(context)), fts_text(sound_bigrams(text)))
+                       [(i, " ".join(bigrams(text)), " ".join(bigrams(context)), " ".join(sound_bigrams(text)))
                         for i, text, context in text_rows(store)])
     w = ", ".join(map(str, WEIGHTS))
     match = " OR ".join('"' + t + '"' for t in tokens)
@@ -136,10 +136,17 @@ def test_a_failed_document_leaves_no_postings(kb, monkeypatch):
 
 
 def test_counts_and_lengths_saturate_instead_of_spilling_into_the_next_field():
-    body = Counter({"碳排": 100, "排放": 1})
-    row, length = postings.row_postings(body, Counter({"碳排": 2}), Counter({"tan": 70}))
-    assert row["碳排"] == postings.MAX_COUNT | 2 << postings.COUNT_BITS
-    assert row["tan"] == postings.MAX_COUNT << 2 * postings.COUNT_BITS and length == 173
-    blob = postings.segments([(7, row, 10**6)])["碳排"]
-    (entry,) = postings.array("Q", blob)
-    assert entry >> postings.ID_SHIFT == 7 and entry >> postings.LENGTH_SHIFT & postings.MAX_LENGTH == postings.MAX_LENGTH
+    row = postings.RowPostings(Counter({"碳排": 100, "排放": 1}), Counter({"碳排": 2}), Counter({"tan": 70}))
+    assert row.length() == 173
+    written = postings.segments([(7, row, 10**6), (3, postings.RowPostings(Counter({"碳排": 1}), Counter(), Counter()), 2)])
+    assert sorted(written) == ["tan", "排放", "碳排"]
+    (e3, e7) = postings.array("Q", written["碳排"])  # (by item id)
+    assert e7 >> postings.ID_SHIFT == 7 and e7 >> postings.LENGTH_SHIFT & postings.MAX_LENGTH == postings.MAX_LENGTH
+    assert e7 & (1 << postings.LENGTH_SHIFT) - 1 == postings.MAX_COUNT | 2 << postings.COUNT_BITS  # body and meta
+    assert e3 == 3 << postings.ID_SHIFT | 2 << postings.LENGTH_SHIFT | 1
+    (tan,) = postings.array("Q", written["tan"])
+    assert tan & (1 << postings.LENGTH_SHIFT) - 1 == postings.MAX_COUNT << 2 * postings.COUNT_BITS
+
+
+def test_a_word_fts5_would_split_is_counted_as_its_tokens():
+    assert postings.token_counts(["碳排", "2.5", "pm2.5", "碳排"]) == Counter({"碳排": 2, "2": 1, "5": 2, "pm2": 1})
