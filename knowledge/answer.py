@@ -63,7 +63,7 @@ class Answer:
 
 def answer_question(searcher: Searcher, question: str, today: date, k: int = 5) -> Answer:
     result: SearchResult = searcher.search(question, today, k=max(k, LIST_PAGE))
-    docs = {h.item.doc_id: d for h in result.hits if (d := searcher.store.get_document(h.item.doc_id))}
+    docs = searcher.store.get_documents([h.item.doc_id for h in result.hits])
     q = result.question
 
     def in_question(d: Deadline) -> bool:  # a deadline in the question's window, or saying its phrase

@@ -179,23 +179,19 @@ def _best_numpy(tokens: list[list[tuple[int, bytes]]], marks: Marks, items: int,
     """`best` in numpy: the same operations in the same order, so the same scores to the last bit."""
     import numpy as np
 
-    ids_parts, score_parts = [], []
-    w_body, w_meta, w_sound = weights
-    for parts in tokens:
-        if not parts:
-            continue
-        entries = marks.live(parts)
-        idf = _idf(items, len(entries))
-        f = ((entries & MAX_COUNT).astype(np.float64) * w_body
-             + (entries >> COUNT_BITS & MAX_COUNT).astype(np.float64) * w_meta
-             + (entries >> 2 * COUNT_BITS & MAX_COUNT).astype(np.float64) * w_sound)
-        d = (entries >> LENGTH_SHIFT & MAX_LENGTH).astype(np.float64)
-        ids_parts.append((entries >> ID_SHIFT).astype(np.int64))
-        score_parts.append(idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + B * d / average_length))))
-    if not ids_parts:
+    live = [marks.live(parts) for parts in tokens if parts]
+    if not live:
         return []
-    found, at = np.unique(np.concatenate(ids_parts), return_inverse=True)
-    totals = np.bincount(at, weights=np.concatenate(score_parts))  # (summed in token order, as above)
+    counts = [len(entries) for entries in live]
+    entries = np.concatenate(live)
+    idf = np.repeat(np.array([_idf(items, n) for n in counts]), counts)
+    w_body, w_meta, w_sound = weights
+    f = ((entries & MAX_COUNT) * w_body + (entries >> COUNT_BITS & MAX_COUNT) * w_meta
+         + (entries >> 2 * COUNT_BITS & MAX_COUNT) * w_sound)
+    d = entries >> LENGTH_SHIFT & MAX_LENGTH
+    scores = idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + B * d / average_length)))
+    found, at = np.unique(entries >> ID_SHIFT, return_inverse=True)
+    totals = np.bincount(at, weights=scores)  # (each item's summed in token order, as above)
     if len(found) > limit:  # the `limit` best, and every item tied with the last of them, then by id
         threshold = np.partition(totals, len(totals) - limit)[len(totals) - limit]
         keep = np.nonzero(totals >= threshold)[0]

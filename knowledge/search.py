@@ -324,14 +324,13 @@ class Searcher:
             self._count = (generation, max(1, self.store.count_items()))
         return self._count[1]
 
-    def _scored(self, q: Question, rows: list[tuple[int, float, str, str]],
+    def _scored(self, q: Question, rows: list[tuple[Item, float, str, str]],
                 weights: dict[str, WordWeight]) -> list[Hit]:
         best = max((r[1] for r in rows), default=1.0) or 1.0
-        items = self.store.get_items([r[0] for r in rows])
         region_words = _region_words(q, weights)
-        hits = [self._score(q, items[i], s / best, weights, text, context,
-                            region_words if items[i].region in q.regions else frozenset())
-                for i, s, text, context in rows if i in items]
+        hits = [self._score(q, item, s / best, weights, text, context,
+                            region_words if item.region in q.regions else frozenset())
+                for item, s, text, context in rows]
         hits.sort(key=lambda h: (-h.score, h.item.id))
         return hits
 

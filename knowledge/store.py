@@ -296,6 +296,18 @@ class KnowledgeStore:
             cache[doc_id] = doc
         return doc
 
+    def get_documents(self, doc_ids: Collection[str]) -> dict[str, Document]:
+        """Several documents by id (those that exist), the ones not remembered read at once."""
+        cache = self._documents  # (as in get_document)
+        known = {d: cache.get(d) for d in doc_ids}
+        if missing := [d for d in known if d not in cache]:
+            found = {r["doc_id"]: _document(r) for r in self._rows(
+                f"SELECT * FROM documents WHERE doc_id IN ({','.join('?' * len(missing))})", missing)}
+            known.update({d: found.get(d) for d in missing})
+            if not self._in_transaction():
+                cache.update({d: found.get(d) for d in missing})
+        return {d: doc for d, doc in known.items() if doc}
+
     def documents(self) -> list[Document]:
         return [_document(r) for r in self._rows("SELECT * FROM documents ORDER BY date DESC, doc_id", [])]
 
@@ -682,8 +694,8 @@ class KnowledgeStore:
                 deadlines)
 
     def candidates(self, tokens: list[str], limit: int,
-                   weights: tuple[float, float, float]) -> list[tuple[int, float, str, str]]:
-        """(item id, BM25 score — higher is better —, normalised text, normalised context) of the
+                   weights: tuple[float, float, float]) -> list[tuple[Item, float, str, str]]:
+        """(item, BM25 score — higher is better —, normalised text, normalised context) of the
         `limit` items that best match any of these index tokens, best first: FTS5's bm25 with these
         column weights (body, meta, sound), computed over the tokens' postings (knowledge/postings.py)."""
         if not tokens:
@@ -694,10 +706,10 @@ class KnowledgeStore:
         ranked = best(parts, stale, items, average_length, weights, limit)
         if not ranked:
             return []
-        texts = {r[0]: (r[1], r[2]) for r in self.db.execute(
-            f"SELECT item_id, norm_text, norm_context FROM item_texts WHERE item_id IN ({','.join('?' * len(ranked))})",
-            [r[0] for r in ranked])}
-        return [(i, score, *texts[i]) for i, score in ranked if i in texts]
+        found = {row[0]: (_item(row[:-2]), row[-2], row[-1]) for row in self.db.execute(
+            f"SELECT {_ITEM_COLUMNS}, t.norm_text, t.norm_context FROM items JOIN item_texts t ON t.item_id = items.id"
+            f" WHERE items.id IN ({','.join('?' * len(ranked))})", [r[0] for r in ranked])}
+        return [(found[i][0], score, *found[i][1:]) for i, score in ranked if i in found]
 
     def _postings_state(self) -> tuple[int, float, Marks]:
         """The index's number of items, their mean length in tokens and the stale marks (item id →
@@ -1064,12 +1076,12 @@ def item_from_snapshot(snapshot: dict, base: Item) -> Item:
 
 # An item row as `_item` reads it: its lists (deadlines, lead, support, targets, responsible) come as
 # one JSON array built by SQLite, so a row costs one decode, not five.
-_ITEM_SELECT = (
-    "SELECT items.id, items.doc_id, seq, text, kind, section, items.region, clause, status, progress, edited,"
+_ITEM_COLUMNS = (
+    "items.id, items.doc_id, seq, text, kind, section, items.region, clause, status, progress, edited,"
     " '[' || " + " || ',' || ".join(f"coalesce(nullif({c}, ''), '[]')"
                                  for c in ("deadlines", "lead", "support", "targets", "responsible")) + " || ']'"
-    " FROM items"
 )
+_ITEM_SELECT = f"SELECT {_ITEM_COLUMNS} FROM items"
 
 
 def _item(row: tuple) -> Item:

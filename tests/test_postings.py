@@ -61,12 +61,12 @@ def assert_same_as_fts(store: KnowledgeStore, monkeypatch: pytest.MonkeyPatch) -
         for tokens in lists:
             expected = fts_scores(store, tokens)
             found = store.candidates(tokens, 10**6, WEIGHTS)
-            assert {i for i, *_ in found} == set(expected), tokens
-            for i, score, *_ in found:
-                assert math.isclose(score, expected[i], rel_tol=1e-9), (tokens, i)
+            assert {item.id for item, *_ in found} == set(expected), tokens
+            for item, score, *_ in found:
+                assert math.isclose(score, expected[item.id], rel_tol=1e-9), (tokens, item.id)
             scores = [s for _, s, *_ in found]
             assert scores == sorted(scores, reverse=True)
-            ties = [(s, i) for i, s, *_ in found]
+            ties = [(s, item.id) for item, s, *_ in found]
             assert ties == sorted(ties, key=lambda x: (-x[0], x[1]))  # ties by id
 
 
