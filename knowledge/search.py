@@ -669,14 +669,24 @@ def sounds_like_in(word: str, text: str) -> bool:
     target = syllables(word).split()
     if not target:
         return False
-    sounds = [char_syllable(c) for c in text]  # "" for what is not Chinese
-    if "".join(target) not in "".join(sounds):
+    sounds, joined = _sounds_of(text)
+    if "".join(target) not in joined:
         return False
-    n = len(word)
+    n, first = len(word), target[0]
     for i in range(len(text) - n + 1):
+        if sounds[i] and sounds[i] != first:  # (the window's first syllable is not the word's)
+            continue
         if [s for s in sounds[i:i + n] if s] == target and any(a == b for a, b in zip(text[i:i + n], word, strict=True)):
             return True
     return False
+
+
+@lru_cache(maxsize=4096)
+def _sounds_of(text: str) -> tuple[tuple[str, ...], str]:
+    """Each character's syllable ("" for what is not Chinese), and all of them joined: a candidate's
+    text comes back question after question, and for each word asked by its sound."""
+    sounds = tuple(map(char_syllable, text))
+    return sounds, "".join(sounds)
 
 
 def _content_words(core: str, df: Callable[[str], int]) -> list[str]:
