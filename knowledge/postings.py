@@ -1,11 +1,12 @@
-"""The search tokens' postings as packed arrays, and FTS5's BM25 computed over them.
+"""The search index: each token's postings as packed arrays, scored with FTS5's BM25.
 
-FTS5's bm25() costs ~1.3 µs for every row a query matches (it decodes each row's position lists
-and looks up its size in a table): at 100k items a question matching 4,000 postings spent 4–5 ms
-there, most of its answer. Here a token's postings are arrays of 64-bit entries — the item's id,
-its length in tokens and the token's count in each column (body, meta, sound) — and a question
-scores them in C (numpy), or in Python when they are few: the same BM25 as FTS5's (k1 1.2, b 0.75,
-its IDF, a column's weight for each occurrence there), ~0.5 ms for the same question.
+The index was FTS5's, whose bm25() costs ~1.3 µs for every row a query matches (it decodes each
+row's position lists and looks up its size in a table): at 100k items a question matching 4,000
+postings spent 4–5 ms there, most of its answer. Here a token's postings are arrays of 64-bit
+entries — the item's id, its length in tokens and the token's count in each column (body, meta,
+sound) — and a question scores them in C (numpy), or in Python when they are few: the same BM25
+as FTS5's (k1 1.2, b 0.75, its IDF, a column's weight for each occurrence there), the same scores
+to the last bit, ~0.5 ms for the same question.
 
 Every write adds one segment of entries per token it indexes (the store keeps them); the entries of
 an item removed or indexed again are masked by a mark (item id → the last segment where they are

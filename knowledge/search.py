@@ -1,4 +1,4 @@
-"""Find the items that answer a question: FTS5 candidates, then a re-rank on the item's fields.
+"""Find the items that answer a question: BM25 candidates, then a re-rank on the item's fields.
 
 Candidates come from the bigram index (text, section/title/departments, pinyin) and, for questions
 that name a department, a deadline window or a phrase like 12月底前, from the structured tables.

@@ -52,6 +52,7 @@ PAGE_CACHE_KIB = 65_536
 # Merging the postings' segments after a bulk change: this many tokens in a transaction of its own
 # (a few tenths of a second at most), so that other writers wait no longer than that.
 MERGE_TERMS = 200
+REBUILD_BATCH = 1000  # a rebuild of the index writes a segment of postings per this many items
 
 
 # An item's index row: its normalised text and context, its postings and its length in tokens
@@ -564,19 +565,22 @@ class KnowledgeStore:
     # ------------------------------------------------------------------ index
 
     def _ensure_index(self) -> None:
-        """Rebuild the search index (FTS rows, token counts, postings) when this code indexes
+        """Rebuild the search index (items' texts, token counts, postings) when this code indexes
         differently from the code that built it."""
         if self.get_setting("index_version") == INDEX_VERSION:
             return
         with self.transaction():
+            if self.get_setting("index_version") == INDEX_VERSION:
+                return  # (another process rebuilt it while this one waited for the write lock)
             for table in ("item_texts", "token_counts", "postings", "postings_stale", "postings_merge"):
                 self.db.conn.execute(f"DELETE FROM {table}")
             self.db.conn.execute("UPDATE knowledge_counts SET postings_segment = 0, index_tokens = 0 WHERE id = 1")
             batch: list[Item] = []
             for item in self.all_items(("active",)):  # (departments and deadlines stay as they are)
                 batch.append(item)
-                if len(batch) == 1000:
+                if len(batch) == REBUILD_BATCH:
                     self._index_search(batch)
+                    self._save_index_log()  # (a segment per thousand items: the log stays small)
                     batch = []
             self._index_search(batch)
             self.set_setting("index_version", INDEX_VERSION)
@@ -700,9 +704,18 @@ class KnowledgeStore:
         column weights (body, meta, sound), computed over the tokens' postings (knowledge/postings.py)."""
         if not tokens:
             return []
-        items, average_length, stale = self._postings_state()
-        parts = [self.db.execute("SELECT segment, entries FROM postings WHERE term = ?", [t]).fetchall()
-                 for t in tokens]
+        conn = self.db.conn
+        snapshot = not conn.in_transaction  # the postings, their marks and counts of one state of the base
+        if snapshot:
+            conn.execute("BEGIN")
+        try:
+            items, average_length, stale = self._postings_state(
+                int(conn.execute("SELECT n FROM knowledge_generation WHERE id = 1").fetchone()[0]))
+            parts = [conn.execute("SELECT segment, entries FROM postings WHERE term = ? ORDER BY segment",
+                                  [t]).fetchall() for t in tokens]
+        finally:
+            if snapshot:
+                conn.execute("COMMIT")
         ranked = best(parts, stale, items, average_length, weights, limit)
         if not ranked:
             return []
@@ -711,15 +724,16 @@ class KnowledgeStore:
             f" WHERE items.id IN ({','.join('?' * len(ranked))})", [r[0] for r in ranked])}
         return [(found[i][0], score, *found[i][1:]) for i, score in ranked if i in found]
 
-    def _postings_state(self) -> tuple[int, float, Marks]:
+    def _postings_state(self, generation: int) -> tuple[int, float, Marks]:
         """The index's number of items, their mean length in tokens and the stale marks (item id →
-        last stale segment), as of the last refresh."""
-        if self._postings[0] != self.generation:
+        last stale segment) in this generation of the base, remembered until the next."""
+        state = self._postings  # (taken once: another thread may replace it meanwhile)
+        if state[0] != generation:
             items, tokens = self.db.execute("SELECT active_items, index_tokens FROM knowledge_counts WHERE id = 1"
                                             ).fetchone()
             marks = Marks(dict(self.db.execute("SELECT item_id, segment FROM postings_stale").fetchall()))
-            self._postings = (self.generation, max(1, items), max(1, tokens) / max(1, items), marks)
-        return self._postings[1:]
+            state = self._postings = (generation, max(1, items), max(1, tokens) / max(1, items), marks)
+        return state[1:]
 
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
                      roles: Collection[str] = (), deadline_phrase: str = "", due_from: date | None = None,

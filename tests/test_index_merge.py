@@ -35,7 +35,7 @@ def answers(kb: KnowledgeBase) -> list[tuple[int, ...]]:
 
 
 def import_one_by_one(store: KnowledgeStore) -> None:
-    for n, city in enumerate(CITIES):  # a transaction each: a segment each, until FTS5 merges some itself
+    for n, city in enumerate(CITIES):  # a transaction each: a segment each
         import_text(store, plan(n, city), f"{city}.txt", DocumentOverrides(region="浙江"), actor="test")
 
 

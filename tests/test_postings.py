@@ -12,6 +12,7 @@ import pytest
 from index_checks import assert_postings_are_the_rows, live_postings, text_rows
 
 import knowledge.postings as postings
+import knowledge.store as store_module
 from knowledge.curation import undo_last
 from knowledge.importer import DocumentOverrides, import_text
 from knowledge.intents import understand
@@ -150,3 +151,17 @@ def test_counts_and_lengths_saturate_instead_of_spilling_into_the_next_field():
 
 def test_a_word_fts5_would_split_is_counted_as_its_tokens():
     assert postings.token_counts(["碳排", "2.5", "pm2.5", "碳排"]) == Counter({"碳排": 2, "2": 1, "5": 2, "pm2": 1})
+
+
+def test_a_new_index_version_rebuilds_the_same_index_in_one_transaction(db_path, monkeypatch):
+    store = KnowledgeStore(db_path)
+    before = live_postings(store), text_rows(store), store.db.execute("SELECT * FROM token_counts").fetchall()
+    store.set_setting("index_version", "an older one")
+    store.close()
+    monkeypatch.setattr(store_module, "REBUILD_BATCH", 50)  # several segments, each saved as it is made
+    again = KnowledgeStore(db_path)
+    assert again.get_setting("index_version") == store_module.INDEX_VERSION
+    assert again.db.execute("SELECT count(DISTINCT segment) FROM postings").fetchone()[0] > 1
+    assert (live_postings(again), text_rows(again), again.db.execute("SELECT * FROM token_counts").fetchall()) == before
+    assert_postings_are_the_rows(again)
+    again.close()
