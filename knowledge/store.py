@@ -710,7 +710,7 @@ class KnowledgeStore:
             conn.execute("BEGIN")
         try:
             items, average_length, stale = self._postings_state(
-                int(conn.execute("SELECT n FROM knowledge_generation WHERE id = 1").fetchone()[0]))
+                int(conn.execute("SELECT n FROM knowledge_generation WHERE id = 1").fetchone()[0]), remember=snapshot)
             parts = [conn.execute("SELECT segment, entries FROM postings WHERE term = ? ORDER BY segment",
                                   [t]).fetchall() for t in tokens]
         finally:
@@ -724,15 +724,18 @@ class KnowledgeStore:
             f" WHERE items.id IN ({','.join('?' * len(ranked))})", [r[0] for r in ranked])}
         return [(found[i][0], score, *found[i][1:]) for i, score in ranked if i in found]
 
-    def _postings_state(self, generation: int) -> tuple[int, float, Marks]:
+    def _postings_state(self, generation: int, *, remember: bool = True) -> tuple[int, float, Marks]:
         """The index's number of items, their mean length in tokens and the stale marks (item id →
-        last stale segment) in this generation of the base, remembered until the next."""
+        last stale segment) in this generation of the base, remembered until the next — unless read
+        inside a write, which may yet be rolled back (`remember` False)."""
         state = self._postings  # (taken once: another thread may replace it meanwhile)
-        if state[0] != generation:
+        if state[0] != generation or not remember:
             items, tokens = self.db.execute("SELECT active_items, index_tokens FROM knowledge_counts WHERE id = 1"
                                             ).fetchone()
             marks = Marks(dict(self.db.execute("SELECT item_id, segment FROM postings_stale").fetchall()))
-            state = self._postings = (generation, max(1, items), max(1, tokens) / max(1, items), marks)
+            state = (generation, max(1, items), max(1, tokens) / max(1, items), marks)
+            if remember:
+                self._postings = state
         return state[1:]
 
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),

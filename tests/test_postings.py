@@ -165,3 +165,20 @@ def test_a_new_index_version_rebuilds_the_same_index_in_one_transaction(db_path,
     assert (live_postings(again), text_rows(again), again.db.execute("SELECT * FROM token_counts").fetchall()) == before
     assert_postings_are_the_rows(again)
     again.close()
+
+
+def test_what_a_rolled_back_write_saw_is_not_remembered(kb, monkeypatch):
+    """A question asked inside a write sees its marks; rolled back, the next write of the same
+    generation number must not find them remembered (they would hide the item's live entries)."""
+    store = kb.store
+    first, second = list(store.all_items())[:2]
+    tokens = question_tokens(store)[0]
+    with pytest.raises(RuntimeError), store.transaction():
+        first.text += "，推进氢能示范"
+        store.update_items([first], actor="test", action="edit")
+        store.candidates(tokens, 10, WEIGHTS)  # (inside the write: its marks, its generation)
+        raise RuntimeError("rolled back")
+    with store.transaction():
+        second.text += "，推进氢能示范"
+        store.update_items([second], actor="test", action="edit")  # (the same generation number again)
+    assert_same_as_fts(store, monkeypatch)
