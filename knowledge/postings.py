@@ -125,12 +125,11 @@ class Marks:
         """A token's segments' entries, in segment order, without the stale ones."""
         import numpy as np
 
-        arrays = [np.frombuffer(blob, dtype=np.uint64) for _, blob in parts]
-        entries = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+        entries = np.frombuffer(parts[0][1] if len(parts) == 1 else b"".join(blob for _, blob in parts), dtype=np.uint64)
         if not self or parts[0][0] > self.newest:
             return entries
         ids = (entries >> ID_SHIFT).astype(np.int64)
-        segment = np.repeat(np.array([s for s, _ in parts], dtype=np.int64), [len(a) for a in arrays])
+        segment = np.repeat(np.array([s for s, _ in parts], dtype=np.int64), [len(blob) // 8 for _, blob in parts])
         marked, last_stale = self.arrays()
         at = np.minimum(np.searchsorted(marked, ids), len(marked) - 1)
         return entries[~((marked[at] == ids) & (last_stale[at] >= segment))]
