@@ -36,6 +36,7 @@ LENGTH_SHIFT = 3 * COUNT_BITS
 ID_SHIFT = 32
 NUMPY_FROM = 400  # a question's entries from this many on are scored by numpy (~0.2 ms), fewer in Python
 
+
 class RowPostings(NamedTuple):
     """An index row's tokens counted in each of its columns: body (the item's text), meta (its
     context: section, title, departments, deadlines, metrics) and sound (the text's sounds)."""
@@ -65,7 +66,7 @@ def token_counts(words: list[str]) -> Counter[str]:
 
 def segments(rows: Iterable[tuple[int, RowPostings, int]]) -> dict[str, bytes]:
     """Index rows (item id, postings, length) as one segment per token: its entries, packed, by
-    item id. (In numpy: an import's write has millions of a row's tokens.)"""
+    item id. (In numpy: one write of an import has millions of tokens' counts.)"""
     import numpy as np
 
     tokens: list[str] = []
