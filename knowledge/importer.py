@@ -41,9 +41,11 @@ MAX_ITEM_CHARS = 2_000  # one item: longer means the sentence lost its punctuati
 MAX_ITEMS_PER_DOCUMENT = 5_000
 PREPARE_BATCH = 8  # documents a multi-document import sends its worker process at once
 # A multi-document import writes several documents per transaction, each in a savepoint of its own:
-# up to this many, or until this long has passed (the write lock is held meanwhile).
-WRITE_BATCH = 48
-WRITE_BATCH_SECONDS = 1.0
+# up to this many, or until this long has passed (the write lock is held meanwhile; readers go on).
+# Each transaction adds a segment of postings to every token it indexes, to read and merge later:
+# at 100k items, 96 documents or 2 s a transaction imported 10% faster than 48 or 1 s.
+WRITE_BATCH = 96
+WRITE_BATCH_SECONDS = 2.0
 # The worker process's batches in flight (of PREPARE_BATCH documents) meanwhile: while a transaction
 # is written, the documents of the next are extracted.
 WRITE_AHEAD = WRITE_BATCH // PREPARE_BATCH + 2
