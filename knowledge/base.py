@@ -94,7 +94,7 @@ class KnowledgeBase:
         return self._list_answer(keywords, hits, today)
 
     def _list_answer(self, question: str, hits: list[Hit], today: date) -> Answer:
-        docs = {h.item.doc_id: d for h in hits if (d := self.store.get_document(h.item.doc_id))}
+        docs = self.store.get_documents([h.item.doc_id for h in hits])
         return Answer(question, "list" if hits else "not_found", bool(hits), hits, docs, today)
 
     def import_paths(self, paths: list[Path], overrides: DocumentOverrides

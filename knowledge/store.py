@@ -286,20 +286,13 @@ class KnowledgeStore:
     # ------------------------------------------------------------------ documents
 
     def get_document(self, doc_id: str) -> Document | None:
-        """A document, remembered until the next `refresh()` that sees a change (but never what a
-        write in progress sees: it may yet be rolled back)."""
-        cache = self._documents  # taken before reading: a refresh meanwhile replaces it
-        if doc_id in cache:
-            return cache[doc_id]
-        rows = self._rows("SELECT * FROM documents WHERE doc_id = ?", [doc_id])
-        doc = _document(rows[0]) if rows else None
-        if not self._in_transaction():
-            cache[doc_id] = doc
-        return doc
+        return self.get_documents([doc_id]).get(doc_id)
 
     def get_documents(self, doc_ids: Collection[str]) -> dict[str, Document]:
-        """Several documents by id (those that exist), the ones not remembered read at once."""
-        cache = self._documents  # (as in get_document)
+        """Documents by id (those that exist), the ones not remembered read at once; remembered until
+        the next `refresh()` that sees a change (but never what a write in progress sees: it may yet
+        be rolled back)."""
+        cache = self._documents  # taken before reading: a refresh meanwhile replaces it
         known = {d: cache.get(d) for d in doc_ids}
         if missing := [d for d in known if d not in cache]:
             found = {r["doc_id"]: _document(r) for r in self._rows(
@@ -732,11 +725,13 @@ class KnowledgeStore:
         if state[0] != generation or not remember:
             items, tokens = self.db.execute("SELECT active_items, index_tokens FROM knowledge_counts WHERE id = 1"
                                             ).fetchone()
-            marks = Marks(dict(self.db.execute("SELECT item_id, segment FROM postings_stale").fetchall()))
-            state = (generation, max(1, items), max(1, tokens) / max(1, items), marks)
+            state = (generation, max(1, items), max(1, tokens) / max(1, items), self._stale_marks())
             if remember:
                 self._postings = state
         return state[1:]
+
+    def _stale_marks(self) -> Marks:
+        return Marks(dict(self.db.execute("SELECT item_id, segment FROM postings_stale").fetchall()))
 
     def filter_items(self, *, exact_departments: Collection[str] = (), department_cores: Collection[str] = (),
                      roles: Collection[str] = (), deadline_phrase: str = "", due_from: date | None = None,
@@ -906,7 +901,7 @@ class KnowledgeStore:
             with self.transaction():
                 generation = int(conn.execute("SELECT n FROM knowledge_generation WHERE id = 1").fetchone()[0])
                 if marks[0] != generation:  # (marks come with changes to items, and so a new generation)
-                    marks = (generation, Marks(dict(conn.execute("SELECT item_id, segment FROM postings_stale"))))
+                    marks = (generation, self._stale_marks())
                 # the rarest first: the tokens questions select, whose postings are small; the commonest,
                 # which only weigh what they select (and take the longest), last
                 terms = [r[0] for r in conn.execute(
