@@ -11,7 +11,7 @@ import signal
 
 from bot.adapters import APPS, Adapter, AdapterStopped
 from bot.config import Config
-from bot.services import attach_reminders, close_services, open_services, warm_import_worker
+from bot.services import attach_reminders, close_services, open_services, start_upkeep, warm_import_worker
 from handlers.core import Conversation
 from handlers.services import Services
 from reminders.schedule import start_scheduler
@@ -80,6 +80,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         for failure in failures:  # the others run on: one line each for what did not start
             log.error("%s", failure)
         warm_import_worker(services)
+        start_upkeep(services)
         if config.reminders.enabled:
             scheduler = start_scheduler(reminders, reminders.settings.send_at, config.reminders.retry_minutes)
         log.info("PolicyBot running on %s", "、".join(a.app for a in running))

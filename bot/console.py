@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Config
-from bot.services import CONSOLE, close_services, console_user, open_services
+from bot.services import CONSOLE, close_services, console_user, open_services, start_upkeep
 from bot.text_choices import NumberedChoices, numbered_lines
 from handlers.core import Conversation, split_command
 from handlers.messages import PRIVATE, Choice, Incoming, IncomingFile, OutFile, Reply
@@ -67,6 +67,7 @@ def run_console(config: Config, *, today: date | None, stdin: TextIO | None = No
 
 async def converse(config: Config, today: date | None, stdin: TextIO, stdout: TextIO, folder: Path) -> int:
     services = await open_services(config, today=today)
+    start_upkeep(services)
     try:
         conversation = Conversation(services)
         interactive = stdin.isatty()

@@ -9,6 +9,7 @@ from datetime import date
 import aiohttp
 
 from bot.config import APP_SECRETS, Config
+from bot.upkeep import keep_index_tidy
 from handlers.imports import warm_up_parser
 from handlers.services import Services, Settings
 from knowledge.base import KnowledgeBase
@@ -54,6 +55,11 @@ def warm_import_worker(services: Services) -> None:
     services.warming = asyncio.ensure_future(services.worker.offload(warm_up_parser))
 
 
+def start_upkeep(services: Services) -> None:
+    """Merge what chat changes add to the search index, in the background (a long-running process)."""
+    services.upkeep = asyncio.create_task(keep_index_tidy(services.worker, services.kb.store))
+
+
 async def attach_reminders(services: Services, config: Config,
                            app_channels: dict[str, Channel] | None = None) -> ReminderService:
     """The reminder service, sending through the apps' channels and to group robots."""
@@ -71,6 +77,8 @@ async def close_services(services: Services) -> None:
     """Close in order: no new work, in-flight reads and writes finished, then the connections."""
     if services.warming is not None and not services.warming.done():
         services.warming.cancel()
+    if services.upkeep is not None:
+        services.upkeep.cancel()  # a merge already on the writer thread finishes below
     await services.http.close()
     await asyncio.to_thread(services.worker.shutdown)  # waits for work already running on its threads
     services.kb.close()

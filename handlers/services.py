@@ -36,6 +36,7 @@ class Services:
     reminders: ReminderService | None = None
     memory: ConversationMemory = field(default_factory=ConversationMemory)
     warming: asyncio.Future | None = None  # the import worker getting ready in the background
+    upkeep: asyncio.Task | None = None  # the search index merged in the background (bot/upkeep.py)
 
     def today(self) -> date:
         return self.settings.today or datetime.now(self.settings.tz).date()

@@ -890,6 +890,10 @@ class KnowledgeStore:
             self.db.execute("PRAGMA optimize")  # process's write would fail at once ("database is locked")
         return self.merge_postings(merge_seconds)
 
+    def merge_pending(self) -> bool:
+        """Whether some write has left segments to merge (or stale entries to drop) since the last merge."""
+        return bool(self.db.execute("SELECT EXISTS (SELECT 1 FROM postings_merge)").fetchone()[0])
+
     def merge_postings(self, seconds: float) -> bool:
         """Merge the segments of each token a write has touched into one without stale entries, some
         tokens per transaction, until none is left or time is up (at least one transaction; a later

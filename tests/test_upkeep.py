@@ -1,0 +1,120 @@
+"""A long-running process merges what chat changes add to the search index, in the background: the
+segments and stale entries go, the answers stay, a failure is logged and tried again, and the task
+ends with the services."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import bot.upkeep as upkeep
+from bot.services import start_upkeep
+from knowledge.base import KnowledgeBase
+from knowledge.curation import edit_item, undo_last
+from knowledge.importer import DocumentOverrides, import_text
+from knowledge.store import KnowledgeStore, StoreWorker
+from tests.core_harness import talking
+from tests.index_checks import assert_postings_are_the_rows
+
+TODAY = date(2026, 3, 10)
+CITIES = ["杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴"]
+
+
+def plan(n: int, city: str) -> str:
+    return (f"{city}市推进充电设施建设工作方案\n浙{city}发〔2026〕{n}号\n"
+            f"一、加快{city}充电桩布局。完成{city}全市充电桩布局规划。（市能源局牵头，市发展改革委配合，2027年6月底前完成）\n"
+            f"二、到2026年，{city}公共充电桩达到{n + 1}万个。（市能源局负责）\n"
+            f"{city}市人民政府\n2026年3月1日\n")
+
+
+def most_segments(store: KnowledgeStore) -> int:
+    return store.db.execute("SELECT max(n) FROM (SELECT count(*) n FROM postings GROUP BY term)").fetchone()[0]
+
+
+def stale_marks(store: KnowledgeStore) -> int:
+    return store.db.execute("SELECT count(*) FROM postings_stale").fetchone()[0]
+
+
+def answers(kb: KnowledgeBase) -> list[tuple[int, ...]]:
+    return [tuple(h.item.id for h in kb.searcher.search(q, TODAY).hits)
+            for q in ("宁波充电桩布局规划什么时候完成", "绍兴公共充电桩达到多少", "市能源局牵头的任务")]
+
+
+def changed_by_chat(store: KnowledgeStore) -> None:
+    """What admins do from a chat: uploads (a transaction each), an edit and an undo."""
+    for n, city in enumerate(CITIES):
+        import_text(store, plan(n, city), f"{city}.txt", DocumentOverrides(region="浙江"), actor="admin")
+    target = store.db.execute("SELECT min(id) FROM items WHERE status = 'active'").fetchone()[0]
+    edit_item(store, target, "完成全市充电桩布局规划和建设。（市能源局牵头，2027年6月底前完成）", actor="admin")
+    edit_item(store, target + 1, "到2026年，公共充电桩达到9万个。（市能源局负责）", actor="admin")
+    undo_last(store, actor="admin")
+
+
+@pytest.fixture
+def worker() -> StoreWorker:
+    w = StoreWorker()
+    yield w
+    w.shutdown()
+
+
+async def test_tidy_index_merges_every_segment_and_drops_the_stale_entries(tmp_path: Path,
+                                                                           worker: StoreWorker) -> None:
+    store = KnowledgeStore(tmp_path / "kb.sqlite")
+    changed_by_chat(store)
+    kb = KnowledgeBase(store)
+    before = answers(kb)
+    assert all(before) and most_segments(store) > 1 and stale_marks(store) > 0 and store.merge_pending()
+
+    assert await upkeep.tidy_index(worker, store, round_seconds=0)
+    assert most_segments(store) == 1 and stale_marks(store) == 0 and not store.merge_pending()
+    assert_postings_are_the_rows(store)
+    assert answers(kb) == before
+    assert not await upkeep.tidy_index(worker, store)  # nothing left: no write at all
+
+
+async def test_the_background_task_tidies_after_changes_and_survives_a_failure(
+        tmp_path: Path, worker: StoreWorker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    store = KnowledgeStore(tmp_path / "kb.sqlite")
+    changed_by_chat(store)
+    real_merge = store.merge_postings
+    failures = [RuntimeError("disk I/O error")]
+
+    def merge_failing_once(seconds: float) -> bool:
+        if failures:
+            raise failures.pop()
+        return real_merge(seconds)
+
+    monkeypatch.setattr(store, "merge_postings", merge_failing_once)
+    task = asyncio.create_task(upkeep.keep_index_tidy(worker, store, every=0.01, round_seconds=0))
+    try:
+        for _ in range(500):
+            if not await worker.run(store.merge_pending):
+                break
+            await asyncio.sleep(0.01)
+        assert not await worker.run(store.merge_pending)
+        assert not task.done()  # the failure did not end it
+        assert "index upkeep failed" in caplog.text
+        assert most_segments(store) == 1
+
+        edit_item(store, store.db.execute("SELECT max(id) FROM items").fetchone()[0],
+                  "到2026年，公共充电桩达到12万个。（市能源局负责）", actor="admin")
+        assert store.merge_pending()
+        for _ in range(500):
+            if not await worker.run(store.merge_pending):
+                break
+            await asyncio.sleep(0.01)
+        assert not store.merge_pending() and most_segments(store) == 1
+        assert_postings_are_the_rows(store)
+    finally:
+        task.cancel()
+
+
+async def test_the_upkeep_task_ends_with_the_services(tmp_path: Path) -> None:
+    async with talking(tmp_path / "kb.sqlite") as talk:
+        start_upkeep(talk.services)
+        task = talk.services.upkeep
+        assert task is not None and not task.done()
+    assert task.cancelled()
