@@ -193,10 +193,13 @@ class Lexicon:
 
     def syllable(self, ch: str) -> str | None:
         """The toneless pinyin of a single character as pypinyin gives it, or None if it has none."""
-        if "\ud800" <= ch <= "\udfff":  # a lone surrogate (undecodable input) has no reading, nor UTF-8
-            return None
-        rows = self._lookup("SELECT ch, syllable FROM sounds WHERE ch IN ({})", [ch])
-        return rows[0][1] if rows else None
+        return self.syllables([ch]).get(ch)
+
+    def syllables(self, chars: Iterable[str]) -> dict[str, str]:
+        """The toneless pinyin of each character that has one, looked up at once."""
+        # a lone surrogate (undecodable input) has no reading, nor UTF-8 to look it up with
+        wanted = [c for c in set(chars) if not "\ud800" <= c <= "\udfff"]
+        return dict(self._lookup("SELECT ch, syllable FROM sounds WHERE ch IN ({})", wanted)) if wanted else {}
 
     def _lookup(self, sql: str, keys: list[str]) -> list[tuple]:
         with self._lock:

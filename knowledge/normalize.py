@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from functools import lru_cache
+from itertools import repeat
 from operator import add
 
 import opencc
@@ -210,21 +210,29 @@ def bigrams(norm: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=65536)
-def _syllable(ch: str) -> str:
-    """pypinyin's toneless reading of one character (from the lexicon cache, without its phrase
-    dictionaries); a character it has no reading for stands for itself, as non-Chinese ones do."""
-    return (_lexicon().syllable(ch) or ch) if _is_cjk(ch) else ch
+# Each Chinese character's toneless reading once looked up (at most the ~52k of SOUND_RANGE); a
+# character with no reading stands for itself. Only Chinese characters are ever keys.
+_SYLLABLES: dict[str, str] = {}
 
 
-def char_syllable(ch: str) -> str:
-    """One character's toneless syllable; "" for what is not Chinese (which `syllables` leaves out)."""
-    return _syllable(ch) if _is_cjk(ch) else ""
+def _learn_syllables(text: str) -> None:
+    """Look up the readings of the text's Chinese characters not yet known, in one query."""
+    if new := [c for c in set(text).difference(_SYLLABLES) if _is_cjk(c)]:
+        found = _lexicon().syllables(new)
+        _SYLLABLES.update({c: found.get(c) or c for c in new})
+
+
+def char_syllables(text: str) -> tuple[str, ...]:
+    """Each character's toneless syllable (pypinyin's reading, from the lexicon cache, without its
+    phrase dictionaries); "" for what is not Chinese (which `syllables` leaves out)."""
+    _learn_syllables(text)
+    return tuple(map(_SYLLABLES.get, text, repeat("")))
 
 
 def syllables(norm: str) -> str:
     """Toneless pinyin of the Chinese characters, space-separated ('mei tan xiao fei')."""
-    return " ".join(_syllable(c) for c in norm if _is_cjk(c))
+    _learn_syllables(norm)
+    return " ".join(filter(None, map(_SYLLABLES.get, norm)))
 
 
 _NOT_CJK = re.compile(rf"[^{_CJK}]+")
@@ -232,9 +240,10 @@ _NOT_CJK = re.compile(rf"[^{_CJK}]+")
 
 def sound_bigrams(norm: str) -> list[str]:
     """Toneless pinyin bigrams ('meitan'), so homophone typos still meet."""
+    _learn_syllables(norm)
     out: list[str] = []
     for run in _NOT_CJK.split(norm):
-        syllables = list(map(_syllable, run))
+        syllables = list(map(_SYLLABLES.__getitem__, run))
         out += map(add, syllables, syllables[1:])
     return out
 

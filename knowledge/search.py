@@ -23,7 +23,7 @@ from knowledge.models import Document, Item
 from knowledge.normalize import (
     EXPANSIONS,
     bigrams,
-    char_syllable,
+    char_syllables,
     expansions,
     normalize,
     search_words,
@@ -685,7 +685,7 @@ def sounds_like_in(word: str, text: str) -> bool:
 def _sounds_of(text: str) -> tuple[tuple[str, ...], str]:
     """Each character's syllable ("" for what is not Chinese), and all of them joined: a candidate's
     text comes back question after question, and for each word asked by its sound."""
-    sounds = tuple(map(char_syllable, text))
+    sounds = char_syllables(text)
     return sounds, "".join(sounds)
 
 

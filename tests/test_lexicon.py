@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,30 @@ def test_pinyin_per_character_is_pypinyins() -> None:
     assert syllables("煤炭绿色") == "mei tan lv se"
     assert syllables("한국") == "한 국"  # no reading: the character itself (pypinyin's [] used to raise)
     assert lex.syllable("\ud800") is None
+    batch = [*sorted(chars)[:2000], "\ud800"]
+    assert lex.syllables(batch) == {c: s for c in batch if (s := lex.syllable(c))}
+
+
+def test_a_texts_unknown_characters_are_looked_up_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import knowledge.normalize as normalize_module
+
+    lex = _lexicon()
+    text = "推进煤炭清洁高效利用，2025年前完成。한"
+    chinese = {c for c in text if "\u3400" <= c <= "\ufaff"}
+    expected = tuple((lex.syllable(c) or c) if c in chinese else "" for c in text)
+    asked: list[set[str]] = []
+    real = lex.syllables
+
+    def counted(chars: Iterable[str]) -> dict[str, str]:
+        asked.append(set(chars))
+        return real(chars)
+
+    monkeypatch.setattr(normalize_module, "_SYLLABLES", {})  # nothing known yet
+    monkeypatch.setattr(lex, "syllables", counted)
+    assert normalize_module.char_syllables(text) == expected
+    assert expected[:4] == ("tui", "jin", "mei", "tan") and expected[-1] == "한"
+    assert asked == [chinese]  # one lookup, of the Chinese characters only
+    assert syllables("煤炭利用") == "mei tan li yong" and len(asked) == 1  # all known: no lookup
 
 
 @pytest.fixture(scope="module")
