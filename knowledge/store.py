@@ -891,8 +891,9 @@ class KnowledgeStore:
         return self.merge_postings(merge_seconds)
 
     def merge_pending(self) -> bool:
-        """Whether some write has left segments to merge (or stale entries to drop) since the last merge."""
-        return bool(self.db.execute("SELECT EXISTS (SELECT 1 FROM postings_merge)").fetchone()[0])
+        """Whether some write has left segments to merge, or stale marks to drop, since the last merge."""
+        return bool(self.db.execute("SELECT EXISTS (SELECT 1 FROM postings_merge)"
+                                    " OR EXISTS (SELECT 1 FROM postings_stale)").fetchone()[0])
 
     def merge_postings(self, seconds: float) -> bool:
         """Merge the segments of each token a write has touched into one without stale entries, some

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import bot.upkeep as upkeep
+import knowledge.store as store_module
 from bot.services import start_upkeep
 from knowledge.base import KnowledgeBase
 from knowledge.curation import edit_item, undo_last
@@ -68,11 +69,27 @@ async def test_tidy_index_merges_every_segment_and_drops_the_stale_entries(tmp_p
     before = answers(kb)
     assert all(before) and most_segments(store) > 1 and stale_marks(store) > 0 and store.merge_pending()
 
-    assert await upkeep.tidy_index(worker, store, round_seconds=0)
+    assert await upkeep.tidy_index(worker, store, round_seconds=0) is True
     assert most_segments(store) == 1 and stale_marks(store) == 0 and not store.merge_pending()
     assert_postings_are_the_rows(store)
     assert answers(kb) == before
-    assert not await upkeep.tidy_index(worker, store)  # nothing left: no write at all
+    assert await upkeep.tidy_index(worker, store) is None  # nothing left: no write at all
+
+
+async def test_a_look_merges_for_a_few_seconds_and_leaves_the_rest_for_the_next(
+        tmp_path: Path, worker: StoreWorker, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = KnowledgeStore(tmp_path / "kb.sqlite")
+    changed_by_chat(store)
+    monkeypatch.setattr(store_module, "MERGE_TERMS", 1)  # a round of one token
+    queued = store.db.execute("SELECT count(*) FROM postings_merge").fetchone()[0]
+    assert await upkeep.tidy_index(worker, store, round_seconds=0, look_seconds=0) is False  # one round
+    assert store.db.execute("SELECT count(*) FROM postings_merge").fetchone()[0] == queued - 1
+    looks = 1
+    while (done := await upkeep.tidy_index(worker, store, round_seconds=0, look_seconds=0)) is False:
+        looks += 1
+    assert done is True and 1 < looks <= queued + 1 and not store.merge_pending()
+    assert stale_marks(store) == 0
+    assert_postings_are_the_rows(store)
 
 
 async def test_the_background_task_tidies_after_changes_and_survives_a_failure(
