@@ -52,6 +52,7 @@ class Answer:
     status: str = ""  # …or has a status today (pending | expired | active)
     window_phrase: str = ""  # …the words that name the window (none: a status alone)
     deadline_phrase: str = ""  # a list of what a year-less phrase (12月底前) names
+    without_window: bool = False  # none falls due in the window: what the other filters pass, whenever due
     asked_deadline: Callable[[Deadline], bool] | None = None  # the deadlines the question asks about
     about_documents: str = ""  # mode documents: what was asked (list | date | count)…
     documents_listed: list[tuple[Document, int]] = field(default_factory=list)  # …the documents, item counts
@@ -72,7 +73,7 @@ def answer_question(searcher: Searcher, question: str, today: date, k: int = 5) 
     return Answer(question, result.mode, result.confident, result.hits, docs, q.today,  # (the day it states)
                   asked_department=lambda name: searcher.asks_for(q, (name,)), wants_who=q.wants_who,
                   total=result.total, focus=result.focus, window=q.window, status=q.status, window_phrase=q.window_phrase,
-                  deadline_phrase=q.deadline_phrase,
+                  deadline_phrase=q.deadline_phrase, without_window=result.without_window,
                   asked_deadline=in_question if q.window or q.deadline_phrase else None,
                   about_documents=q.about_documents, documents_listed=result.documents)
 
@@ -271,7 +272,11 @@ def list_lines(answer: Answer) -> list[Line]:
     else:
         found = f"共找到 {len(answer.hits)} 条"
     note = time_note(answer)
-    lines = [Line(f"{note + '：' if note else ''}{found}，第 {start + 1}–{start + len(page)} 条：", strong=True)]
+    if answer.without_window:  # 2026-01-01 至 2026-12-31 到期：没有。不限这一时段，共找到 5 条
+        note = f"{note}：没有。不限这一时段，"
+    elif note:
+        note += "："
+    lines = [Line(f"{note}{found}，第 {start + 1}–{start + len(page)} 条：", strong=True)]
     lines += [Line(f"{start + i + 1}. " + one_line(h.item, answer.today, 70, clip_around(h.shown_text, answer.focus, 70),
                                                    asked_deadline(answer, h.item))
                    + (f"（同段另有{h.siblings}项）" if h.siblings else "")) for i, h in enumerate(page)]

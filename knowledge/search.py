@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 
 from rapidfuzz import fuzz
 
+from knowledge import timewords
 from knowledge.departments import NATIONAL_ALIASES, department_core, lists_department, split_department_query
 from knowledge.intents import Question, document_words, understand, value_direction
 from knowledge.models import Document, Item
@@ -92,6 +93,7 @@ class SearchResult:
     total: int = 0  # a list cut short: how many match in all, or MORE_THAN_LISTED (over LIST_LIMIT items)
     focus: tuple[str, ...] = ()  # the question's words the knowledge base knows, weightiest first
     documents: list[tuple[Document, int]] = field(default_factory=list)  # mode documents: each with its item count
+    without_window: bool = False  # a list of what the question's other filters pass: none falls due in its window
 
 
 class _OnFirstUse(Mapping[str, str]):
@@ -353,6 +355,11 @@ class Searcher:
                 return SearchResult(q, entries[:LIST_MAX], confident=True, mode="list",
                                     total=tasks if tasks > LIST_MAX else 0)
         ids, more = self._filtered_ids(q)
+        without_window = False
+        if not ids and (wider := _without_window(q)) is not None:
+            # 住建部今年参与了哪些任务, where its tasks fall due in other years: those, saying so
+            ids, more = self._filtered_ids(wider)
+            without_window = bool(ids)
         if not ids:
             return SearchResult(q, [], confident=True, mode="list")  # nothing passes: say so, no guesses
         items = self.store.get_items(ids)
@@ -360,7 +367,7 @@ class Searcher:
         if q.department_names:  # those the text makes lead first, then those responsible, then support
             hits.sort(key=lambda h: self.role_rank(q, h.item))
         return SearchResult(q, self._group_by_assignment(hits), confident=True, mode="list",
-                            total=MORE_THAN_LISTED if more else 0)
+                            total=MORE_THAN_LISTED if more else 0, without_window=without_window)
 
     def _filtered_ids(self, q: Question) -> tuple[list[int], bool]:
         """The ids of the items that pass a list's filters (at most LIST_LIMIT), and whether more pass.
@@ -769,6 +776,16 @@ def unknown_share(weights: dict[str, WordWeight]) -> float:
     """How much of the question (by weight) the knowledge base has never seen: 医保、报销、年会."""
     total = sum(w.weight for w in weights.values())
     return sum(w.weight for w in weights.values() if not w.known) / total if total else 1.0
+
+
+def _without_window(q: Question) -> Question | None:
+    """The question without its time window (a status asked stays), when it names the window in
+    words and a department whose items to list; else None (2022年12月底前要完成哪些工作: none)."""
+    if not (q.window and q.window_phrase and q.department_names):
+        return None
+    if q.status:  # 今年还没到期的: those not yet due, whenever
+        return replace(q, window=timewords.status_window(q.status, q.today), window_phrase="")
+    return replace(q, window=None, window_phrase="", unfinished=False)
 
 
 def _region_words(q: Question, weights: dict[str, WordWeight]) -> frozenset[str]:

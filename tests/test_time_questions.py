@@ -282,3 +282,20 @@ def test_a_day_the_question_states_is_today_for_it(text, today, window):
 def test_an_answer_counts_days_from_the_day_the_question_states(kb):
     answer = kb.ask("今天是2021年6月10日，碳减排支持工具什么时候出台", D(2026, 11, 30))
     assert answer.today == D(2021, 6, 10) and "还剩20天" in render_text(answer)
+
+
+def test_a_departments_list_whose_items_fall_due_in_other_years_says_so_and_lists_them(kb):
+    later = D(2026, 12, 1)
+    answer = listed(kb, "住建部今年参与了哪些任务", later)
+    everything = listed(kb, "住建部参与了哪些任务", later)
+    assert answer.hits and [h.item.id for h in answer.hits] == [h.item.id for h in everything.hits]
+    assert answer.confident and all(shown_deadline(answer, h.item) is None for h in answer.hits)
+    assert render_text(answer).startswith("2026-01-01 至 2026-12-31 到期：没有。不限这一时段，共找到")
+    # a status asked stays: none of its items is still to come
+    assert listed(kb, "住建部今年还没到期的任务", later).hits == []
+    # in its own year the window holds, and says nothing of other years
+    in_2021 = listed(kb, "住建部今年参与了哪些任务", D(2021, 6, 10))
+    assert in_2021.hits and "不限这一时段" not in render_text(in_2021)
+    assert all(shown_deadline(in_2021, h.item).due.year == 2021 for h in in_2021.hits)
+    # no department named: an empty window stays empty
+    assert listed(kb, "明年到期的工作", later).hits == []
