@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 from datetime import date
 
@@ -75,10 +76,11 @@ async def attach_reminders(services: Services, config: Config,
 
 async def close_services(services: Services) -> None:
     """Close in order: no new work, in-flight reads and writes finished, then the connections."""
-    if services.warming is not None and not services.warming.done():
-        services.warming.cancel()
-    if services.upkeep is not None:
-        services.upkeep.cancel()  # a merge already on the writer thread finishes below
+    for task in (services.warming, services.upkeep):  # (a merge round already on the writer thread
+        if task is not None and not task.done():      # finishes in the worker's shutdown below)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # its outcome is of no use now
+                await task
     await services.http.close()
     await asyncio.to_thread(services.worker.shutdown)  # waits for work already running on its threads
     services.kb.close()

@@ -44,7 +44,8 @@ PREPARE_BATCH = 8  # documents a multi-document import sends its worker process 
 # up to this many, or until this long has passed (the write lock is held meanwhile; readers go on).
 # Each transaction adds a segment of postings to every token it indexes, to read and merge later, and
 # costs a commit: at 100k items, 96 documents or 2 s a transaction imported 10% faster than 48 or 1 s;
-# at 1M, 192 or 4 s 19% faster than 96 or 2 s (2,066 -> 2,464 items/s, the merge 46 -> 32 s).
+# at 1M, 192 or 4 s 19% faster than 96 or 2 s (2,066 -> 2,464 items/s, the merge 46 -> 32 s). Another
+# process's write (a running bot's chat change) may wait that long; WRITE_AHEAD grows with it.
 WRITE_BATCH = 192
 WRITE_BATCH_SECONDS = 4.0
 # The worker process's batches in flight (of PREPARE_BATCH documents) meanwhile: while a transaction

@@ -228,6 +228,17 @@ class KnowledgeStore:
             raise
 
     @contextmanager
+    def lock_wait(self, seconds: float) -> Iterator[None]:
+        """Writes on this thread's connection wait at most this long for another's write lock
+        (then raise "database is locked"), instead of BUSY_TIMEOUT_SECONDS."""
+        conn = self._database().conn
+        conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+
+    @contextmanager
     def bulk(self) -> Iterator[None]:
         """Settings for a long run of writes on this thread's connection (a multi-document import),
         put back afterwards: savepoints' journals in memory rather than in a temporary file (each
@@ -913,7 +924,10 @@ class KnowledgeStore:
                     "SELECT term FROM postings_merge LEFT JOIN token_counts USING (term)"
                     " ORDER BY coalesce(items, 0) LIMIT ?", [MERGE_TERMS])]
                 if not terms:
-                    conn.execute("DELETE FROM postings_stale")
+                    if conn.execute("DELETE FROM postings_stale").rowcount:
+                        # a new generation: a reader must not pair these (no) marks with postings of a
+                        # snapshot taken before this commit, which may still hold stale entries
+                        conn.execute("UPDATE knowledge_generation SET n = n + 1 WHERE id = 1")
                     return True
                 for term in terms:
                     parts = conn.execute("SELECT segment, entries FROM postings WHERE term = ? ORDER BY segment",

@@ -95,7 +95,7 @@ def test_a_texts_unknown_characters_are_looked_up_at_once(monkeypatch: pytest.Mo
 
     lex = _lexicon()
     text = "推进煤炭清洁高效利用，2025年前完成。한"
-    chinese = {c for c in text if "\u3400" <= c <= "\ufaff"}
+    chinese = {c for c in text if "\u3400" <= c <= "\ufaff"}  # (the range syllables are kept for: 한 too)
     expected = tuple((lex.syllable(c) or c) if c in chinese else "" for c in text)
     asked: list[set[str]] = []
     real = lex.syllables
@@ -108,7 +108,7 @@ def test_a_texts_unknown_characters_are_looked_up_at_once(monkeypatch: pytest.Mo
     monkeypatch.setattr(lex, "syllables", counted)
     assert normalize_module.char_syllables(text) == expected
     assert expected[:4] == ("tui", "jin", "mei", "tan") and expected[-1] == "한"
-    assert asked == [chinese]  # one lookup, of the Chinese characters only
+    assert asked == [chinese]  # one lookup, of those characters only
     assert syllables("煤炭利用") == "mei tan li yong" and len(asked) == 1  # all known: no lookup
 
 

@@ -5,6 +5,9 @@ ends with the services."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -40,7 +43,7 @@ def stale_marks(store: KnowledgeStore) -> int:
 
 
 def answers(kb: KnowledgeBase) -> list[tuple[int, ...]]:
-    return [tuple(h.item.id for h in kb.searcher.search(q, TODAY).hits)
+    return [tuple(h.item.id or 0 for h in kb.searcher.search(q, TODAY).hits)
             for q in ("宁波充电桩布局规划什么时候完成", "绍兴公共充电桩达到多少", "市能源局牵头的任务")]
 
 
@@ -55,7 +58,7 @@ def changed_by_chat(store: KnowledgeStore) -> None:
 
 
 @pytest.fixture
-def worker() -> StoreWorker:
+def worker() -> Iterator[StoreWorker]:
     w = StoreWorker()
     yield w
     w.shutdown()
@@ -92,8 +95,28 @@ async def test_a_look_merges_for_a_few_seconds_and_leaves_the_rest_for_the_next(
     assert_postings_are_the_rows(store)
 
 
+class Looks:
+    """The upkeep's wait between looks, driven by the test: `look()` lets one look run and returns
+    once it is over (the task is back waiting)."""
+
+    def __init__(self) -> None:
+        self._go: asyncio.Queue[None] = asyncio.Queue()
+        self._waiting = asyncio.Event()
+
+    async def wait(self) -> None:
+        self._waiting.set()
+        await self._go.get()
+
+    async def look(self) -> None:
+        await self._waiting.wait()
+        self._waiting.clear()
+        self._go.put_nowait(None)
+        await self._waiting.wait()
+
+
 async def test_the_background_task_tidies_after_changes_and_survives_a_failure(
         tmp_path: Path, worker: StoreWorker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot.upkeep")
     store = KnowledgeStore(tmp_path / "kb.sqlite")
     changed_by_chat(store)
     real_merge = store.merge_postings
@@ -105,28 +128,42 @@ async def test_the_background_task_tidies_after_changes_and_survives_a_failure(
         return real_merge(seconds)
 
     monkeypatch.setattr(store, "merge_postings", merge_failing_once)
-    task = asyncio.create_task(upkeep.keep_index_tidy(worker, store, every=0.01, round_seconds=0))
+    looks = Looks()
+    task = asyncio.create_task(upkeep.keep_index_tidy(worker, store, wait=looks.wait))
     try:
-        for _ in range(500):
-            if not await worker.run(store.merge_pending):
-                break
-            await asyncio.sleep(0.01)
-        assert not await worker.run(store.merge_pending)
-        assert not task.done()  # the failure did not end it
-        assert "index upkeep failed" in caplog.text
-        assert most_segments(store) == 1
+        await looks.look()
+        assert "index upkeep failed" in caplog.text and store.merge_pending()
+        await looks.look()  # the failure did not end it
+        assert not store.merge_pending() and most_segments(store) == 1
+        assert "search index merged" in caplog.text
 
         edit_item(store, store.db.execute("SELECT max(id) FROM items").fetchone()[0],
                   "到2026年，公共充电桩达到12万个。（市能源局负责）", actor="admin")
         assert store.merge_pending()
-        for _ in range(500):
-            if not await worker.run(store.merge_pending):
-                break
-            await asyncio.sleep(0.01)
+        await looks.look()
         assert not store.merge_pending() and most_segments(store) == 1
         assert_postings_are_the_rows(store)
     finally:
         task.cancel()
+
+
+async def test_a_look_gives_way_to_another_process_writing(tmp_path: Path, worker: StoreWorker) -> None:
+    path = tmp_path / "kb.sqlite"
+    store = KnowledgeStore(path)
+    changed_by_chat(store)
+    importing = sqlite3.connect(path)  # another process's bulk import, in the middle of a transaction
+    importing.execute("BEGIN IMMEDIATE")
+    try:
+        assert await upkeep.tidy_index(worker, store) is None  # put off at once, not after 30 s
+        assert store.merge_pending()
+    finally:
+        importing.rollback()
+        importing.close()
+    assert await upkeep.tidy_index(worker, store) is True
+    with store.transaction():  # the writer thread's patience is back to normal
+        pass
+    assert await worker.write(lambda: store.db.execute("PRAGMA busy_timeout").fetchone()[0]) == \
+        store_module.BUSY_TIMEOUT_SECONDS * 1000
 
 
 async def test_the_upkeep_task_ends_with_the_services(tmp_path: Path) -> None:
