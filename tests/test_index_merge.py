@@ -77,3 +77,19 @@ def test_import_paths_merges_the_index(tmp_path: Path) -> None:
 def test_the_merge_budget_grows_with_the_import() -> None:
     assert merge_seconds(0.1) == 1.0
     assert merge_seconds(100) == pytest.approx(20.0)
+
+
+def test_dropping_the_last_stale_marks_starts_a_new_generation(tmp_path: Path) -> None:
+    """A reader caches the marks by generation: emptied marks must not meet postings read before."""
+    store = KnowledgeStore(tmp_path / "kb.sqlite")
+    import_one_by_one(store)
+    import_text(store, plan(99, CITIES[0]), f"{CITIES[0]}.txt", DocumentOverrides(region="浙江"), actor="test")
+
+    def generation() -> int:
+        return store.db.execute("SELECT n FROM knowledge_generation").fetchone()[0]
+
+    assert store.db.execute("SELECT count(*) FROM postings_stale").fetchone()[0] > 0  # the document re-indexed
+    before = generation()
+    assert store.merge_postings(60)
+    assert generation() == before + 1
+    assert store.merge_postings(60) and generation() == before + 1  # no marks left: no new generation
