@@ -365,9 +365,17 @@ class Searcher:
         items = self.store.get_items(ids)
         hits = [Hit(items[i], 1.0, 1.0) for i in ids if i in items]
         if q.department_names:  # those the text makes lead first, then those responsible, then support
-            hits.sort(key=lambda h: self.role_rank(q, h.item))
+            hits.sort(key=lambda h: self._list_rank(q, h.item))
         return SearchResult(q, self._group_by_assignment(hits), confident=True, mode="list",
                             total=MORE_THAN_LISTED if more else 0, without_window=without_window)
+
+    def _list_rank(self, q: Question, item: Item) -> tuple[int, bool, int]:
+        """A department's list: by its role (`role_rank`); in a time window, within each role, work
+        due by a date in it before work that only goes on through it (12月底前完成 before 年内持续推进)."""
+        role, place = self.role_rank(q, item)
+        ongoing = bool(q.window and q.window_phrase) and not any(
+            q.in_window(d) and not d.ongoing for d in item.deadlines)
+        return role, ongoing, place
 
     def _filtered_ids(self, q: Question) -> tuple[list[int], bool]:
         """The ids of the items that pass a list's filters (at most LIST_LIMIT), and whether more pass.

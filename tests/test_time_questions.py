@@ -299,3 +299,14 @@ def test_a_departments_list_whose_items_fall_due_in_other_years_says_so_and_list
     assert all(shown_deadline(in_2021, h.item).due.year == 2021 for h in in_2021.hits)
     # no department named: an empty window stays empty
     assert listed(kb, "明年到期的工作", later).hits == []
+
+
+def test_a_departments_time_list_puts_work_due_by_a_date_before_work_that_goes_on(kb):
+    answer = listed(kb, "发改委年底前到期的任务", D(2021, 6, 10))
+    due = [shown_deadline(answer, h.item) for h in answer.hits]
+    assert all(due) and any(d.ongoing for d in due) and any(not d.ongoing for d in due)
+    ranks = [kb.searcher.role_rank(kb.searcher.search("发改委年底前到期的任务", D(2021, 6, 10)).question, h.item)[0]
+             for h in answer.hits]
+    keys = [(rank, d.ongoing) for rank, d in zip(ranks, due, strict=True)]
+    assert keys == sorted(keys)  # within a role, 12月底前完成 before 年内持续推进
+    assert "北方地区清洁取暖率达到70" in " ".join(h.item.text for h in answer.hits[:5])  # (发改委 named second)
