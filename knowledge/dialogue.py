@@ -4,7 +4,7 @@ strings alone.
   谁负责？ / 截止时间呢 / 还有谁参与   the previous answer's item again, shaped by what is asked now
   那内蒙古呢？                          the previous question for that region; national departments become the
                                         region's own (生态环境部 → 内蒙古生态环境厅 → 自治区生态环境厅)
-  那2030年呢？ / 那发改委呢？           the previous question for that year / department
+  那2030年呢？ / 那十五五呢？ / 那发改委呢？  the previous question for that year or plan period / department
   那非化石能源呢                        that topic, asked as the previous question asked (多少 / 什么时候 / 谁),
                                         in the same region, preferring the previous answer's document
 Anything else is a new question. Pure apart from the KnowledgeBase it asks.
@@ -33,6 +33,7 @@ _ASPECT = lazy_compile(r"那么|那|还有|其他|另外|的|呢|吗|是|要|在
                      r"单位|部门|机构|负责|牵头|参与|配合|谁|哪些|哪个|哪家|有|目标|指标|多少|具体|内容|要求|详细|情况|进展|"
                      r"[?？。!！，,、\s]")
 _YEAR = lazy_compile(r"20\d{2}年")
+_PERIOD = lazy_compile(r"十[一二三四五六七八九]五(?:时期|期间|规划)?")  # a five-year plan's period
 # 另一个指标呢 / 其他目标是多少: the goals of what was just answered, besides the one asked
 _OTHER_TARGET = lazy_compile(r"^(?:那|那么)?(?:另一个|另外一个|另外的|另一项|其他的?|其余的?|别的|剩下的)(?:指标|目标|数字|数)"
                              r"(?:呢|是多少|多少|是什么)?[?？。]*$")
@@ -82,8 +83,9 @@ def reask(previous: str, body: str, known_departments: dict[str, str], today: da
             if (own := regional_department(name)) is not None:
                 prev = prev.replace(name, own)
         return short_name(region) + prev
-    if m := _YEAR.search(body):
-        return _YEAR.sub(m.group(0), prev, count=1) if _YEAR.search(prev) else m.group(0) + prev
+    for when in (_YEAR, _PERIOD):  # 那2030年呢 / 那十五五呢: in place of the previous one of its kind
+        if m := when.search(body):
+            return when.sub(m.group(0), prev, count=1) if when.search(prev) else m.group(0) + prev
     if body_q.department_names and prev_q.department_names:
         old = max(prev_q.department_names, key=len)
         return prev.replace(old, max(body_q.department_names, key=len))

@@ -37,6 +37,9 @@ def test_reask_swaps_region_year_department_or_topic():
     assert reask("北方地区清洁取暖率目标是多少", "内蒙古", known, TODAY) == "内蒙古北方地区清洁取暖率目标是多少"
     assert reask("内蒙古煤炭消费比重要降到多少", "浙江", known, TODAY) == "浙江煤炭消费比重要降到多少"
     assert reask("浙江2025年光伏装机目标", "2030年", known, TODAY) == "浙江2030年光伏装机目标"
+    assert reask("全国十四五时期煤炭消费怎么控制", "十五五", known, TODAY) == "全国十五五煤炭消费怎么控制"
+    assert reask("2025年十四五规划的能耗目标", "十五五", known, TODAY) == "2025年十五五的能耗目标"  # (the year stays)
+    assert reask("煤炭消费怎么控制", "十五五时期", known, TODAY) == "十五五时期煤炭消费怎么控制"
     assert reask("内蒙古煤炭消费比重要降到多少", "非化石能源", known, TODAY) == "内蒙古非化石能源目标是多少"
     assert reask("碳减排支持工具什么时候出台", "绿色信贷", known, TODAY) == "绿色信贷什么时候完成"
 
@@ -53,6 +56,12 @@ def test_a_chain_of_aspects_stays_on_the_first_answers_item(kb):
     assert who.hits[0].item.id == item.id and when.hits[0].item.id == item.id
     assert who.wants_who and "中国气象局" in render_text(who)  # asked who: every department
     assert "2021-12-31" in render_text(when)
+
+
+def test_a_plan_period_follow_up_asks_the_same_of_that_period(kb):
+    first, later = talk(kb, "全国层面十四五时期煤炭消费怎么控制", "那十五五呢")
+    assert "十四五" in first.hits[0].item.text
+    assert "十五五" in later.hits[0].item.text and "煤炭" in later.hits[0].item.text
 
 
 def test_a_region_follow_up_maps_national_departments_to_the_regions_own(kb):
