@@ -75,7 +75,9 @@ _DOCUMENT_FILLER = lazy_compile(r"知识库|库里|库中|数据库|系统|这�
                               r"下发|出台|颁布|成文|公布|发文|发|日期|时间|条目|条|多少|几|什么|哪些|哪天|[，？?!！。]")
 _LIST_NOUN = lazy_compile(r"任务|工作|事项|举措|措施|事情|部署")
 _TARGETS = lazy_compile(r"目标|指标")
-_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元?|多少资金|金额|补(?:贴|助)?多少|奖(?:励)?多少|给多少")
+# (多少万 is money unless a unit follows: 多少万吨标准煤, 多少万千瓦 and 多少万辆 are amounts of other things)
+_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万(?:元|(?![吨千瓦平立方亩人户辆台套个座公里米度标头只家张kmw]))|"
+                    r"多少资金|金额|补(?:贴|助)?多少|奖(?:励)?多少|给多少")
 _ONE_VALUE = lazy_compile(r"多少|几成|百分之几|多高|多低|几类|降到|降至|提高到|不超过|是几|降幅|增幅|幅度|比例|占比|比重")
 _ONE_THING = lazy_compile(r"这项|这个|该项|[吗么][?？]?$")  # one task named, or a yes/no question: not a list
 

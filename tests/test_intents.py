@@ -179,3 +179,12 @@ def test_words_with_管_that_name_no_department(text):
 def test_question_words_typed_wrong_and_shares_in_words(text, lead, who, in_core):
     q = understand(text, TODAY)
     assert (q.wants_lead, q.wants_who, q.wants_list) == (lead, who, False) and in_core in q.core
+
+
+@pytest.mark.parametrize(("text", "money"), [
+    ("补贴多少钱", True), ("奖励多少", True), ("一辆车补贴多少万", True), ("项目资金多少万元", True),
+    ("以设计能耗多少万吨标准煤以上为重点", False), ("煤电机组节能改造多少万千瓦", False), ("推广多少万辆新能源车", False),
+])
+def test_money_is_asked_by_its_words_not_by_any_wan(text, money):
+    q = understand(text, date(2021, 6, 10))
+    assert q.wants_money is money and q.wants_amount
