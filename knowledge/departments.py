@@ -353,7 +353,7 @@ def split_department_query(asked: Iterable[str], known: Mapping[str, str]) -> tu
     cores: set[str] = set()
     for name in asked:
         core = known.get(name, name)
-        if core != name:
+        if core != name and _ALIAS_TO_NATIONAL.get(name, name) == name:  # (an alias's core differs: 交通部)
             exact.add(name)
         else:
             cores.add(core)

@@ -86,3 +86,17 @@ def test_labelled_fields():
     assert parts.time_parts == ("2022年6月底前",)
     parts = parse_clause("（责任单位：市商务局、市财政局，各区人民政府）", "湖北省")
     assert parts.departments.lead == () and parts.departments.responsible == ("市商务局", "市财政局")
+
+
+def test_an_alias_asks_for_the_department_under_its_full_name(kb):
+    from datetime import date
+
+    from knowledge.departments import lists_department, split_department_query
+
+    known = kb.searcher.known_departments()
+    assert lists_department(["中国国家铁路集团有限公司"], *split_department_query(["国铁集团"], known))
+    assert lists_department(["交通运输部"], *split_department_query(["交通部"], known))
+    for alias, full in (("交通部", "交通运输部"), ("国铁集团", "中国国家铁路集团有限公司")):
+        by_alias = kb.ask(f"{alias}参与的任务有哪些", date(2026, 12, 1))
+        by_name = kb.ask(f"{full}参与的任务有哪些", date(2026, 12, 1))
+        assert by_alias.hits and [h.item.id for h in by_alias.hits] == [h.item.id for h in by_name.hits]
