@@ -330,8 +330,11 @@ class Searcher:
                 weights: dict[str, WordWeight]) -> list[Hit]:
         best = max((r[1] for r in rows), default=1.0) or 1.0
         region_words = _region_words(q, weights)
+        department_words = _department_words(q, weights)
         hits = [self._score(q, item, s / best, weights, text, context,
-                            region_words if item.region in q.regions else frozenset())
+                            (region_words if item.region in q.regions else frozenset())
+                            | (department_words if department_words and self.asks_for(q, item.departments.all())
+                               else frozenset()))
                 for item, s, text, context in rows]
         hits.sort(key=lambda h: (-h.score, h.item.id))
         return hits
@@ -801,6 +804,12 @@ def _region_words(q: Question, weights: dict[str, WordWeight]) -> frozenset[str]
     if not q.region or q.region == NATIONAL:
         return frozenset()
     return frozenset(w for w in weights if find_region(w) in q.regions)
+
+
+def _department_words(q: Question, weights: dict[str, WordWeight]) -> frozenset[str]:
+    """The question's words that name a department it asks about (国铁, 集团 of 国铁集团): an item that
+    lists that department — under whatever name (中国国家铁路集团有限公司) — has them."""
+    return frozenset(w for w in weights if any(w in normalize(name) for name in q.department_names))
 
 
 def _split_match(word: str, text: str) -> bool:
