@@ -351,3 +351,9 @@ def test_a_cited_documents_section_named_by_its_topic_is_listed_whole(kb):
     # one entry per sub-section, in the document's order — not items ranked by the question's words
     sections = [h.item.section for h in answer.hits]
     assert len(set(sections)) == len(sections) and [h.item.seq for h in answer.hits] == sorted(h.item.seq for h in answer.hits)
+
+
+def test_a_department_asked_by_its_alias_is_found_under_its_full_name(kb):
+    answer = kb.ask("两新一重建设涉及的部门里有没有国铁集团", TODAY)
+    assert answer.confident and "两新一重" in answer.hits[0].item.text
+    assert "中国国家铁路集团有限公司" in render_text(answer)  # (the department asked is always shown)
