@@ -809,7 +809,8 @@ def _region_words(q: Question, weights: dict[str, WordWeight]) -> frozenset[str]
 def _department_words(q: Question, weights: dict[str, WordWeight]) -> frozenset[str]:
     """The question's words that name a department it asks about (国铁, 集团 of 国铁集团): an item that
     lists that department — under whatever name (中国国家铁路集团有限公司) — has them."""
-    return frozenset(w for w in weights if any(w in normalize(name) for name in q.department_names))
+    names = [normalize(name) for name in q.department_names]
+    return frozenset(w for w in weights if any(w in name for name in names))
 
 
 def _split_match(word: str, text: str) -> bool:
