@@ -136,13 +136,6 @@ class Marks:
         return entries[~((marked[at] == ids) & (last_stale[at] >= segment))]
 
 
-def merged(parts: list[tuple[int, bytes]], marks: Marks) -> bytes:
-    """A token's segments (segment number, entries) as one, without the entries stale in theirs."""
-    if not marks or parts[0][0] > marks.newest:
-        return b"".join(blob for _, blob in parts)
-    return marks.live(parts).tobytes()
-
-
 def entry_count(parts: list[tuple[int, bytes]]) -> int:
     return sum(len(blob) for _, blob in parts) // 8
 

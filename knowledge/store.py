@@ -31,7 +31,7 @@ from knowledge.departments import department_core
 from knowledge.migrations import migrate
 from knowledge.models import Deadline, Departments, Document, Item, Target
 from knowledge.normalize import bigrams, normalize, sound_bigrams
-from knowledge.postings import Marks, RowPostings, best, merged, segments, token_counts
+from knowledge.postings import Marks, RowPostings, best, segments, token_counts
 
 if TYPE_CHECKING:  # asyncio and the pools are imported by the StoreWorker, not by every command that reads
     from concurrent.futures import Executor, ProcessPoolExecutor
@@ -933,7 +933,7 @@ class KnowledgeStore:
                     parts = conn.execute("SELECT segment, entries FROM postings WHERE term = ? ORDER BY segment",
                                          [term]).fetchall()
                     if len(parts) > 1 or (parts and parts[0][0] <= marks[1].newest):
-                        entries = merged(parts, marks[1])
+                        entries = marks[1].live(parts).tobytes()  # one segment, stale entries dropped
                         conn.execute("DELETE FROM postings WHERE term = ?", [term])
                         if entries:
                             conn.execute("INSERT INTO postings (term, segment, entries) VALUES (?, ?, ?)",

@@ -1,4 +1,5 @@
-"""Checks of the search index shared by tests: the live postings, and that they are the items' rows."""
+"""Checks of the search index shared by tests: the live postings, that they are the items' rows, how many
+segments a token has; and a small plan document to index."""
 
 from __future__ import annotations
 
@@ -43,3 +44,16 @@ def assert_postings_are_the_rows(store: KnowledgeStore) -> None:
     assert store.db.execute("SELECT index_tokens FROM knowledge_counts").fetchone()[0] == total
     active = [r[0] for r in store.db.execute("SELECT id FROM items WHERE status = 'active' ORDER BY id")]
     assert [r[0] for r in text_rows(store)] == active
+
+
+def city_plan(n: int, city: str) -> str:
+    """A city's small plan: a task with a lead and a deadline, and a target."""
+    return (f"{city}市推进充电设施建设工作方案\n浙{city}发〔2026〕{n}号\n"
+            f"一、加快{city}充电桩布局。完成{city}全市充电桩布局规划。（市能源局牵头，市发展改革委配合，2027年6月底前完成）\n"
+            f"二、到2026年，{city}公共充电桩达到{n + 1}万个。（市能源局负责）\n"
+            f"{city}市人民政府\n2026年3月1日\n")
+
+
+def most_segments(store: KnowledgeStore) -> int:
+    """The most segments any token has."""
+    return store.db.execute("SELECT max(n) FROM (SELECT count(*) n FROM postings GROUP BY term)").fetchone()[0]

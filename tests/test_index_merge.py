@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from index_checks import city_plan, most_segments
 
 import knowledge.store as store_module
 from knowledge.base import KnowledgeBase, merge_seconds
@@ -17,18 +18,6 @@ TODAY = date(2026, 3, 10)
 CITIES = ["杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", "衢州", "舟山", "台州", "丽水", "义乌"]
 
 
-def plan(n: int, city: str) -> str:
-    return (f"{city}市推进充电设施建设工作方案\n浙{city}发〔2026〕{n}号\n"
-            f"一、加快{city}充电桩布局。完成{city}全市充电桩布局规划。（市能源局牵头，市发展改革委配合，2027年6月底前完成）\n"
-            f"二、到2026年，{city}公共充电桩达到{n + 1}万个。（市能源局负责）\n"
-            f"{city}市人民政府\n2026年3月1日\n")
-
-
-def segments(store: KnowledgeStore) -> int:
-    """The most segments any token has."""
-    return store.db.execute("SELECT max(n) FROM (SELECT count(*) n FROM postings GROUP BY term)").fetchone()[0]
-
-
 def answers(kb: KnowledgeBase) -> list[tuple[int, ...]]:
     return [tuple(h.item.id for h in kb.searcher.search(q, TODAY).hits)
             for q in ("宁波充电桩布局规划什么时候完成", "丽水公共充电桩达到多少", "市能源局牵头的任务")]
@@ -36,7 +25,7 @@ def answers(kb: KnowledgeBase) -> list[tuple[int, ...]]:
 
 def import_one_by_one(store: KnowledgeStore) -> None:
     for n, city in enumerate(CITIES):  # a transaction each: a segment each
-        import_text(store, plan(n, city), f"{city}.txt", DocumentOverrides(region="浙江"), actor="test")
+        import_text(store, city_plan(n, city), f"{city}.txt", DocumentOverrides(region="浙江"), actor="test")
 
 
 def test_merging_leaves_one_segment_and_the_same_answers(tmp_path: Path) -> None:
@@ -44,9 +33,9 @@ def test_merging_leaves_one_segment_and_the_same_answers(tmp_path: Path) -> None
     import_one_by_one(store)
     kb = KnowledgeBase(store)
     before = answers(kb)
-    assert segments(store) > 1 and all(before)
+    assert most_segments(store) > 1 and all(before)
     assert store.optimize(merge_seconds=60)
-    assert segments(store) == 1
+    assert most_segments(store) == 1
     assert answers(kb) == before
     assert store.merge_postings(0)  # nothing left: done at once
 
@@ -60,18 +49,18 @@ def test_a_merge_out_of_time_goes_on_next_time(tmp_path: Path, monkeypatch: pyte
     while not store.merge_postings(0):
         steps += 1
         assert steps < 10_000
-    assert segments(store) == 1
+    assert most_segments(store) == 1
 
 
 def test_import_paths_merges_the_index(tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     for n, city in enumerate(CITIES):
-        (folder / f"{city}.txt").write_text(plan(n, city), encoding="utf-8")
+        (folder / f"{city}.txt").write_text(city_plan(n, city), encoding="utf-8")
     kb = KnowledgeBase(KnowledgeStore(tmp_path / "kb.sqlite"))
     reports = list(kb.import_paths([folder], DocumentOverrides(region="浙江")))
     assert len(reports) == len(CITIES) and not [r for _, r in reports if isinstance(r, Exception)]
-    assert segments(kb.store) == 1
+    assert most_segments(kb.store) == 1
 
 
 def test_the_merge_budget_grows_with_the_import() -> None:
@@ -83,7 +72,7 @@ def test_dropping_the_last_stale_marks_starts_a_new_generation(tmp_path: Path) -
     """A reader caches the marks by generation: emptied marks must not meet postings read before."""
     store = KnowledgeStore(tmp_path / "kb.sqlite")
     import_one_by_one(store)
-    import_text(store, plan(99, CITIES[0]), f"{CITIES[0]}.txt", DocumentOverrides(region="浙江"), actor="test")
+    import_text(store, city_plan(99, CITIES[0]), f"{CITIES[0]}.txt", DocumentOverrides(region="浙江"), actor="test")
 
     def generation() -> int:
         return store.db.execute("SELECT n FROM knowledge_generation").fetchone()[0]

@@ -21,21 +21,10 @@ from knowledge.curation import edit_item, undo_last
 from knowledge.importer import DocumentOverrides, import_text
 from knowledge.store import KnowledgeStore, StoreWorker
 from tests.core_harness import talking
-from tests.index_checks import assert_postings_are_the_rows
+from tests.index_checks import assert_postings_are_the_rows, city_plan, most_segments
 
 TODAY = date(2026, 3, 10)
 CITIES = ["杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴"]
-
-
-def plan(n: int, city: str) -> str:
-    return (f"{city}市推进充电设施建设工作方案\n浙{city}发〔2026〕{n}号\n"
-            f"一、加快{city}充电桩布局。完成{city}全市充电桩布局规划。（市能源局牵头，市发展改革委配合，2027年6月底前完成）\n"
-            f"二、到2026年，{city}公共充电桩达到{n + 1}万个。（市能源局负责）\n"
-            f"{city}市人民政府\n2026年3月1日\n")
-
-
-def most_segments(store: KnowledgeStore) -> int:
-    return store.db.execute("SELECT max(n) FROM (SELECT count(*) n FROM postings GROUP BY term)").fetchone()[0]
 
 
 def stale_marks(store: KnowledgeStore) -> int:
@@ -50,7 +39,7 @@ def answers(kb: KnowledgeBase) -> list[tuple[int, ...]]:
 def changed_by_chat(store: KnowledgeStore) -> None:
     """What admins do from a chat: uploads (a transaction each), an edit and an undo."""
     for n, city in enumerate(CITIES):
-        import_text(store, plan(n, city), f"{city}.txt", DocumentOverrides(region="浙江"), actor="admin")
+        import_text(store, city_plan(n, city), f"{city}.txt", DocumentOverrides(region="浙江"), actor="admin")
     target = store.db.execute("SELECT min(id) FROM items WHERE status = 'active'").fetchone()[0]
     edit_item(store, target, "完成全市充电桩布局规划和建设。（市能源局牵头，2027年6月底前完成）", actor="admin")
     edit_item(store, target + 1, "到2026年，公共充电桩达到9万个。（市能源局负责）", actor="admin")
